@@ -1,0 +1,106 @@
+//! Command-line flags. `--help` is the manual, so every flag says what it does and its default.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Check Karpenter NodePools, EC2NodeClasses, EKS Auto Mode NodeClasses, \
+workload scheduling and AWS billing tags against your platform policy.";
+
+const CHECK_AFTER: &str = "\
+Examples:
+  eksgate check k8s/                        check every *.yaml, *.yml and *.json below k8s/
+  helm template charts/platform | eksgate check -
+  terraform show -json plan.out > plan.json && eksgate check plan.json
+  eksgate check --format json --fail-on warning manifests/
+
+Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage or I/O error.
+Silence one finding with `# eksgate:ignore RULE reason` on its line (or alone on the line above),
+or an object with the annotation `eksgate.dev/ignore: \"RULE[,RULE]: reason\"`.";
+
+#[derive(Debug, Parser)]
+#[command(name = "eksgate", version, about = ABOUT, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests (files, directories, `-` for stdin) and report findings.
+    Check(CheckArgs),
+    /// List every rule: ID, name, default severity, summary.
+    Rules,
+    /// Print a rule's documentation: why it matters, a bad and a good example.
+    Explain {
+        /// Rule ID (`IMDS001`) or name (`imdsv1-allowed`).
+        rule: String,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = CHECK_AFTER)]
+pub struct CheckArgs {
+    /// Files or directories to check; `-` reads standard input. Directories are searched for
+    /// *.yaml, *.yml and *.json, skipping hidden directories, target and node_modules.
+    #[arg(value_name = "PATH", default_value = None)]
+    pub paths: Vec<PathBuf>,
+
+    /// Policy file (`kind: Policy`); the built-in default policy otherwise.
+    #[arg(long, value_name = "FILE", env = "EKSGATE_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+
+    /// Exit with 1 when a finding has this severity or higher.
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    /// Skip paths matching this glob (repeatable), e.g. `--exclude 'charts/**'`.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// When to colour the output (`auto`: on a terminal, unless NO_COLOR is set).
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+
+    /// Largest file accepted, in bytes; larger files are reported, not read.
+    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_file_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    /// Code frames with the offending line.
+    Human,
+    /// Machine-readable JSON (stable contract, `version: 1`).
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    /// Always exit 0 when the check ran.
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    pub fn choice(self) -> anstream::ColorChoice {
+        match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Turning paths into inputs: directory walking, excludes, stdin, size limits.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use eksgate_policy::{Input, Limits};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
+const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+/// Reads every input the paths name, in a stable order.
+pub fn collect(
+    paths: &[PathBuf],
+    exclude: &[String],
+    limits: &Limits,
+) -> Result<Vec<Input>, String> {
+    let excludes = excludes(exclude)?;
+    let mut files = Vec::new();
+    let mut inputs = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(read_stdin(limits)?);
+            continue;
+        }
+        let meta = std::fs::metadata(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
+        if meta.is_dir() {
+            walk(path, &excludes, &mut files)?;
+        } else if !is_excluded(path, &excludes) {
+            files.push(path.clone());
+        }
+    }
+    for file in files {
+        inputs.push(read_file(&file, limits)?);
+    }
+    Ok(inputs)
+}
+
+fn excludes(patterns: &[String]) -> Result<GlobSet, String> {
+    let mut builder = GlobSetBuilder::new();
+    for p in patterns {
+        let glob = Glob::new(p).map_err(|e| format!("invalid --exclude `{p}`: {e}"))?;
+        builder.add(glob);
+        // `--exclude charts` also skips what is inside `charts`.
+        if let Ok(inner) = Glob::new(&format!("{}/**", p.trim_end_matches('/'))) {
+            builder.add(inner);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| format!("invalid --exclude: {e}"))
+}
+
+fn is_excluded(path: &Path, excludes: &GlobSet) -> bool {
+    let trimmed = path.strip_prefix("./").unwrap_or(path);
+    excludes.is_match(trimmed) || path.file_name().is_some_and(|name| excludes.is_match(name))
+}
+
+fn walk(dir: &Path, excludes: &GlobSet, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| format!("`{}`: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if is_excluded(&path, excludes) {
+            continue;
+        }
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            if name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_ref()) {
+                continue;
+            }
+            walk(&path, excludes, files)?;
+        } else if kind.is_file() || kind.is_symlink() && path.is_file() {
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) {
+                files.push(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn display(path: &Path) -> String {
+    let shown = path.strip_prefix("./").unwrap_or(path);
+    shown.display().to_string()
+}
+
+fn read_file(path: &Path, limits: &Limits) -> Result<Input, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    let bytes = read_bounded(file, limits).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    Ok(Input::bytes(display(path), bytes, limits))
+}
+
+fn read_stdin(limits: &Limits) -> Result<Input, String> {
+    let bytes = read_bounded(std::io::stdin().lock(), limits)
+        .map_err(|e| format!("standard input: {e}"))?;
+    Ok(Input::bytes("<stdin>", bytes, limits))
+}
+
+/// Reads at most one byte past the limit, so a huge input costs no more than the limit.
+fn read_bounded(reader: impl std::io::Read, limits: &Limits) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limits.max_source_bytes as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}

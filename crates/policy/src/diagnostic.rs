@@ -1,0 +1,139 @@
+//! Findings and the report that carries them.
+
+use serde::Serialize;
+
+use crate::node::Span;
+use crate::source::SourceFile;
+
+/// How much a finding matters. Ordered: `Info < Warning < Error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    /// Parses `error`, `warning` or `info`.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "info" => Some(Severity::Info),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding, located in a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// Stable rule ID (`IMDS001`).
+    pub rule: &'static str,
+    /// Kebab-case rule name (`imdsv1-allowed`).
+    pub rule_name: &'static str,
+    pub severity: Severity,
+    /// Lower-case, no final period, user values in backticks.
+    pub message: String,
+    /// What to do about it.
+    pub help: Option<String>,
+    /// Index of the file in [`Report::files`].
+    pub file: usize,
+    pub span: Span,
+    /// JSON pointer of the offending node in the document as written.
+    pub pointer: String,
+    /// 0-based index of the document in its file.
+    pub document: usize,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Counts over a whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub documents: usize,
+    /// Documents of kinds no rule looks at.
+    pub skipped_documents: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub suppressed: usize,
+}
+
+/// The result of a run: the sources (renderers need their text), the findings, the counts.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub files: Vec<SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+impl Report {
+    /// The highest severity found, if any.
+    #[must_use]
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.diagnostics.iter().map(|d| d.severity).max()
+    }
+
+    /// Whether any finding is at or above `threshold` (`None` = never fail).
+    #[must_use]
+    pub fn fails(&self, threshold: Option<Severity>) -> bool {
+        match threshold {
+            Some(t) => self.diagnostics.iter().any(|d| d.severity >= t),
+            None => false,
+        }
+    }
+
+    /// 1-based start and end line/column of a finding.
+    #[must_use]
+    pub fn position(&self, diagnostic: &Diagnostic) -> Position {
+        match self.files.get(diagnostic.file) {
+            Some(file) => {
+                let (line, column) = file.line_col(diagnostic.span.start);
+                let (end_line, end_column) = file.line_col(diagnostic.span.end);
+                Position {
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
+            }
+            None => Position::default(),
+        }
+    }
+
+    /// The display name of a finding's file.
+    #[must_use]
+    pub fn file_name(&self, diagnostic: &Diagnostic) -> &str {
+        self.files
+            .get(diagnostic.file)
+            .map_or("", |f| f.name.as_str())
+    }
+}
+
+/// 1-based positions (columns count characters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}

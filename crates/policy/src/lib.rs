@@ -1,0 +1,243 @@
+//! eksgate's policy engine: Karpenter NodePools, EC2NodeClasses, EKS Auto Mode NodeClasses,
+//! workload scheduling and AWS tags, checked against a platform policy.
+//!
+//! Pure: text in, a [`Report`] out. No file system, environment, clock or network, so the same
+//! code runs in the CLI, in CI and in the browser (wasm32).
+//!
+//! ```
+//! use eksgate_policy::{check, CheckOptions, Input, Policy, SourceFile};
+//!
+//! let policy = Policy::default_policy().unwrap();
+//! let text = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec:\n  metadataOptions: {httpTokens: optional}\n";
+//! let report = check(vec![Input::text("x.yaml", text)], &policy, &CheckOptions::default());
+//! assert!(report.diagnostics.iter().any(|d| d.rule == "IMDS001"));
+//! ```
+
+pub mod diagnostic;
+pub mod model;
+pub mod node;
+pub mod render;
+pub mod rules;
+pub mod source;
+mod suppress;
+
+pub use diagnostic::{Diagnostic, Position, Report, Severity, Summary};
+pub use model::policy::{Policy, PolicyError};
+pub use source::{DecodeFault, Limits, SourceFile};
+
+use rules::{Context, Findings, RULES};
+use source::{Document, ParseNoteKind};
+
+/// How a run behaves beyond the policy.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    pub limits: Limits,
+}
+
+/// One source handed to [`check`]: its text, or why its bytes could not be read as text.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub source: SourceFile,
+    pub fault: Option<DecodeFault>,
+}
+
+impl Input {
+    /// A source that is already text.
+    #[must_use]
+    pub fn text(name: impl Into<String>, text: impl Into<std::sync::Arc<str>>) -> Self {
+        Self {
+            source: SourceFile::new(name, text),
+            fault: None,
+        }
+    }
+
+    /// A source from raw bytes: bytes that are not UTF-8 or too many become a `YAML001`
+    /// finding (the text is kept, with replacement characters, for the code frame).
+    #[must_use]
+    pub fn bytes(name: impl Into<String>, bytes: Vec<u8>, limits: &Limits) -> Self {
+        let name = name.into();
+        if bytes.len() > limits.max_source_bytes {
+            return Self {
+                fault: Some(DecodeFault::TooLarge {
+                    bytes: bytes.len(),
+                    limit: limits.max_source_bytes,
+                }),
+                source: SourceFile::new(name, ""),
+            };
+        }
+        match SourceFile::from_bytes(name.clone(), bytes.clone(), limits) {
+            Ok(source) => Self {
+                source,
+                fault: None,
+            },
+            Err(fault) => Self {
+                source: SourceFile::new(name, String::from_utf8_lossy(&bytes).into_owned()),
+                fault: Some(fault),
+            },
+        }
+    }
+}
+
+/// Kinds some rule reads; other documents are counted as skipped.
+fn is_checked_kind(doc: &Document) -> bool {
+    model::NodePool::from_document(doc).is_some()
+        || model::NodeClass::from_document(doc).is_some()
+        || model::Workload::from_document(doc).is_some()
+        || matches!(
+            (doc.api_version(), doc.kind()),
+            (Some("karpenter.sh/v1alpha5"), Some("Provisioner"))
+                | (Some("karpenter.k8s.aws/v1alpha1"), Some("AWSNodeTemplate"))
+                | (
+                    Some("karpenter.sh/v1beta1" | "karpenter.sh/v1"),
+                    Some("NodeClaim")
+                )
+        )
+}
+
+/// Checks every document of `inputs` against `policy`.
+#[must_use]
+pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Report {
+    let mut report = Report::default();
+    let mut documents = Vec::new();
+    let mut raw: Vec<Diagnostic> = Vec::new();
+
+    for (index, input) in inputs.into_iter().enumerate() {
+        if let Some(fault) = &input.fault {
+            let span = match fault {
+                DecodeFault::InvalidUtf8 { line, column } => {
+                    let start = input.source.line_start(*line).unwrap_or(0);
+                    let offset = input
+                        .source
+                        .line_text(*line)
+                        .char_indices()
+                        .nth(column.saturating_sub(1))
+                        .map_or(0, |(i, _)| i as u32);
+                    node::Span::empty(start + offset)
+                }
+                DecodeFault::TooLarge { .. } => node::Span::empty(0),
+            };
+            raw.push(parse_diagnostic(
+                &rules::parse::SourceUnparsable,
+                index,
+                0,
+                span,
+                fault.to_string(),
+                Some("eksgate reads UTF-8 YAML or JSON files".to_string()),
+            ));
+            report.files.push(input.source);
+            continue;
+        }
+        let loaded = source::load(index, &input.source, &options.limits);
+        for note in loaded.notes {
+            let rule: &dyn rules::Rule = match note.kind {
+                ParseNoteKind::Syntax => &rules::parse::SourceUnparsable,
+                ParseNoteKind::Yaml11Scalar => &rules::parse::Yaml11Scalar,
+            };
+            raw.push(parse_diagnostic(
+                rule,
+                index,
+                note.document,
+                note.span,
+                note.message,
+                note.help,
+            ));
+        }
+        documents.extend(loaded.documents);
+        report.files.push(input.source);
+    }
+
+    let cx = Context::new(policy, &documents);
+    let mut violations = Vec::new();
+    for rule in RULES {
+        let meta = rule.meta();
+        let enabled = policy
+            .rules
+            .get(meta.id)
+            .and_then(|o| o.enabled)
+            .unwrap_or(true);
+        if !enabled {
+            continue;
+        }
+        let mut findings = Findings::new(meta);
+        rule.check(&cx, &mut findings);
+        violations.extend(findings.violations);
+    }
+
+    let mut suppressions = suppress::Suppressions::new(&report.files, &documents);
+    raw.extend(suppressions.problems());
+    for v in violations {
+        if suppressions.suppresses(&v) {
+            report.summary.suppressed += 1;
+            continue;
+        }
+        raw.push(Diagnostic {
+            rule: v.rule.id,
+            rule_name: v.rule.name,
+            severity: v.rule.severity,
+            message: v.message,
+            help: v.help,
+            file: v.doc.file,
+            span: v.span,
+            pointer: v.pointer,
+            document: v.doc.index,
+            kind: v.doc.kind().map(str::to_string),
+            name: v.doc.name().map(str::to_string),
+        });
+    }
+
+    for d in &mut raw {
+        if let Some(severity) = policy.rules.get(d.rule).and_then(|o| o.severity) {
+            d.severity = severity;
+        }
+    }
+    raw.retain(|d| {
+        policy
+            .rules
+            .get(d.rule)
+            .and_then(|o| o.enabled)
+            .unwrap_or(true)
+    });
+    raw.sort_by(|a, b| {
+        (a.file, a.span.start, a.rule, &a.message).cmp(&(b.file, b.span.start, b.rule, &b.message))
+    });
+    raw.dedup_by(|a, b| {
+        a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message
+    });
+
+    report.summary.files = report.files.len();
+    report.summary.documents = documents.len();
+    report.summary.skipped_documents = documents.iter().filter(|d| !is_checked_kind(d)).count();
+    for d in &raw {
+        match d.severity {
+            Severity::Error => report.summary.errors += 1,
+            Severity::Warning => report.summary.warnings += 1,
+            Severity::Info => report.summary.infos += 1,
+        }
+    }
+    report.diagnostics = raw;
+    report
+}
+
+fn parse_diagnostic(
+    rule: &dyn rules::Rule,
+    file: usize,
+    document: usize,
+    span: node::Span,
+    message: String,
+    help: Option<String>,
+) -> Diagnostic {
+    let meta = rule.meta();
+    Diagnostic {
+        rule: meta.id,
+        rule_name: meta.name,
+        severity: meta.severity,
+        message,
+        help,
+        file,
+        span,
+        pointer: String::new(),
+        document,
+        kind: None,
+        name: None,
+    }
+}

@@ -1,0 +1,116 @@
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+use crate::diagnostic::{Diagnostic, Report, Severity};
+use crate::render::RenderOptions;
+
+/// Lines of a finding shown at most (the rest of a long span is cut).
+const MAX_FRAME_LINES: usize = 6;
+
+/// Code frames, one per finding, then a summary line.
+#[must_use]
+pub fn human(report: &Report, options: RenderOptions) -> String {
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    }
+    .term_width(120);
+    let mut out = String::new();
+    for d in &report.diagnostics {
+        out.push_str(&frame(report, d, &renderer));
+        out.push_str("\n\n");
+    }
+    out.push_str(&summary_line(report));
+    out.push('\n');
+    out
+}
+
+fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    };
+    let title = level.primary_title(d.message.as_str()).id(d.rule);
+    let position = report.position(d);
+    let path = report.file_name(d).to_string();
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    let file = report.files.get(d.file);
+    let snippet_text;
+    let group = match file {
+        Some(file) if !file.text.is_empty() => {
+            // Only the lines of the finding go to the renderer: cheap on huge files.
+            let first = position.line;
+            let last = position
+                .end_line
+                .min(first + MAX_FRAME_LINES - 1)
+                .max(first);
+            let start = file.line_start(first).unwrap_or(0);
+            let end = file.line_start(last + 1).unwrap_or(file.text.len() as u32);
+            snippet_text = file
+                .slice(crate::node::Span::new(start, end))
+                .trim_end_matches(['\n', '\r'])
+                .to_string();
+            let local_start = (d.span.start.saturating_sub(start) as usize).min(snippet_text.len());
+            let local_end =
+                (d.span.end.saturating_sub(start) as usize).clamp(local_start, snippet_text.len());
+            let snippet = Snippet::source(snippet_text.as_str())
+                .line_start(first)
+                .path(path.as_str())
+                .annotation(AnnotationKind::Primary.span(local_start..local_end));
+            title.element(snippet)
+        }
+        _ => title.element(
+            annotate_snippets::Origin::path(path.as_str())
+                .line(position.line)
+                .char_column(position.column),
+        ),
+    };
+    groups.push(group);
+    if let Some(help) = &d.help {
+        groups.push(Group::with_title(
+            Level::HELP.secondary_title(help.as_str()),
+        ));
+    }
+    renderer.render(&groups)
+}
+
+/// `Found 2 errors and 1 warning in 3 files (9 documents, 1 skipped, 1 suppressed).`
+#[must_use]
+pub fn summary_line(report: &Report) -> String {
+    let s = &report.summary;
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    let mut found = Vec::new();
+    if s.errors > 0 {
+        found.push(plural(s.errors, "error"));
+    }
+    if s.warnings > 0 {
+        found.push(plural(s.warnings, "warning"));
+    }
+    if s.infos > 0 {
+        found.push(plural(s.infos, "info"));
+    }
+    let mut details = vec![plural(s.documents, "document")];
+    if s.skipped_documents > 0 {
+        details.push(format!("{} skipped", s.skipped_documents));
+    }
+    if s.suppressed > 0 {
+        details.push(format!("{} suppressed", s.suppressed));
+    }
+    let files = plural(s.files, "file");
+    if found.is_empty() {
+        format!("No findings in {files} ({}).", details.join(", "))
+    } else {
+        format!(
+            "Found {} in {files} ({}).",
+            found.join(" and "),
+            details.join(", ")
+        )
+    }
+}

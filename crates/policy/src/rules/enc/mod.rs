@@ -1,0 +1,4 @@
+//! Encryption of node volumes.
+
+pub mod ebs_unencrypted;
+pub mod kms_key_missing;

@@ -1,0 +1,336 @@
+//! The rules. One file per rule; its doc comment is its user documentation (`eksgate explain`).
+//!
+//! A rule reads typed views from the [`Context`] (every document of the run, so cross-document
+//! rules see the whole set) and reports [`Violation`]s. Severity overrides, suppression and
+//! positions are the engine's job, not the rule's.
+
+pub mod api;
+pub mod enc;
+pub mod imds;
+pub mod karp;
+pub mod parse;
+pub mod refs;
+pub mod sep;
+pub mod tag;
+
+use crate::diagnostic::Severity;
+use crate::model::policy::{Policy, PoolClass};
+use crate::model::{NodeClass, NodePool, Workload};
+use crate::node::{Node, Span};
+use crate::source::Document;
+
+/// What a rule is: its stable ID, name, default severity and documentation.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable forever: `IMDS001`.
+    pub id: &'static str,
+    /// Kebab-case name of the bad pattern: `imdsv1-allowed`.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// The rule's doc comment, raw (each line keeps the space after `///`).
+    pub raw_docs: &'static str,
+}
+
+impl RuleMeta {
+    /// The documentation as Markdown.
+    #[must_use]
+    pub fn docs(&self) -> String {
+        let mut out = String::new();
+        for line in self.raw_docs.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out.trim().to_string() + "\n"
+    }
+
+    /// The first line of the documentation.
+    #[must_use]
+    pub fn summary(&self) -> &'static str {
+        self.raw_docs
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+    }
+}
+
+/// Gives a rule its [`RuleMeta`]; written by [`declare_rule!`].
+pub trait Describe {
+    fn meta(&self) -> &'static RuleMeta;
+}
+
+/// A check over the documents of one run.
+pub trait Rule: Describe + Sync {
+    /// Reports violations. Parse rules (`YAML001`, `YAML002`) and `SUP001` are reported by the
+    /// engine while reading sources and suppressions, so they keep this default.
+    fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
+        let _ = (cx, out);
+    }
+}
+
+/// Declares a rule struct whose doc comment becomes its [`RuleMeta`] documentation.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])+
+        $vis:vis $name:ident { id: $id:literal, name: $rule_name:literal, severity: $severity:ident $(,)? }
+    ) => {
+        $(#[doc = $doc])+
+        #[derive(Debug, Clone, Copy, Default)]
+        $vis struct $name;
+
+        impl $crate::rules::Describe for $name {
+            fn meta(&self) -> &'static $crate::rules::RuleMeta {
+                static META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                    id: $id,
+                    name: $rule_name,
+                    severity: $crate::diagnostic::Severity::$severity,
+                    raw_docs: concat!($($doc, "\n"),+),
+                };
+                &META
+            }
+        }
+    };
+}
+pub(crate) use declare_rule;
+
+/// Every rule, in the order `eksgate rules` lists them.
+pub static RULES: &[&dyn Rule] = &[
+    &parse::SourceUnparsable,
+    &parse::Yaml11Scalar,
+    &parse::SuppressionWithoutReason,
+    &api::DeprecatedApiVersion,
+    &imds::imdsv1_allowed::ImdsV1Allowed,
+    &imds::hop_limit_too_high::HopLimitTooHigh,
+    &enc::ebs_unencrypted::EbsUnencrypted,
+    &enc::kms_key_missing::KmsKeyMissing,
+    &sep::infra_pool_missing_taint::InfraPoolMissingTaint,
+    &sep::pool_label_mismatch::PoolLabelMismatch,
+    &sep::infra_pool_forbidden_capacity::InfraPoolForbiddenCapacity,
+    &sep::infra_workload_not_pinned::InfraWorkloadNotPinned,
+    &sep::client_workload_on_infra::ClientWorkloadOnInfra,
+    &sep::workload_unschedulable::WorkloadUnschedulable,
+    &tag::billing_tag_missing::BillingTagMissing,
+    &tag::billing_tag_value_invalid::BillingTagValueInvalid,
+    &tag::tag_syntax_invalid::TagSyntaxInvalid,
+    &tag::tag_key_reserved::TagKeyReserved,
+    &tag::billing_class_mismatch::BillingClassMismatch,
+    &refs::node_class_not_found::NodeClassNotFound,
+    &refs::node_class_ref_mismatch::NodeClassRefMismatch,
+    &karp::spot_diversity_low::SpotDiversityLow,
+    &karp::pool_without_limits::PoolWithoutLimits,
+    &karp::infra_pool_without_budget::InfraPoolWithoutBudget,
+];
+
+/// The rule with this ID.
+#[must_use]
+pub fn find(id: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.meta().id == id)
+}
+
+/// One finding of one rule, before severity overrides and suppression.
+#[derive(Debug, Clone)]
+pub struct Violation<'a> {
+    pub rule: &'static RuleMeta,
+    pub doc: &'a Document,
+    pub span: Span,
+    pub pointer: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// Where rules put what they find.
+#[derive(Debug)]
+pub struct Findings<'a> {
+    pub(crate) rule: &'static RuleMeta,
+    pub(crate) violations: Vec<Violation<'a>>,
+}
+
+impl<'a> Findings<'a> {
+    #[must_use]
+    pub fn new(rule: &'static RuleMeta) -> Self {
+        Self {
+            rule,
+            violations: Vec::new(),
+        }
+    }
+
+    /// Reports `message` at `node` (a key or value of `doc`). Returns the violation so that
+    /// `help` can be attached.
+    pub fn report(
+        &mut self,
+        doc: &'a Document,
+        node: &Node,
+        message: impl Into<String>,
+    ) -> &mut Violation<'a> {
+        let violation = Violation {
+            rule: self.rule,
+            doc,
+            span: node.span,
+            pointer: doc.pointer(node),
+            message: message.into(),
+            help: None,
+        };
+        self.violations.push(violation);
+        let last = self.violations.len() - 1;
+        // `last` was pushed just above.
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "the element was pushed on the line above"
+        )]
+        &mut self.violations[last]
+    }
+
+    /// The violations reported so far.
+    #[must_use]
+    pub fn violations(&self) -> &[Violation<'a>] {
+        &self.violations
+    }
+}
+
+impl Violation<'_> {
+    /// Attaches advice on what to do.
+    pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Everything a rule may read: the policy and typed views of every document of the run.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub policy: &'a Policy,
+    pub documents: &'a [Document],
+    pub node_pools: Vec<NodePool<'a>>,
+    pub node_classes: Vec<NodeClass<'a>>,
+    pub workloads: Vec<Workload<'a>>,
+}
+
+impl<'a> Context<'a> {
+    #[must_use]
+    pub fn new(policy: &'a Policy, documents: &'a [Document]) -> Self {
+        Self {
+            policy,
+            documents,
+            node_pools: documents
+                .iter()
+                .filter_map(NodePool::from_document)
+                .collect(),
+            node_classes: documents
+                .iter()
+                .filter_map(NodeClass::from_document)
+                .collect(),
+            workloads: documents
+                .iter()
+                .filter_map(Workload::from_document)
+                .collect(),
+        }
+    }
+
+    /// The class a pool's template labels select (`match.labels`).
+    #[must_use]
+    pub fn class_by_labels(&self, pool: &NodePool<'_>) -> Option<&'a PoolClass> {
+        self.policy.pool_classes.iter().find(|class| {
+            !class.match_labels.is_empty()
+                && class.match_labels.iter().all(|(k, v)| {
+                    pool.label(k)
+                        .and_then(Node::scalar_text)
+                        .is_some_and(|text| &text == v)
+                })
+        })
+    }
+
+    /// The class a pool's name selects (`match.names`).
+    #[must_use]
+    pub fn class_by_name(&self, pool: &NodePool<'_>) -> Option<&'a PoolClass> {
+        self.policy
+            .pool_classes
+            .iter()
+            .find(|class| class.matches_name(pool.name))
+    }
+
+    /// Whether the pool carries one of the infrastructure class's taints (any effect).
+    #[must_use]
+    pub fn has_infra_taint(&self, pool: &NodePool<'_>) -> bool {
+        self.policy.infrastructure_class().is_some_and(|class| {
+            class.taints.iter().any(|spec| {
+                pool.taints
+                    .iter()
+                    .any(|t| t.key == spec.key && t.value == spec.value)
+            })
+        })
+    }
+
+    /// The pool's class: by labels, else by name, else by the infrastructure taint.
+    #[must_use]
+    pub fn pool_class(&self, pool: &NodePool<'_>) -> Option<&'a PoolClass> {
+        self.class_by_labels(pool)
+            .or_else(|| self.class_by_name(pool))
+            .or_else(|| {
+                if self.has_infra_taint(pool) {
+                    self.policy.infrastructure_class()
+                } else {
+                    None
+                }
+            })
+    }
+
+    /// Whether the pool is of the infrastructure class.
+    #[must_use]
+    pub fn is_infra_pool(&self, pool: &NodePool<'_>) -> bool {
+        self.pool_class(pool).is_some_and(|c| c.infrastructure)
+    }
+
+    /// The node class a pool's `nodeClassRef` names, if it is in the run.
+    #[must_use]
+    pub fn node_class_of(&self, pool: &NodePool<'_>) -> Option<&NodeClass<'a>> {
+        let r = pool.node_class_ref.as_ref()?;
+        let name = r.name()?;
+        let kind = r.kind();
+        self.node_classes
+            .iter()
+            .find(|nc| nc.name == name && kind.is_none_or(|k| k == nc.kind()))
+    }
+
+    /// The pools whose `nodeClassRef` names this node class.
+    #[must_use]
+    pub fn pools_of(&self, class: &NodeClass<'_>) -> Vec<&NodePool<'a>> {
+        self.node_pools
+            .iter()
+            .filter(|p| {
+                p.node_class_ref.as_ref().is_some_and(|r| {
+                    r.name() == Some(class.name) && r.kind().is_none_or(|k| k == class.kind())
+                })
+            })
+            .collect()
+    }
+
+    /// The class a node class's billing tags say it pays for: the class with the most tags
+    /// whose value it accepts from a fixed list (patterns say too little), if one leads.
+    #[must_use]
+    pub fn billing_class(&self, class: &NodeClass<'_>) -> Option<&'a PoolClass> {
+        let score = |pc: &PoolClass| {
+            pc.billing_tags
+                .iter()
+                .filter(|t| !t.allowed.is_empty())
+                .filter(|t| {
+                    class
+                        .tag(&t.key)
+                        .and_then(Node::scalar_text)
+                        .is_some_and(|v| t.accepts(&v))
+                })
+                .count()
+        };
+        let mut scored: Vec<(usize, &'a PoolClass)> = self
+            .policy
+            .pool_classes
+            .iter()
+            .map(|pc| (score(pc), pc))
+            .filter(|(s, _)| *s > 0)
+            .collect();
+        scored.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+        match scored.as_slice() {
+            [(best, class), rest @ ..] if rest.first().is_none_or(|(s, _)| s < best) => Some(class),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! Source texts and the documents read from them.
+//!
+//! A [`SourceFile`] is a name and its text; the core never opens files itself. [`load`] turns one
+//! into documents (YAML streams, JSON, `kind: List` items, manifests inside Terraform plans) and
+//! the parse findings (`YAML001`, `YAML002`).
+
+mod tfplan;
+mod yaml;
+
+use std::sync::Arc;
+
+use crate::node::{Node, Span};
+
+pub use yaml::{ParseNote, ParseNoteKind};
+
+/// Bounds that keep hostile input from costing unbounded time or memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest source accepted, in bytes.
+    pub max_source_bytes: usize,
+    /// Deepest nesting of mappings and sequences.
+    pub max_depth: usize,
+    /// Most nodes that alias expansion may add to one file (billion-laughs guard).
+    pub max_alias_nodes: usize,
+    /// Most documents in one file.
+    pub max_documents: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_source_bytes: 32 * 1024 * 1024,
+            max_depth: 100,
+            max_alias_nodes: 100_000,
+            max_documents: 100_000,
+        }
+    }
+}
+
+/// One input: its display name (a path, `<stdin>`) and its text.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: Arc<str>,
+    line_starts: Vec<u32>,
+    /// Byte length of a leading byte-order mark (0 or 3): not a column.
+    bom: u32,
+}
+
+/// Why bytes could not become a [`SourceFile`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeFault {
+    /// Not UTF-8: where the first bad byte is (1-based line and column).
+    InvalidUtf8 { line: usize, column: usize },
+    /// Larger than [`Limits::max_source_bytes`].
+    TooLarge { bytes: usize, limit: usize },
+}
+
+impl std::fmt::Display for DecodeFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeFault::InvalidUtf8 { line, column } => {
+                write!(f, "invalid UTF-8 at line {line}, column {column}")
+            }
+            DecodeFault::TooLarge { bytes, limit } => write!(
+                f,
+                "file is {bytes} bytes, larger than the {limit}-byte limit"
+            ),
+        }
+    }
+}
+
+impl SourceFile {
+    /// A source from text that is already UTF-8.
+    ///
+    /// # Panics
+    /// Never: texts over 4 GiB are cut to the limit by [`SourceFile::from_bytes`]; this
+    /// constructor is for texts the caller already bounded.
+    #[must_use]
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let line_starts = line_starts(&text);
+        Self {
+            name: name.into(),
+            text,
+            line_starts,
+            bom,
+        }
+    }
+
+    /// A source from raw bytes: checks size and UTF-8 so that neither reaches the parser.
+    ///
+    /// # Errors
+    /// [`DecodeFault`] when the bytes are too many or not UTF-8; the fault says where.
+    pub fn from_bytes(
+        name: impl Into<String>,
+        bytes: Vec<u8>,
+        limits: &Limits,
+    ) -> Result<Self, DecodeFault> {
+        if bytes.len() > limits.max_source_bytes || bytes.len() > u32::MAX as usize {
+            return Err(DecodeFault::TooLarge {
+                bytes: bytes.len(),
+                limit: limits.max_source_bytes,
+            });
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Self::new(name, text)),
+            Err(err) => {
+                let valid = err.utf8_error().valid_up_to();
+                let bytes = err.as_bytes();
+                let prefix = bytes.get(..valid).unwrap_or_default();
+                // The valid prefix is UTF-8 by definition; count lines and characters in it.
+                let prefix = std::str::from_utf8(prefix).unwrap_or_default();
+                let line = prefix.matches('\n').count() + 1;
+                let last_line = prefix.rsplit('\n').next().unwrap_or_default();
+                Err(DecodeFault::InvalidUtf8 {
+                    line,
+                    column: last_line.chars().count() + 1,
+                })
+            }
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    #[must_use]
+    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        let offset = offset.min(self.text.len() as u32);
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let mut start = self.line_starts.get(line).copied().unwrap_or(0);
+        if line == 0 {
+            start = start.max(self.bom).min(offset);
+        }
+        let column = self
+            .text
+            .get(start as usize..offset as usize)
+            .map_or(0, |s| s.chars().count());
+        (line + 1, column + 1)
+    }
+
+    /// The text of 1-based line `line`, without its line break.
+    #[must_use]
+    pub fn line_text(&self, line: usize) -> &str {
+        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len() as u32);
+        let text = self.text.get(start as usize..end as usize).unwrap_or("");
+        let text = if line == 1 {
+            text.trim_start_matches('\u{feff}')
+        } else {
+            text
+        };
+        text.trim_end_matches(['\n', '\r'])
+    }
+
+    /// Byte offset of the start of 1-based line `line`.
+    #[must_use]
+    pub fn line_start(&self, line: usize) -> Option<u32> {
+        line.checked_sub(1)
+            .and_then(|i| self.line_starts.get(i))
+            .copied()
+    }
+
+    #[must_use]
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The text a span covers.
+    #[must_use]
+    pub fn slice(&self, span: Span) -> &str {
+        self.text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+    }
+}
+
+/// Line starts for `\n`, `\r\n` and lone `\r` breaks, as YAML counts them.
+fn line_starts(text: &str) -> Vec<u32> {
+    let mut starts = vec![0];
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        match b {
+            b'\n' => starts.push(i as u32),
+            b'\r' if bytes.get(i) != Some(&b'\n') => starts.push(i as u32),
+            _ => {}
+        }
+    }
+    starts
+}
+
+/// Where a document came from inside its file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A document of a YAML stream (or a JSON file).
+    Stream,
+    /// An item of a `kind: List` document.
+    ListItem,
+    /// A manifest inside a `terraform show -json` plan.
+    TerraformPlan { address: String },
+}
+
+/// One Kubernetes-style object read from a source.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// Index of the file in the run.
+    pub file: usize,
+    /// 0-based index of the document in its file (items of a `List` share their list's index).
+    pub index: usize,
+    /// JSON pointer of `root` inside the document as written (`/items/3` for a List item).
+    pub pointer_prefix: String,
+    pub origin: Origin,
+    pub root: Node,
+}
+
+impl Document {
+    #[must_use]
+    pub fn api_version(&self) -> Option<&str> {
+        self.root.get("apiVersion").and_then(Node::as_str)
+    }
+
+    #[must_use]
+    pub fn kind(&self) -> Option<&str> {
+        self.root.get("kind").and_then(Node::as_str)
+    }
+
+    #[must_use]
+    pub fn name(&self) -> Option<&str> {
+        self.root.path(&["metadata", "name"]).and_then(Node::as_str)
+    }
+
+    #[must_use]
+    pub fn namespace(&self) -> Option<&str> {
+        self.root
+            .path(&["metadata", "namespace"])
+            .and_then(Node::as_str)
+    }
+
+    /// The API group of `apiVersion` (`karpenter.sh` of `karpenter.sh/v1`; empty for core `v1`).
+    #[must_use]
+    pub fn group(&self) -> &str {
+        match self.api_version() {
+            Some(v) => v.rsplit_once('/').map_or("", |(g, _)| g),
+            None => "",
+        }
+    }
+
+    /// The JSON pointer of a node of this document, as the user wrote the document.
+    #[must_use]
+    pub fn pointer(&self, node: &Node) -> String {
+        let inner = self.root.pointer_to(node).unwrap_or_default();
+        format!("{}{inner}", self.pointer_prefix)
+    }
+}
+
+/// What [`load`] read from one file.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub documents: Vec<Document>,
+    /// Documents that were empty (`---` with nothing after it); they count as nothing.
+    pub empty_documents: usize,
+    pub notes: Vec<ParseNote>,
+}
+
+/// Reads every document of a source. `file` is the file's index in the run.
+#[must_use]
+pub fn load(file: usize, source: &SourceFile, limits: &Limits) -> Loaded {
+    let parsed = yaml::parse_stream(&source.text, limits);
+    let mut loaded = Loaded {
+        notes: parsed.notes,
+        ..Loaded::default()
+    };
+    for (this, root) in parsed.documents.into_iter().enumerate() {
+        let Some(root) = root else {
+            loaded.empty_documents += 1;
+            continue;
+        };
+        if tfplan::is_plan(&root) {
+            tfplan::extract(file, this, source, &root, limits, &mut loaded);
+            continue;
+        }
+        push_document(file, this, String::new(), Origin::Stream, root, &mut loaded);
+    }
+    loaded
+}
+
+/// Adds a document, unrolling `kind: List` (as `kubectl get -o yaml` prints) into its items.
+fn push_document(
+    file: usize,
+    index: usize,
+    prefix: String,
+    origin: Origin,
+    root: Node,
+    loaded: &mut Loaded,
+) {
+    let is_list = root
+        .get("kind")
+        .and_then(Node::as_str)
+        .is_some_and(|k| k == "List" || k.ends_with("List") && root.get("items").is_some())
+        && root.get("items").and_then(Node::as_seq).is_some();
+    if !is_list {
+        loaded.documents.push(Document {
+            file,
+            index,
+            pointer_prefix: prefix,
+            origin,
+            root,
+        });
+        return;
+    }
+    let crate::node::Value::Map(entries) = root.value else {
+        return;
+    };
+    for entry in entries {
+        if entry.key_str() != Some("items") {
+            continue;
+        }
+        if let crate::node::Value::Seq(items) = entry.value.value {
+            for (i, item) in items.into_iter().enumerate() {
+                let item_origin = match &origin {
+                    Origin::Stream => Origin::ListItem,
+                    other => other.clone(),
+                };
+                push_document(
+                    file,
+                    index,
+                    format!("{prefix}/items/{i}"),
+                    item_origin,
+                    item,
+                    loaded,
+                );
+            }
+        }
+    }
+}

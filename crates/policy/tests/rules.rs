@@ -1,0 +1,259 @@
+//! Rule fixtures, executable rule docs, and registry guards.
+//!
+//! `tests/fixtures/<RULE>/{fail,pass}/<case>.yaml`: every `fail` case must raise its rule, every
+//! `pass` case must raise nothing at all, and each case has a snapshot beside it
+//! (`<case>.yaml.snap`: the input, then the human rendering). A `policy.yaml` in a `fail` or
+//! `pass` directory replaces the default policy for its cases. Update snapshots with
+//! `INSTA_UPDATE=always cargo test -p eksgate-policy --test rules` and review the diff.
+#![expect(
+    clippy::unwrap_used,
+    clippy::disallowed_methods,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use eksgate_policy::render::{RenderOptions, human};
+use eksgate_policy::rules::RULES;
+use eksgate_policy::{CheckOptions, Input, Policy, Report, SourceFile, check};
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn policy_for(dir: &Path) -> Policy {
+    let custom = dir.join("policy.yaml");
+    if custom.exists() {
+        let text = std::fs::read_to_string(&custom).unwrap();
+        Policy::from_source(&SourceFile::new(custom.display().to_string(), text))
+            .unwrap_or_else(|e| panic!("{e}"))
+    } else {
+        Policy::default_policy().unwrap()
+    }
+}
+
+fn run(name: &str, text: &str, policy: &Policy) -> Report {
+    check(
+        vec![Input::text(name, text)],
+        policy,
+        &CheckOptions::default(),
+    )
+}
+
+fn cases(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().to_string();
+                    name != "policy.yaml"
+                        && (name.ends_with(".yaml")
+                            || name.ends_with(".yml")
+                            || name.ends_with(".json"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn fixtures() {
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let id = rule.meta().id;
+        for outcome in ["fail", "pass"] {
+            let dir = fixtures_dir().join(id).join(outcome);
+            let policy = policy_for(&dir);
+            for case in cases(&dir) {
+                let file_name = case.file_name().unwrap().to_string_lossy().to_string();
+                let shown = format!("{outcome}/{file_name}");
+                let text = std::fs::read_to_string(&case).unwrap();
+                let report = run(&shown, &text, &policy);
+                let hits = report.diagnostics.iter().filter(|d| d.rule == id).count();
+                if outcome == "fail" && hits == 0 {
+                    failures.push(format!("{id}/{shown}: expected a {id} finding, got none"));
+                }
+                if outcome == "pass" && !report.diagnostics.is_empty() {
+                    let got: Vec<String> = report
+                        .diagnostics
+                        .iter()
+                        .map(|d| format!("{} {}", d.rule, d.message))
+                        .collect();
+                    failures.push(format!("{id}/{shown}: expected no findings, got {got:?}"));
+                }
+                let rendered = human(&report, RenderOptions::default());
+                let lang = if file_name.ends_with(".json") {
+                    "json"
+                } else {
+                    "yaml"
+                };
+                let snapshot = format!(
+                    "# Input\n```{lang}\n{text}```\n\n# Diagnostics\n```text\n{rendered}```\n"
+                );
+                insta::with_settings!({
+                    snapshot_path => dir.clone(),
+                    prepend_module_to_snapshot => false,
+                    omit_expression => true,
+                }, {
+                    insta::assert_snapshot!(file_name.clone(), snapshot);
+                });
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "fixture failures:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// ```yaml,fail / ```yaml,pass blocks of a rule's docs.
+fn example_blocks(docs: &str) -> Vec<(String, String)> {
+    let mut blocks = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in docs.lines() {
+        match &mut current {
+            None => {
+                if let Some(tag) = line.trim().strip_prefix("```yaml,") {
+                    current = Some((tag.to_string(), String::new()));
+                }
+            }
+            Some((tag, body)) => {
+                if line.trim() == "```" {
+                    blocks.push((tag.clone(), std::mem::take(body)));
+                    current = None;
+                } else {
+                    body.push_str(line);
+                    body.push('\n');
+                }
+            }
+        }
+    }
+    blocks
+}
+
+#[test]
+fn docs_examples_give_the_findings_they_claim() {
+    let policy = Policy::default_policy().unwrap();
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let meta = rule.meta();
+        for (tag, body) in example_blocks(&meta.docs()) {
+            let report = run("example.yaml", &body, &policy);
+            let hits: Vec<_> = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule == meta.id)
+                .collect();
+            match tag.as_str() {
+                "fail" if hits.len() != 1 => failures.push(format!(
+                    "{}: a `fail` example gives {} {} findings, expected exactly 1:\n{body}",
+                    meta.id,
+                    hits.len(),
+                    meta.id
+                )),
+                "pass" if !hits.is_empty() => failures.push(format!(
+                    "{}: a `pass` example gives {}:\n{body}",
+                    meta.id, hits[0].message
+                )),
+                "fail" | "pass" => {}
+                other => failures.push(format!("{}: unknown example tag `yaml,{other}`", meta.id)),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn registry_is_well_formed() {
+    let mut ids = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    for rule in RULES {
+        let m = rule.meta();
+        assert!(ids.insert(m.id), "duplicate rule ID {}", m.id);
+        assert!(names.insert(m.name), "duplicate rule name {}", m.name);
+        let letters = m.id.trim_end_matches(|c: char| c.is_ascii_digit());
+        assert!(
+            !letters.is_empty()
+                && letters.chars().all(|c| c.is_ascii_uppercase())
+                && m.id.len() - letters.len() == 3,
+            "rule ID {} is not LETTERS + 3 digits",
+            m.id
+        );
+        assert!(
+            m.name.split('-').all(|w| !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
+            "rule name {} is not kebab-case",
+            m.name
+        );
+        let docs = m.docs();
+        assert!(
+            !m.summary().is_empty() && m.summary().ends_with('.'),
+            "{}: the first doc line is a one-sentence summary",
+            m.id
+        );
+        assert!(docs.contains("\n## Why\n"), "{}: docs lack `## Why`", m.id);
+        assert!(
+            docs.contains("\n## Example\n"),
+            "{}: docs lack `## Example`",
+            m.id
+        );
+        let blocks = example_blocks(&docs);
+        assert!(
+            blocks.iter().any(|(t, _)| t == "fail"),
+            "{}: docs lack a yaml,fail example",
+            m.id
+        );
+        assert!(
+            blocks.iter().any(|(t, _)| t == "pass"),
+            "{}: docs lack a yaml,pass example",
+            m.id
+        );
+        for outcome in ["fail", "pass"] {
+            let dir = fixtures_dir().join(m.id).join(outcome);
+            assert!(
+                !cases(&dir).is_empty(),
+                "{}: no fixtures in {}",
+                m.id,
+                dir.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn no_orphan_fixtures_or_snapshots() {
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let id = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(
+            eksgate_policy::rules::find(&id).is_some(),
+            "fixture directory {id} names no rule"
+        );
+        for outcome in std::fs::read_dir(&path).unwrap() {
+            let outcome = outcome.unwrap().path();
+            let o = outcome.file_name().unwrap().to_string_lossy().to_string();
+            assert!(
+                o == "fail" || o == "pass",
+                "{id}/{o}: only fail/ and pass/ belong here"
+            );
+            for file in std::fs::read_dir(&outcome).unwrap() {
+                let file = file.unwrap().path();
+                let name = file.file_name().unwrap().to_string_lossy().to_string();
+                if let Some(input) = name.strip_suffix(".snap") {
+                    assert!(
+                        outcome.join(input).exists(),
+                        "{id}/{o}/{name}: snapshot without its input (delete it)"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what it needs (idempotently), then runs
+# formatting, lints (native and wasm32 for the pure core) and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain components"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "clippy (wasm32: the policy core stays pure and portable)"
+cargo clippy -p eksgate-policy --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "build the core for wasm32"
+cargo build -p eksgate-policy --target wasm32-unknown-unknown --locked
+
+step "tests"
+cargo test --workspace --locked
+
+step "docs"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
