@@ -94,6 +94,13 @@ fn display(path: &Path) -> String {
 
 fn read_file(path: &Path, limits: &Limits) -> Result<Input, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    // Refuse an oversized file from its metadata, before reading a byte of it.
+    if let Ok(meta) = file.metadata()
+        && meta.len() > limits.max_source_bytes as u64
+    {
+        let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+        return Ok(Input::too_large(display(path), size, limits));
+    }
     let bytes = read_bounded(file, limits).map_err(|e| format!("`{}`: {e}", path.display()))?;
     Ok(Input::bytes(display(path), bytes, limits))
 }

@@ -57,13 +57,7 @@ impl Input {
     pub fn bytes(name: impl Into<String>, bytes: Vec<u8>, limits: &Limits) -> Self {
         let name = name.into();
         if bytes.len() > limits.max_source_bytes {
-            return Self {
-                fault: Some(DecodeFault::TooLarge {
-                    bytes: bytes.len(),
-                    limit: limits.max_source_bytes,
-                }),
-                source: SourceFile::new(name, ""),
-            };
+            return Self::too_large(name, bytes.len(), limits);
         }
         match SourceFile::from_bytes(name.clone(), bytes.clone(), limits) {
             Ok(source) => Self {
@@ -74,6 +68,20 @@ impl Input {
                 source: SourceFile::new(name, String::from_utf8_lossy(&bytes).into_owned()),
                 fault: Some(fault),
             },
+        }
+    }
+}
+
+impl Input {
+    /// A source that was not read because it has `bytes` bytes, more than the limit allows.
+    #[must_use]
+    pub fn too_large(name: impl Into<String>, bytes: usize, limits: &Limits) -> Self {
+        Self {
+            fault: Some(DecodeFault::TooLarge {
+                bytes,
+                limit: limits.max_source_bytes,
+            }),
+            source: SourceFile::new(name, ""),
         }
     }
 }
@@ -131,7 +139,16 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         for note in loaded.notes {
             let rule: &dyn rules::Rule = match note.kind {
                 ParseNoteKind::Syntax => &rules::parse::SourceUnparsable,
-                ParseNoteKind::Yaml11Scalar => &rules::parse::Yaml11Scalar,
+                ParseNoteKind::Yaml11Scalar => {
+                    // Only what Kubernetes decodes matters: a GitHub workflow's `on:` is fine.
+                    let is_object = loaded.documents.iter().any(|d| {
+                        d.index == note.document && d.api_version().is_some() && d.kind().is_some()
+                    });
+                    if !is_object {
+                        continue;
+                    }
+                    &rules::parse::Yaml11Scalar
+                }
             };
             raw.push(parse_diagnostic(
                 rule,

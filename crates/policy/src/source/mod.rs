@@ -64,7 +64,7 @@ impl std::fmt::Display for DecodeFault {
             }
             DecodeFault::TooLarge { bytes, limit } => write!(
                 f,
-                "file is {bytes} bytes, larger than the {limit}-byte limit"
+                "file is {bytes} bytes, larger than the {limit}-byte limit (raise the limit if the file is meant to be this big)"
             ),
         }
     }
