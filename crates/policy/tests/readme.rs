@@ -34,7 +34,10 @@ fn table() -> String {
 fn readme_rule_table_is_current() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let start = readme.find(START).expect("README lacks the rules:start marker") + START.len();
+    let start = readme
+        .find(START)
+        .expect("README lacks the rules:start marker")
+        + START.len();
     let end = readme.find(END).expect("README lacks the rules:end marker");
     let current = &readme[start..end];
     let wanted = table();
