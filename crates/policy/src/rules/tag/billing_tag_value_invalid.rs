@@ -2,7 +2,7 @@ use crate::model::policy::BillingTag;
 use crate::node::Value;
 use crate::rules::refs::node_class_not_found::edit_distance;
 use crate::rules::tag::billing_tag_missing::classes_for;
-use crate::rules::tag::tag_syntax_invalid::{non_string, shorten};
+use crate::rules::tag::tag_syntax_invalid::shorten;
 use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
@@ -19,9 +19,8 @@ declare_rule! {
     /// a `client-id` that is a DNS label (lower-case letters, digits and `-`, at most 63). A node
     /// class (EC2NodeClass or EKS Auto Mode NodeClass) is judged against the same pool classes as
     /// in `TAG001`: the class of the NodePools that use it, or, when no pool in the run uses it,
-    /// the class its tags point to. A value that is not a string is invalid too: unquoted `yes`
-    /// or `on` is a boolean to Kubernetes, `0042` an octal number, and an empty `client-id:` is
-    /// null, not a value.
+    /// the class its tags point to. An empty `client-id:` is null, not a value, and is reported
+    /// too; a number or boolean where a string belongs (unquoted `yes`, `0042`) is `TAG003`'s.
     ///
     /// ## Example
     /// ```yaml,fail
@@ -106,19 +105,9 @@ impl Rule for BillingTagValueInvalid {
                                 billing.key
                             ),
                         ),
-                        _ => (
-                            format!(
-                                "billing tag `{}` of {} `{}` ({judged_as}) is {}, not a string",
-                                billing.key,
-                                class.kind(),
-                                class.name,
-                                non_string(value)
-                            ),
-                            format!(
-                                "write `{}` as a quoted string ({wanted}): YAML reads unquoted `yes`, `on`, `true` as booleans and digits as numbers",
-                                billing.key
-                            ),
-                        ),
+                        // A number or boolean is TAG003's finding (a tag value must be a
+                        // string): one problem, one finding.
+                        _ => continue,
                     };
                     out.report(class.doc, value, message).help(help);
                 }
