@@ -7,6 +7,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 const ABOUT: &str = "Check Karpenter NodePools, EC2NodeClasses, EKS Auto Mode NodeClasses, \
 workload scheduling and AWS billing tags against your platform policy.";
 
+/// `0.1.0 (abc1234)`: the package version and the Git commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("EKSGATE_GIT_COMMIT"),
+    ")"
+);
+
 const CHECK_AFTER: &str = "\
 Examples:
   eksgate check k8s/                        check every *.yaml, *.yml and *.json below k8s/
@@ -19,7 +27,7 @@ Silence one finding with `# eksgate:ignore RULE reason` on its line (or alone on
 or an object with the annotation `eksgate.dev/ignore: \"RULE[,RULE]: reason\"`.";
 
 #[derive(Debug, Parser)]
-#[command(name = "eksgate", version, about = ABOUT, propagate_version = true)]
+#[command(name = "eksgate", version = VERSION, about = ABOUT, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -30,7 +38,11 @@ pub enum Command {
     /// Check manifests (files, directories, `-` for stdin) and report findings.
     Check(CheckArgs),
     /// List every rule: ID, name, default severity, summary.
-    Rules,
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+        format: RulesFormat,
+    },
     /// Print a rule's documentation: why it matters, a bad and a good example.
     Explain {
         /// Rule ID (`IMDS001`) or name (`imdsv1-allowed`).
@@ -51,8 +63,13 @@ pub struct CheckArgs {
     pub policy: Option<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human, env = "EKSGATE_FORMAT")]
     pub format: OutputFormat,
+
+    /// Write the report to FILE instead of standard output (the summary line still goes to
+    /// standard error).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// Exit with 1 when a finding has this severity or higher.
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
@@ -77,6 +94,24 @@ pub enum OutputFormat {
     Human,
     /// Machine-readable JSON (stable contract, `version: 1`).
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`).
+    Sarif,
+    /// GitHub Actions annotations (workflow commands).
+    Github,
+    /// Markdown for job summaries and pull request comments.
+    Markdown,
+    /// JUnit XML: one test case per rule and file.
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RulesFormat {
+    /// One rule per line.
+    Human,
+    /// A JSON array of rules with their documentation.
+    Json,
+    /// A Markdown table.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,9 +1,5 @@
 //! `eksgate`: the command-line adapter over `eksgate-policy`. It reads files, walks directories,
 //! picks colours and exit codes; every judgement is the core's.
-#![allow(
-    clippy::disallowed_methods,
-    reason = "the CLI is the I/O adapter the core's disallowed-methods list points to"
-)]
 
 mod args;
 mod inputs;
@@ -15,7 +11,7 @@ use clap::Parser as _;
 use eksgate_policy::render::{Format, RenderOptions};
 use eksgate_policy::{CheckOptions, Limits, Policy, Severity, SourceFile, check, rules};
 
-use crate::args::{Cli, Command, FailOn, OutputFormat};
+use crate::args::{Cli, Command, FailOn, OutputFormat, RulesFormat};
 
 /// Exit codes are the contract: 0 clean, 1 findings at or above `--fail-on`, 2 usage or I/O.
 const EXIT_FINDINGS: u8 = 1;
@@ -43,19 +39,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Check(args) => run_check(args),
-        Command::Rules => {
+        Command::Rules { format } => {
+            let text = rules_listing(format);
             let mut out = anstream::stdout();
-            for rule in rules::RULES {
-                let m = rule.meta();
-                let _ = writeln!(
-                    out,
-                    "{:<8} {:<32} {:<8} {}",
-                    m.id,
-                    m.name,
-                    m.severity.as_str(),
-                    m.summary()
-                );
-            }
+            out.write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write output: {e}"))?;
             Ok(0)
         }
         Command::Explain { rule } => {
@@ -81,6 +69,55 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
         }
     }
+}
+
+/// `eksgate rules` in each of its formats.
+fn rules_listing(format: RulesFormat) -> String {
+    let mut out = String::new();
+    match format {
+        RulesFormat::Human => {
+            for rule in rules::RULES {
+                let m = rule.meta();
+                out.push_str(&format!(
+                    "{:<8} {:<32} {:<8} {}\n",
+                    m.id,
+                    m.name,
+                    m.severity.as_str(),
+                    m.summary()
+                ));
+            }
+        }
+        RulesFormat::Markdown => {
+            out.push_str("| ID | name | default | what it finds |\n|---|---|---|---|\n");
+            for rule in rules::RULES {
+                let m = rule.meta();
+                out.push_str(&format!(
+                    "| `{}` | `{}` | {} | {} |\n",
+                    m.id,
+                    m.name,
+                    m.severity,
+                    m.summary().replace('|', "\\|")
+                ));
+            }
+        }
+        RulesFormat::Json => {
+            let list: Vec<serde_json::Value> = rules::RULES
+                .iter()
+                .map(|rule| {
+                    let m = rule.meta();
+                    serde_json::json!({
+                        "id": m.id,
+                        "name": m.name,
+                        "severity": m.severity.as_str(),
+                        "summary": m.summary(),
+                        "docs": m.docs(),
+                    })
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&list).unwrap_or_default() + "\n";
+        }
+    }
+    out
 }
 
 fn run_check(args: args::CheckArgs) -> Result<u8, String> {
@@ -110,17 +147,42 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
     let format = match args.format {
         OutputFormat::Human => Format::Human,
         OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Github => Format::Github,
+        OutputFormat::Markdown => Format::Markdown,
+        OutputFormat::Junit => Format::Junit,
     };
-    let choice = args.color.choice();
-    let text = eksgate_policy::render::render(&report, format, RenderOptions { color: true });
-    let mut out = anstream::AutoStream::new(std::io::stdout().lock(), choice);
-    if format == Format::Json {
-        // JSON is data: never coloured, so write it past the colour filter.
-        let mut raw = std::io::stdout().lock();
-        raw.write_all(text.as_bytes())
+    let options = RenderOptions {
+        color: true,
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let text = eksgate_policy::render::render(&report, format, options);
+    if let Some(path) = &args.output {
+        let plain = eksgate_policy::render::render(
+            &report,
+            format,
+            RenderOptions {
+                color: false,
+                ..options
+            },
+        );
+        std::fs::write(path, plain)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        let mut err = anstream::stderr();
+        let _ = writeln!(
+            err,
+            "{} (report written to {})",
+            eksgate_policy::render::summary_line(&report),
+            path.display()
+        );
+    } else if format == Format::Human {
+        let mut out = anstream::AutoStream::new(std::io::stdout().lock(), args.color.choice());
+        out.write_all(text.as_bytes())
             .map_err(|e| format!("cannot write output: {e}"))?;
     } else {
-        out.write_all(text.as_bytes())
+        // Machine formats are data: never coloured, so they bypass the colour filter.
+        let mut raw = std::io::stdout().lock();
+        raw.write_all(text.as_bytes())
             .map_err(|e| format!("cannot write output: {e}"))?;
     }
     let threshold = match args.fail_on {

@@ -1,13 +1,21 @@
 //! Renderers: a [`Report`] to text. Pure functions, so the CLI, the action and the web page show
 //! the same thing.
 
+mod github;
 mod human;
 mod json;
+mod junit;
+mod markdown;
+mod sarif;
 
 use crate::diagnostic::Report;
 
-pub use human::human;
+pub use github::{escape_data, escape_property, github};
+pub use human::{human, summary_line};
 pub use json::json;
+pub use junit::junit;
+pub use markdown::markdown;
+pub use sarif::{path_to_uri, sarif};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +24,14 @@ pub enum Format {
     Human,
     /// The stable JSON contract (`version: 1`).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// Markdown, for job summaries and pull request comments.
+    Markdown,
+    /// JUnit XML, one test case per rule and file.
+    Junit,
 }
 
 /// Options that change how a report looks, not what it says.
@@ -23,6 +39,8 @@ pub enum Format {
 pub struct RenderOptions {
     /// ANSI colours (the CLI decides: a terminal, and no `NO_COLOR`).
     pub color: bool,
+    /// The tool version written into SARIF logs.
+    pub version: &'static str,
 }
 
 /// Renders `report` in `format`.
@@ -31,5 +49,9 @@ pub fn render(report: &Report, format: Format, options: RenderOptions) -> String
     match format {
         Format::Human => human(report, options),
         Format::Json => json(report),
+        Format::Sarif => sarif(report, options.version),
+        Format::Github => github(report),
+        Format::Markdown => markdown(report),
+        Format::Junit => junit(report),
     }
 }

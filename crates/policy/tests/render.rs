@@ -1,0 +1,279 @@
+//! Output formats: SARIF validates against the official OASIS schema (read from ../shared, not
+//! copied), GitHub workflow commands escape hostile text, Markdown tables keep their shape, JUnit
+//! is well-formed with one case per rule and file.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    reason = "tests read fixture files and fail loudly"
+)]
+
+use std::path::{Path, PathBuf};
+
+use eksgate_policy::render::{Format, RenderOptions, escape_data, escape_property, render};
+use eksgate_policy::rules::RULES;
+use eksgate_policy::{CheckOptions, Input, Policy, Report, SourceFile, check};
+
+fn fixture_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut out = Vec::new();
+    for rule in std::fs::read_dir(root).unwrap() {
+        for outcome in std::fs::read_dir(rule.unwrap().path()).unwrap() {
+            for file in std::fs::read_dir(outcome.unwrap().path()).unwrap() {
+                let path = file.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if !name.ends_with(".snap") && name != "policy.yaml" {
+                    out.push(path);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn policy_beside(path: &Path) -> Policy {
+    let custom = path.with_file_name("policy.yaml");
+    if custom.exists() {
+        let text = std::fs::read_to_string(&custom).unwrap();
+        Policy::from_source(&SourceFile::new("policy.yaml", text)).unwrap()
+    } else {
+        Policy::default_policy().unwrap()
+    }
+}
+
+fn report_for(path: &Path) -> Report {
+    let text = std::fs::read_to_string(path).unwrap();
+    check(
+        vec![Input::text(path.display().to_string(), text)],
+        &policy_beside(path),
+        &CheckOptions::default(),
+    )
+}
+
+const OPTIONS: RenderOptions = RenderOptions {
+    color: false,
+    version: "0.1.0",
+};
+
+fn sarif_validator() -> jsonschema::Validator {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/schemas/sarif-2.1.0.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the SARIF schema oracle {} is missing ({e}); CI clones the project beside shared/",
+            path.display()
+        )
+    });
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::draft4::new(&schema).unwrap()
+}
+
+#[test]
+fn sarif_of_every_fixture_validates_against_the_official_schema() {
+    let validator = sarif_validator();
+    let mut checked = 0;
+    for path in fixture_files() {
+        let report = report_for(&path);
+        let log: serde_json::Value =
+            serde_json::from_str(&render(&report, Format::Sarif, OPTIONS)).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), report.diagnostics.len());
+        for (result, d) in results.iter().zip(&report.diagnostics) {
+            let region = &result["locations"][0]["physicalLocation"]["region"];
+            let p = report.position(d);
+            assert_eq!(region["startLine"], p.line);
+            assert_eq!(region["startColumn"], p.column);
+            let index = result["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(
+                log["runs"][0]["tool"]["driver"]["rules"][index]["id"],
+                d.rule
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 50, "only {checked} fixtures found");
+}
+
+#[test]
+fn sarif_describes_every_rule() {
+    let report = check(
+        Vec::new(),
+        &Policy::default_policy().unwrap(),
+        &CheckOptions::default(),
+    );
+    let log: serde_json::Value =
+        serde_json::from_str(&render(&report, Format::Sarif, OPTIONS)).unwrap();
+    assert!(sarif_validator().is_valid(&log));
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rules.len(), RULES.len());
+    for (rule, meta) in rules.iter().zip(RULES.iter().map(|r| r.meta())) {
+        assert_eq!(rule["id"], meta.id);
+        assert_eq!(rule["name"], meta.name);
+        assert_eq!(rule["shortDescription"]["text"], meta.summary());
+        assert!(
+            rule["help"]["markdown"]
+                .as_str()
+                .unwrap()
+                .contains("## Why")
+        );
+        let level = rule["defaultConfiguration"]["level"].as_str().unwrap();
+        assert!(["error", "warning", "note"].contains(&level));
+    }
+}
+
+#[test]
+fn sarif_uris_are_encoded() {
+    assert_eq!(
+        eksgate_policy::render::path_to_uri("k8s/my pools/a#1.yaml"),
+        "k8s/my%20pools/a%231.yaml"
+    );
+    assert_eq!(
+        eksgate_policy::render::path_to_uri("dir\\ü.yaml"),
+        "dir/%C3%BC.yaml"
+    );
+}
+
+const IMDS: &str = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: infra}\nspec:\n  metadataOptions: {httpTokens: optional}\n  tags: {cost-center: shared-services, billing-team: platform, workload-type: infrastructure}\n";
+
+#[test]
+fn github_commands_escape_hostile_file_names_and_messages() {
+    assert_eq!(escape_data("100% done\r\nnext"), "100%25 done%0D%0Anext");
+    assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    let name = "odd,dir:50%/line\nbreak.yaml";
+    let report = check(
+        vec![Input::text(name, IMDS)],
+        &Policy::default_policy().unwrap(),
+        &CheckOptions::default(),
+    );
+    let out = render(&report, Format::Github, OPTIONS);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines.len(),
+        report.diagnostics.len(),
+        "one line per finding: {out}"
+    );
+    let line = lines.iter().find(|l| l.contains("IMDS001")).unwrap();
+    assert!(
+        line.starts_with("::error file=odd%2Cdir%3A50%25/line%0Abreak.yaml,line=5,col="),
+        "{line}"
+    );
+    let (props, message) = line
+        .trim_start_matches("::error ")
+        .split_once("::")
+        .unwrap();
+    // Properties split cleanly on `,` and `=` once escaped.
+    let keys: Vec<&str> = props
+        .split(',')
+        .map(|p| p.split_once('=').unwrap().0)
+        .collect();
+    assert_eq!(
+        keys,
+        ["file", "line", "col", "endLine", "endColumn", "title"]
+    );
+    assert!(message.contains("%0Ahelp: "), "{message}");
+    assert!(!message.contains('\n'));
+}
+
+#[test]
+fn github_commands_drop_columns_for_multi_line_ranges() {
+    let text = "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata:\n  name: infra\nspec:\n  template:\n    metadata:\n      labels: {node-type: infrastructure}\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: infra}\n      requirements: []\n      taints:\n        - key: workload-type\n          value: infrastructure\n          effect: PreferNoSchedule\n";
+    let report = check(
+        vec![Input::text("p.yaml", text)],
+        &Policy::default_policy().unwrap(),
+        &CheckOptions::default(),
+    );
+    let out = render(&report, Format::Github, OPTIONS);
+    let line = out.lines().find(|l| l.contains("SEP001")).unwrap();
+    assert!(line.contains("line=13,endLine=15,title="), "{line}");
+    assert!(!line.contains("col="), "{line}");
+}
+
+#[test]
+fn markdown_has_a_summary_table_and_findings_by_file() {
+    let hostile = IMDS.replace("name: infra", "name: \"in|fra\"");
+    let report = check(
+        vec![
+            Input::text("a.yaml", IMDS),
+            Input::text("b <x>.yaml", hostile.as_str()),
+        ],
+        &Policy::default_policy().unwrap(),
+        &CheckOptions::default(),
+    );
+    let out = render(&report, Format::Markdown, OPTIONS);
+    assert!(out.starts_with("### eksgate\n"));
+    // Every table row has as many cells as its header.
+    let mut header_cells = None;
+    for line in out.lines() {
+        if !line.starts_with('|') {
+            header_cells = None;
+            continue;
+        }
+        let cells = line.replace("\\|", "").matches('|').count();
+        match header_cells {
+            None => header_cells = Some(cells),
+            Some(n) => assert_eq!(cells, n, "ragged row: {line}"),
+        }
+    }
+    assert!(out.contains("| `IMDS001` | error | 2 |"), "{out}");
+    assert!(out.contains("<code>a.yaml</code>"));
+    assert!(out.contains("<code>b &lt;x&gt;.yaml</code>"));
+    let clean = check(
+        vec![],
+        &Policy::default_policy().unwrap(),
+        &CheckOptions::default(),
+    );
+    assert!(!render(&clean, Format::Markdown, OPTIONS).contains('|'));
+}
+
+#[test]
+fn junit_is_well_formed_with_one_case_per_rule_and_file() {
+    use quick_xml::Reader;
+    use quick_xml::events::Event;
+    let report = check(
+        vec![
+            Input::text("a.yaml", IMDS),
+            Input::text("b&<c>.yaml", "kind: ConfigMap\n"),
+        ],
+        &Policy::default_policy().unwrap(),
+        &CheckOptions::default(),
+    );
+    let xml = render(&report, Format::Junit, OPTIONS);
+    let mut reader = Reader::from_str(&xml);
+    let (mut cases, mut failures, mut suites) = (0, 0, 0);
+    let mut failure_text = String::new();
+    let mut in_failure = false;
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => cases += 1,
+            Event::Start(e) if e.name().as_ref() == b"failure" => {
+                failures += 1;
+                in_failure = true;
+            }
+            Event::Start(e) if e.name().as_ref() == b"testsuite" => suites += 1,
+            Event::Text(t) if in_failure => failure_text.push_str(&t.decode().unwrap()),
+            Event::End(e) if e.name().as_ref() == b"failure" => in_failure = false,
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(suites, 2);
+    assert_eq!(cases, 2 * RULES.len());
+    let distinct_rules_a: std::collections::BTreeSet<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.file == 0)
+        .map(|d| d.rule)
+        .collect();
+    assert_eq!(failures, distinct_rules_a.len());
+    assert!(failure_text.contains("a.yaml:5:"), "{failure_text}");
+    assert!(xml.contains("b&amp;&lt;c&gt;.yaml"));
+}
