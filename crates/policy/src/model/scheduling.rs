@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::NodePool;
+use crate::model::{NodePool, Workload};
 use crate::node::Node;
 
 /// A pod toleration.
@@ -36,6 +36,9 @@ impl<'a> Toleration<'a> {
     }
 
     /// `ToleratesTaint`: effect, key and value (per operator) all match.
+    ///
+    /// `Lt`/`Gt` (alpha in Kubernetes 1.35, always on in Karpenter) compare both values as
+    /// decimal integers: `Lt` tolerates a taint whose value is below the toleration's.
     #[must_use]
     pub fn tolerates(&self, key: &str, value: &str, effect: &str) -> bool {
         if !self.effect.is_empty() && self.effect != effect {
@@ -44,18 +47,43 @@ impl<'a> Toleration<'a> {
         if !self.key.is_empty() && self.key != key {
             return false;
         }
+        let ints = || Some((value.parse::<i64>().ok()?, self.value.parse::<i64>().ok()?));
         match self.operator {
             // An empty key is only valid with `Exists`; the API server rejects it otherwise.
             "Exists" => true,
             "" | "Equal" => !self.key.is_empty() && self.value == value,
+            "Lt" => !self.key.is_empty() && ints().is_some_and(|(taint, tol)| taint < tol),
+            "Gt" => !self.key.is_empty() && ints().is_some_and(|(taint, tol)| taint > tol),
             _ => false,
         }
+    }
+
+    /// Matches every taint key (`operator: Exists` with no key), whatever its effect.
+    #[must_use]
+    pub fn matches_every_key(&self) -> bool {
+        self.key.is_empty() && self.operator == "Exists"
     }
 
     /// Tolerates every taint (`operator: Exists` with no key and no effect).
     #[must_use]
     pub fn is_wildcard(&self) -> bool {
-        self.key.is_empty() && self.operator == "Exists"
+        self.matches_every_key() && self.effect.is_empty()
+    }
+
+    /// The toleration as Kubernetes prints it (`key=value:Effect`, `key:Exists`, `*`).
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let effect = if self.effect.is_empty() {
+            String::new()
+        } else {
+            format!(":{}", self.effect)
+        };
+        match self.operator {
+            "Exists" if self.key.is_empty() => format!("operator: Exists{effect}"),
+            "Exists" => format!("{} Exists{effect}", self.key),
+            "Lt" | "Gt" => format!("{} {} {}{effect}", self.key, self.operator, self.value),
+            _ => format!("{}={}{effect}", self.key, self.value),
+        }
     }
 }
 
@@ -117,6 +145,20 @@ impl<'a> SelectorTerm<'a> {
             has_match_fields,
         }
     }
+
+    /// "A null or empty node selector term matches no objects" (kube-scheduler).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.expressions.is_empty() && !self.has_match_fields
+    }
+
+    /// The expression on label `key` (deprecated keys normalised), if any.
+    #[must_use]
+    pub fn expression(&self, key: &str) -> Option<&Expression<'a>> {
+        self.expressions
+            .iter()
+            .find(|e| normalize_label(e.key) == key)
+    }
 }
 
 /// The values a label may take under a set of requirements, and whether it may be absent.
@@ -129,7 +171,7 @@ pub struct LabelSet {
     /// `true`: every value except `values`; `false`: only `values`.
     pub complement: bool,
     pub values: BTreeSet<String>,
-    /// Exclusive integer bounds.
+    /// Exclusive integer bounds (only on complement sets: a concrete set is filtered instead).
     pub greater_than: Option<i64>,
     pub less_than: Option<i64>,
 }
@@ -157,7 +199,11 @@ impl LabelSet {
     #[must_use]
     pub fn from_operator(operator: &str, values: &[String]) -> Self {
         let set: BTreeSet<String> = values.iter().cloned().collect();
-        let int = || values.first().and_then(|v| v.parse::<i64>().ok());
+        // Gt/Lt take exactly one integer; anything else matches no node.
+        let int = || match values {
+            [one] => one.parse::<i64>().ok(),
+            _ => None,
+        };
         let mut s = Self {
             absent_ok: false,
             complement: false,
@@ -181,7 +227,6 @@ impl LabelSet {
                     ("Gte", Some(n)) => s.greater_than = Some(n.saturating_sub(1)),
                     ("Lt", Some(n)) => s.less_than = Some(n),
                     ("Lte", Some(n)) => s.less_than = Some(n.saturating_add(1)),
-                    // Not one integer: matches nothing.
                     _ => s.complement = false,
                 }
             }
@@ -198,6 +243,22 @@ impl LabelSet {
             return false;
         };
         self.greater_than.is_none_or(|g| n > g) && self.less_than.is_none_or(|l| n < l)
+    }
+
+    /// Whether a node with label value `value` satisfies the set.
+    #[must_use]
+    pub fn allows(&self, value: &str) -> bool {
+        if self.complement {
+            !self.values.contains(value) && self.in_bounds(value)
+        } else {
+            self.values.contains(value)
+        }
+    }
+
+    /// The only values the set accepts, when it is a finite list that requires the label.
+    #[must_use]
+    pub fn required_values(&self) -> Option<&BTreeSet<String>> {
+        (!self.complement && !self.absent_ok).then_some(&self.values)
     }
 
     /// The labels both sets allow.
@@ -236,6 +297,9 @@ impl LabelSet {
         if !out.complement {
             let bounded = out.clone();
             out.values.retain(|v| bounded.in_bounds(v));
+            // A concrete list keeps no bounds: its values were filtered by them.
+            out.greater_than = None;
+            out.less_than = None;
         }
         out
     }
@@ -249,18 +313,64 @@ impl LabelSet {
         if !self.complement {
             return !self.values.is_empty();
         }
-        match (self.greater_than, self.less_than) {
-            (Some(g), Some(l)) => {
-                let width = i128::from(l) - i128::from(g) - 1;
-                let excluded = self
-                    .values
-                    .iter()
-                    .filter_map(|v| v.parse::<i64>().ok())
-                    .filter(|&n| n > g && n < l)
-                    .count();
-                width > excluded as i128
+        if self.greater_than.is_none() && self.less_than.is_none() {
+            return true;
+        }
+        // Integer label values are non-negative: a label value starts with a letter or digit.
+        let low = i128::from(self.greater_than.unwrap_or(-1)).max(-1);
+        let high = self.less_than.map_or(i128::from(i64::MAX) + 1, i128::from);
+        let width = high - low - 1;
+        let excluded: BTreeSet<i128> = self
+            .values
+            .iter()
+            .filter_map(|v| v.parse::<i64>().ok())
+            .map(i128::from)
+            .filter(|&n| n > low && n < high)
+            .collect();
+        width > excluded.len() as i128
+    }
+
+    /// In words, for messages: `` `arm64` ``, ``one of `c`, `m` ``, ``a number > 4``,
+    /// ``absent, or any value except `spot` ``.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let list = |values: &BTreeSet<String>| {
+            values
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let present = if self.complement {
+            let mut conditions = Vec::new();
+            if let Some(g) = self.greater_than {
+                conditions.push(format!("> {g}"));
             }
-            _ => true,
+            if let Some(l) = self.less_than {
+                conditions.push(format!("< {l}"));
+            }
+            let mut text = if conditions.is_empty() {
+                "any value".to_string()
+            } else {
+                format!("a number {}", conditions.join(" and "))
+            };
+            if !self.values.is_empty() {
+                text.push_str(" except ");
+                text.push_str(&list(&self.values));
+            }
+            Some(text)
+        } else {
+            match self.values.len() {
+                0 => None,
+                1 => Some(list(&self.values)),
+                _ => Some(format!("one of {}", list(&self.values))),
+            }
+        };
+        match (present, self.absent_ok) {
+            (Some(text), false) => text,
+            (Some(text), true) => format!("absent, or {text}"),
+            (None, true) => "absent".to_string(),
+            (None, false) => "nothing".to_string(),
         }
     }
 }
@@ -306,33 +416,55 @@ pub fn normalize_label(key: &str) -> &str {
     }
 }
 
-/// What a pool's nodes may carry: requirements, template labels and the labels Karpenter adds.
+/// Requirements on labels, by (normalised) key; requirements on one key are intersected.
+pub type LabelSets = Vec<(String, LabelSet)>;
+
+fn add_requirement(sets: &mut LabelSets, key: &str, set: &LabelSet) {
+    let key = normalize_label(key);
+    match sets.iter_mut().find(|(k, _)| k == key) {
+        Some((_, existing)) => *existing = existing.intersect(set),
+        None => sets.push((key.to_string(), set.clone())),
+    }
+}
+
+/// The requirement on `key` (normalised) in `sets`.
 #[must_use]
-pub fn pool_label_sets(pool: &NodePool<'_>) -> Vec<(String, LabelSet)> {
-    let mut sets: Vec<(String, LabelSet)> = Vec::new();
-    let mut add = |key: &str, set: LabelSet| {
-        let key = normalize_label(key).to_string();
-        match sets.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, existing)) => *existing = existing.intersect(&set),
-            None => sets.push((key, set)),
-        }
-    };
+pub fn set_for<'s>(sets: &'s [(String, LabelSet)], key: &str) -> Option<&'s LabelSet> {
+    let key = normalize_label(key);
+    sets.iter().find(|(k, _)| k == key).map(|(_, s)| s)
+}
+
+/// What a pool's nodes may carry: requirements, template labels and the labels Karpenter adds
+/// (`karpenter.sh/nodepool` and the node class label, e.g. `karpenter.k8s.aws/ec2nodeclass`).
+#[must_use]
+pub fn pool_label_sets(pool: &NodePool<'_>) -> LabelSets {
+    let mut sets = LabelSets::new();
     for req in &pool.requirements {
-        add(req.key, LabelSet::from_operator(req.operator, &req.values));
+        add_requirement(
+            &mut sets,
+            req.key,
+            &LabelSet::from_operator(req.operator, &req.values),
+        );
     }
     for (key, _, value) in &pool.labels {
         if let Some(text) = value.scalar_text() {
-            add(key, LabelSet::exactly(&text));
+            add_requirement(&mut sets, key, &LabelSet::exactly(&text));
         }
     }
-    add("karpenter.sh/nodepool", LabelSet::exactly(pool.name));
+    add_requirement(
+        &mut sets,
+        "karpenter.sh/nodepool",
+        &LabelSet::exactly(pool.name),
+    );
     if let Some(r) = &pool.node_class_ref
         && let (Some(group), Some(kind), Some(name)) = (r.group(), r.kind(), r.name())
     {
+        // v1beta1 wrote `apiVersion: karpenter.k8s.aws/v1beta1` where v1 writes the group.
         let group = group.split('/').next().unwrap_or(group);
-        add(
+        add_requirement(
+            &mut sets,
             &format!("{group}/{}", kind.to_ascii_lowercase()),
-            LabelSet::exactly(name),
+            &LabelSet::exactly(name),
         );
     }
     sets
@@ -343,42 +475,426 @@ pub fn pool_label_sets(pool: &NodePool<'_>) -> Vec<(String, LabelSet)> {
 pub fn pod_label_sets(
     node_selector: &[(&str, &Node)],
     term: Option<&SelectorTerm<'_>>,
-) -> Vec<(String, LabelSet)> {
-    let mut sets: Vec<(String, LabelSet)> = Vec::new();
-    let mut add = |key: &str, set: LabelSet| {
-        let key = normalize_label(key).to_string();
-        match sets.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, existing)) => *existing = existing.intersect(&set),
-            None => sets.push((key, set)),
-        }
-    };
+) -> LabelSets {
+    let mut sets = LabelSets::new();
     for (key, value) in node_selector {
-        add(
-            key,
-            LabelSet::exactly(&value.scalar_text().unwrap_or_default()),
-        );
+        let text = value.scalar_text().unwrap_or_default();
+        add_requirement(&mut sets, key, &LabelSet::exactly(&text));
     }
     if let Some(term) = term {
         for e in &term.expressions {
-            add(e.key, LabelSet::from_operator(e.operator, &e.values));
+            add_requirement(
+                &mut sets,
+                e.key,
+                &LabelSet::from_operator(e.operator, &e.values),
+            );
         }
     }
     sets
 }
 
-/// Why a pod alternative does not fit a pool, or `None` when it fits.
+/// One way a pod may be placed: its nodeSelector AND one required node affinity term.
+#[derive(Debug, Clone)]
+pub struct Alternative<'w, 'a> {
+    /// The affinity term; `None` for a pod without required node affinity.
+    pub term: Option<&'w SelectorTerm<'a>>,
+    pub sets: LabelSets,
+}
+
+impl Alternative<'_, '_> {
+    /// The requirement on `key`, if this alternative has one.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&LabelSet> {
+        set_for(&self.sets, key)
+    }
+}
+
+/// The placement alternatives of a workload (terms are ORed). Empty terms match no node and
+/// are left out, so an empty list means the pod matches no node at all.
 #[must_use]
-pub fn label_mismatch(pod: &[(String, LabelSet)], pool: &[(String, LabelSet)]) -> Option<String> {
+pub fn alternatives<'w, 'a>(workload: &'w Workload<'a>) -> Vec<Alternative<'w, 'a>> {
+    match &workload.affinity_terms {
+        None => vec![Alternative {
+            term: None,
+            sets: pod_label_sets(&workload.node_selector, None),
+        }],
+        Some(terms) => terms
+            .iter()
+            .filter(|t| !t.is_empty())
+            .map(|t| Alternative {
+                term: Some(t),
+                sets: pod_label_sets(&workload.node_selector, Some(t)),
+            })
+            .collect(),
+    }
+}
+
+/// Why a pod alternative cannot get a label it requires from a pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    pub key: String,
+    /// What the pod requires.
+    pub wanted: LabelSet,
+    /// What the pool's nodes may carry; `None` when the label is not well known and the pool
+    /// does not define it (Karpenter then never puts it on a node).
+    pub offered: Option<LabelSet>,
+}
+
+impl Mismatch {
+    /// For messages: ``does not define label `team` (the pod requires `a`)``,
+    /// ``allows `kubernetes.io/arch`: `amd64`; the pod requires: `arm64` ``.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match &self.offered {
+            None => format!(
+                "does not define label `{}` (the pod requires: {})",
+                self.key,
+                self.wanted.describe()
+            ),
+            Some(offered) => format!(
+                "allows `{}`: {}; the pod requires: {}",
+                self.key,
+                offered.describe(),
+                self.wanted.describe()
+            ),
+        }
+    }
+}
+
+/// Every label requirement of `pod` that `pool` cannot meet (Karpenter's `Compatible`).
+#[must_use]
+pub fn label_mismatches(pod: &[(String, LabelSet)], pool: &[(String, LabelSet)]) -> Vec<Mismatch> {
+    let mut out = Vec::new();
     for (key, wanted) in pod {
-        let offered = match pool.iter().find(|(k, _)| k == key) {
-            Some((_, set)) => set.clone(),
+        let offered = set_for(pool, key).cloned();
+        let effective = match &offered {
+            Some(set) => set.clone(),
             None if is_well_known_label(key) => LabelSet::any(),
             // Karpenter will not put a label on a node that the pool does not define.
             None => LabelSet::from_operator("DoesNotExist", &[]),
         };
-        if !wanted.intersect(&offered).is_satisfiable() {
-            return Some(format!("`{key}`"));
+        if !wanted.intersect(&effective).is_satisfiable() {
+            out.push(Mismatch {
+                key: key.clone(),
+                wanted: wanted.clone(),
+                offered,
+            });
         }
     }
-    None
+    out
+}
+
+/// The first label requirement of `pod` that `pool` cannot meet, or `None` when it fits.
+#[must_use]
+pub fn label_mismatch(pod: &[(String, LabelSet)], pool: &[(String, LabelSet)]) -> Option<Mismatch> {
+    label_mismatches(pod, pool).into_iter().next()
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+    use super::*;
+    use crate::source::{self, Document, Limits, SourceFile};
+
+    fn docs(text: &str) -> Vec<Document> {
+        source::load(0, &SourceFile::new("t.yaml", text), &Limits::default()).documents
+    }
+
+    /// A Pod with one toleration.
+    fn pod_with_toleration(yaml: &str) -> Vec<Document> {
+        docs(&format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  tolerations:\n  - {yaml}\n"
+        ))
+    }
+
+    fn tolerates(yaml: &str, key: &str, value: &str, effect: &str) -> bool {
+        let d = pod_with_toleration(yaml);
+        let w = Workload::from_document(&d[0]).unwrap();
+        w.tolerations[0].tolerates(key, value, effect)
+    }
+
+    #[test]
+    fn toleration_matching() {
+        let infra = ("workload-type", "infrastructure");
+        let t = |yaml: &str, effect: &str| tolerates(yaml, infra.0, infra.1, effect);
+        // Wildcard: every key, value and effect.
+        assert!(t("{operator: Exists}", "NoSchedule"));
+        assert!(t("{operator: Exists}", "NoExecute"));
+        // Wildcard limited to one effect.
+        assert!(!t("{operator: Exists, effect: NoExecute}", "NoSchedule"));
+        assert!(t("{operator: Exists, effect: NoExecute}", "NoExecute"));
+        // Key-only Exists.
+        assert!(t("{key: workload-type, operator: Exists}", "NoSchedule"));
+        assert!(!t("{key: other, operator: Exists}", "NoSchedule"));
+        // Equal (explicit or default) compares values; an empty effect matches every effect.
+        assert!(t(
+            "{key: workload-type, value: infrastructure}",
+            "NoExecute"
+        ));
+        assert!(t(
+            "{key: workload-type, operator: Equal, value: infrastructure, effect: NoSchedule}",
+            "NoSchedule"
+        ));
+        assert!(!t(
+            "{key: workload-type, operator: Equal, value: infra, effect: NoSchedule}",
+            "NoSchedule"
+        ));
+        assert!(!t(
+            "{key: workload-type, operator: Equal, value: infrastructure, effect: NoSchedule}",
+            "NoExecute"
+        ));
+        // Equal with no key is invalid (the API server rejects it) and matches nothing.
+        assert!(!t("{operator: Equal, value: infrastructure}", "NoSchedule"));
+        // Unknown operators match nothing.
+        assert!(!t(
+            "{key: workload-type, operator: In, value: infrastructure}",
+            "NoSchedule"
+        ));
+    }
+
+    #[test]
+    fn comparison_tolerations() {
+        assert!(tolerates(
+            "{key: score, operator: Lt, value: '10'}",
+            "score",
+            "5",
+            "NoSchedule"
+        ));
+        assert!(!tolerates(
+            "{key: score, operator: Lt, value: '10'}",
+            "score",
+            "10",
+            "NoSchedule"
+        ));
+        assert!(tolerates(
+            "{key: score, operator: Gt, value: '10'}",
+            "score",
+            "11",
+            "NoSchedule"
+        ));
+        assert!(!tolerates(
+            "{key: score, operator: Gt, value: '10'}",
+            "score",
+            "x",
+            "NoSchedule"
+        ));
+    }
+
+    #[test]
+    fn wildcard_classification() {
+        let d = pod_with_toleration("{operator: Exists}");
+        let w = Workload::from_document(&d[0]).unwrap();
+        assert!(w.tolerations[0].is_wildcard());
+        let d = pod_with_toleration("{operator: Exists, effect: NoSchedule}");
+        let w = Workload::from_document(&d[0]).unwrap();
+        assert!(w.tolerations[0].matches_every_key());
+        assert!(!w.tolerations[0].is_wildcard());
+    }
+
+    #[test]
+    fn prefer_no_schedule_never_blocks() {
+        assert!(!blocks(&[], "k", "v", "PreferNoSchedule"));
+        assert!(blocks(&[], "k", "v", "NoSchedule"));
+        assert!(blocks(&[], "k", "v", "NoExecute"));
+    }
+
+    fn set(op: &str, values: &[&str]) -> LabelSet {
+        let values: Vec<String> = values.iter().map(|v| (*v).to_string()).collect();
+        LabelSet::from_operator(op, &values)
+    }
+
+    fn sat(sets: &[LabelSet]) -> bool {
+        sets.iter()
+            .fold(LabelSet::any(), |acc, s| acc.intersect(s))
+            .is_satisfiable()
+    }
+
+    #[test]
+    fn label_set_algebra() {
+        assert!(sat(&[set("In", &["a", "b"]), set("In", &["b"])]));
+        assert!(!sat(&[set("In", &["a"]), set("In", &["b"])]));
+        assert!(sat(&[set("In", &["a", "b"]), set("NotIn", &["a"])]));
+        assert!(!sat(&[set("In", &["a"]), set("NotIn", &["a"])]));
+        assert!(
+            sat(&[set("NotIn", &["a"]), set("NotIn", &["b"])]),
+            "absent fits both"
+        );
+        assert!(!sat(&[set("Exists", &[]), set("DoesNotExist", &[])]));
+        assert!(sat(&[set("DoesNotExist", &[]), set("NotIn", &["a"])]));
+        assert!(!sat(&[set("DoesNotExist", &[]), set("In", &["a"])]));
+        assert!(sat(&[set("Exists", &[]), set("In", &["a"])]));
+        // `In` with no value matches nothing.
+        assert!(!sat(&[set("In", &[])]));
+        // Unknown operators match nothing.
+        assert!(!sat(&[set("Like", &["a"])]));
+    }
+
+    #[test]
+    fn numeric_ranges() {
+        assert!(sat(&[set("Gt", &["5"]), set("Lt", &["7"])]), "6");
+        assert!(!sat(&[set("Gt", &["5"]), set("Lt", &["6"])]), "no integer");
+        assert!(!sat(&[
+            set("Gt", &["5"]),
+            set("Lt", &["7"]),
+            set("NotIn", &["6"])
+        ]));
+        assert!(sat(&[
+            set("Gt", &["5"]),
+            set("Lt", &["8"]),
+            set("NotIn", &["6"])
+        ]));
+        assert!(sat(&[set("In", &["6"]), set("Gt", &["5"])]));
+        assert!(!sat(&[set("In", &["5"]), set("Gt", &["5"])]));
+        assert!(
+            !sat(&[set("In", &["x"]), set("Gt", &["5"])]),
+            "not a number"
+        );
+        assert!(sat(&[set("Gte", &["5"]), set("Lte", &["5"])]), "5");
+        assert!(!sat(&[set("Gte", &["6"]), set("Lte", &["5"])]));
+        // Label values cannot be negative.
+        assert!(!sat(&[set("Lt", &["0"])]));
+        assert!(sat(&[set("Lt", &["1"])]), "0");
+        // Gt/Lt need exactly one integer.
+        assert!(!sat(&[set("Gt", &["five"])]));
+        assert!(!sat(&[set("Gt", &["1", "2"])]));
+        // A concrete list drops the bounds it was filtered by.
+        let s = set("In", &["4", "6"]).intersect(&set("Gt", &["5"]));
+        assert_eq!(s.values.len(), 1);
+        assert_eq!((s.greater_than, s.less_than), (None, None));
+    }
+
+    #[test]
+    fn descriptions() {
+        assert_eq!(set("In", &["arm64"]).describe(), "`arm64`");
+        assert_eq!(set("In", &["c", "m"]).describe(), "one of `c`, `m`");
+        assert_eq!(set("Gt", &["4"]).describe(), "a number > 4");
+        assert_eq!(
+            set("NotIn", &["spot"]).describe(),
+            "absent, or any value except `spot`"
+        );
+        assert_eq!(set("DoesNotExist", &[]).describe(), "absent");
+        assert_eq!(set("Exists", &[]).describe(), "any value");
+    }
+
+    const POOL: &str = "apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: apps}
+spec:
+  template:
+    metadata:
+      labels: {node-type: applications}
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: apps-class}
+      requirements:
+        - {key: kubernetes.io/arch, operator: In, values: [amd64, arm64]}
+        - {key: karpenter.k8s.aws/instance-generation, operator: Gt, values: ['5']}
+        - {key: team, operator: Exists}
+";
+
+    /// The first mismatch of a pod (given as a pod spec body) against `POOL`.
+    fn fit(pod_spec: &str) -> Result<(), Box<Mismatch>> {
+        let pool_docs = docs(POOL);
+        let pool = NodePool::from_document(&pool_docs[0]).unwrap();
+        let pool_sets = pool_label_sets(&pool);
+        let text = format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n{pod_spec}");
+        let pod_docs = docs(&text);
+        let w = Workload::from_document(&pod_docs[0]).unwrap();
+        let alts = alternatives(&w);
+        let mut first = None;
+        for alt in &alts {
+            match label_mismatch(&alt.sets, &pool_sets) {
+                None => return Ok(()),
+                Some(m) => {
+                    first.get_or_insert(m);
+                }
+            }
+        }
+        Err(Box::new(first.unwrap()))
+    }
+
+    #[test]
+    fn pods_against_a_pool() {
+        assert!(fit("  nodeSelector: {kubernetes.io/arch: arm64}\n").is_ok());
+        assert!(fit("  nodeSelector: {beta.kubernetes.io/arch: arm64}\n").is_ok());
+        assert_eq!(
+            fit("  nodeSelector: {kubernetes.io/arch: s390x}\n")
+                .unwrap_err()
+                .key,
+            "kubernetes.io/arch"
+        );
+        // Labels Karpenter adds: the pool's name and the node class.
+        assert!(
+            fit("  nodeSelector: {karpenter.sh/nodepool: apps, karpenter.k8s.aws/ec2nodeclass: apps-class}\n")
+                .is_ok()
+        );
+        assert!(fit("  nodeSelector: {karpenter.sh/nodepool: infra}\n").is_err());
+        // Well-known labels the pool leaves open.
+        assert!(fit("  nodeSelector: {topology.kubernetes.io/zone: eu-west-1a}\n").is_ok());
+        // A custom label the pool does not define: never on its nodes...
+        let m = fit("  nodeSelector: {gpu: 'true'}\n").unwrap_err();
+        assert_eq!((m.key.as_str(), m.offered.is_none()), ("gpu", true));
+        // ...which is what NotIn and DoesNotExist ask for.
+        let affinity = |exprs: &str| {
+            format!(
+                "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n{exprs}"
+            )
+        };
+        assert!(
+            fit(&affinity(
+                "          - matchExpressions: [{key: gpu, operator: NotIn, values: ['true']}]\n"
+            ))
+            .is_ok()
+        );
+        assert!(
+            fit(&affinity(
+                "          - matchExpressions: [{key: gpu, operator: DoesNotExist}]\n"
+            ))
+            .is_ok()
+        );
+        // A label the pool defines (Exists) accepts a value.
+        assert!(fit("  nodeSelector: {team: payments}\n").is_ok());
+        assert!(
+            fit(&affinity(
+                "          - matchExpressions: [{key: team, operator: DoesNotExist}]\n"
+            ))
+            .is_err()
+        );
+        // Gt/Lt against the pool's Gt 5.
+        assert!(fit(&affinity("          - matchExpressions: [{key: karpenter.k8s.aws/instance-generation, operator: Gt, values: ['6']}]\n")).is_ok());
+        assert!(fit(&affinity("          - matchExpressions: [{key: karpenter.k8s.aws/instance-generation, operator: Lt, values: ['6']}]\n")).is_err());
+        // Expressions are ANDed, terms ORed.
+        assert!(fit(&affinity("          - matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [arm64]}, {key: node-type, operator: In, values: [gpu]}]\n")).is_err());
+        assert!(fit(&affinity("          - matchExpressions: [{key: node-type, operator: In, values: [gpu]}]\n          - matchExpressions: [{key: node-type, operator: In, values: [applications]}]\n")).is_ok());
+        // nodeSelector is ANDed with every term.
+        assert!(fit(&format!("  nodeSelector: {{node-type: gpu}}\n{}", affinity("          - matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [arm64]}]\n"))).is_err());
+    }
+
+    #[test]
+    fn empty_terms_match_nothing() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n          - {}\n          - matchExpressions: []\n";
+        let d = docs(text);
+        let w = Workload::from_document(&d[0]).unwrap();
+        assert!(alternatives(&w).is_empty());
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {}\n";
+        let d = docs(text);
+        let w = Workload::from_document(&d[0]).unwrap();
+        assert_eq!(alternatives(&w).len(), 1, "no affinity: one alternative");
+    }
+
+    #[test]
+    fn pool_sets_intersect_labels_and_requirements() {
+        let text = "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: p}\nspec:\n  template:\n    metadata: {labels: {tier: gold}}\n    spec:\n      nodeClassRef: {group: eks.amazonaws.com, kind: NodeClass, name: auto}\n      requirements:\n        - {key: tier, operator: In, values: [gold, silver]}\n";
+        let d = docs(text);
+        let pool = NodePool::from_document(&d[0]).unwrap();
+        let sets = pool_label_sets(&pool);
+        assert_eq!(set_for(&sets, "tier"), Some(&LabelSet::exactly("gold")));
+        assert_eq!(
+            set_for(&sets, "eks.amazonaws.com/nodeclass"),
+            Some(&LabelSet::exactly("auto"))
+        );
+        assert_eq!(
+            set_for(&sets, "karpenter.sh/nodepool"),
+            Some(&LabelSet::exactly("p"))
+        );
+    }
 }

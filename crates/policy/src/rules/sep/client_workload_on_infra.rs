@@ -1,8 +1,250 @@
-use crate::rules::{Rule, declare_rule};
+use crate::node::Node;
+use crate::rules::sep::infra_workload_not_pinned::{
+    infra_labels, infra_pool_names, taint_text, tolerated_infra_taint, workload_text,
+};
+use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
     /// A client workload tolerates the infrastructure taint or selects infrastructure nodes.
+    ///
+    /// ## Why
+    /// The infrastructure taint keeps client applications off the nodes that run Istio, Vault
+    /// and monitoring. A workload outside the infrastructure namespaces (and outside the exempt
+    /// ones, such as `kube-system`) that tolerates it can be placed there, and one that also
+    /// selects the infrastructure label (`node-type=infrastructure`) or an infrastructure
+    /// `karpenter.sh/nodepool` asks to be: it then competes with the platform for capacity and
+    /// its cost lands on the shared-services budget.
+    ///
+    /// A toleration with `operator: Exists` and no key tolerates every taint, the
+    /// infrastructure one included; so does `operator: Exists` on the taint's key. Each such
+    /// toleration, and each `nodeSelector` entry or required affinity expression (`In`) that
+    /// selects infrastructure nodes, is one finding. DaemonSets may tolerate everything (log
+    /// shippers and node agents run on every node), so only their node selection is checked.
+    /// A workload without `metadata.namespace` is applied to `default` (or to the namespace of
+    /// the `kubectl` context) and is checked as a client workload.
+    ///
+    /// ## Example
+    /// ```yaml,fail
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: checkout
+    ///   namespace: shop
+    /// spec:
+    ///   selector:
+    ///     matchLabels: {app: checkout}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: checkout}
+    ///     spec:
+    ///       tolerations:
+    ///         - operator: Exists
+    ///       containers:
+    ///         - {name: checkout, image: ghcr.io/acme/checkout:1.4.0}
+    /// ```
+    /// Use instead:
+    /// ```yaml,pass
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: checkout
+    ///   namespace: shop
+    /// spec:
+    ///   selector:
+    ///     matchLabels: {app: checkout}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: checkout}
+    ///     spec:
+    ///       nodeSelector: {node-type: applications}
+    ///       containers:
+    ///         - {name: checkout, image: ghcr.io/acme/checkout:1.4.0}
+    /// ```
     pub ClientWorkloadOnInfra { id: "SEP005", name: "client-workload-on-infra", severity: Error }
 }
 
-impl Rule for ClientWorkloadOnInfra {}
+impl Rule for ClientWorkloadOnInfra {
+    fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
+        let Some(class) = cx.policy.infrastructure_class() else {
+            return;
+        };
+        let labels = infra_labels(class);
+        let pools = infra_pool_names(cx);
+        for w in &cx.workloads {
+            let ns = w.effective_namespace();
+            if cx.policy.is_infra_namespace(ns) || cx.policy.is_exempt_namespace(ns) {
+                continue;
+            }
+            let place = match w.namespace {
+                Some(ns) => format!("in namespace `{ns}`"),
+                None => "in namespace `default` (it sets no `metadata.namespace`)".to_string(),
+            };
+            let what = workload_text(w);
+            let move_help = "if it is a platform workload, move it to an infrastructure namespace (the policy's `namespaces.infrastructure`)";
+            if !w.is_daemon_set() {
+                for t in &w.tolerations {
+                    let Some((spec, effect)) = tolerated_infra_taint(t, class) else {
+                        continue;
+                    };
+                    let taint = taint_text(spec, Some(effect));
+                    let (message, help) = if t.matches_every_key() {
+                        (
+                            format!(
+                                "{what} {place} tolerates every {}taint (`operator: Exists` without a key), the infrastructure taint `{taint}` included",
+                                if t.effect.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!("`{}` ", t.effect)
+                                }
+                            ),
+                            format!(
+                                "replace it with tolerations of the taints this workload needs, by key; {move_help}"
+                            ),
+                        )
+                    } else if t.operator == "Exists" {
+                        (
+                            format!(
+                                "{what} {place} tolerates the infrastructure taint `{taint}` (`operator: Exists` on key `{}`)",
+                                t.key
+                            ),
+                            format!("remove this toleration; {move_help}"),
+                        )
+                    } else {
+                        (
+                            format!("{what} {place} tolerates the infrastructure taint `{taint}`"),
+                            format!("remove this toleration; {move_help}"),
+                        )
+                    };
+                    out.report(w.doc, t.node, message).help(help);
+                }
+            }
+            let selects = |key: &str, value: &str| {
+                labels.iter().any(|(k, v)| k == key && v == value)
+                    || (key == "karpenter.sh/nodepool" && pools.contains(&value))
+            };
+            let mut report_selector = |node: &Node, key: &str, value: &str| {
+                out.report(
+                    w.doc,
+                    node,
+                    format!("{what} {place} selects infrastructure nodes (`{key}={value}`)"),
+                )
+                .help(format!(
+                    "select the nodes of a client pool instead (for example `node-type: applications`); {move_help}"
+                ));
+            };
+            for (key, value) in &w.node_selector {
+                let text = value.scalar_text().unwrap_or_default();
+                if selects(key, &text) {
+                    report_selector(value, key, &text);
+                }
+            }
+            for term in w.affinity_terms.iter().flatten() {
+                for e in &term.expressions {
+                    if e.operator != "In" {
+                        continue;
+                    }
+                    if let Some(v) = e.values.iter().find(|v| selects(e.key, v)) {
+                        let node = e
+                            .node
+                            .get("values")
+                            .and_then(|vs| {
+                                vs.items()
+                                    .iter()
+                                    .find(|n| n.scalar_text().as_deref() == Some(v.as_str()))
+                            })
+                            .unwrap_or(e.node);
+                        report_selector(node, e.key, v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::indexing_slicing, reason = "tests")]
+    use crate::rules::sep::infra_workload_not_pinned::tests::findings;
+
+    fn deploy(ns: Option<&str>, kind: &str, spec: &str) -> String {
+        let ns = ns.map_or(String::new(), |n| format!(", namespace: {n}"));
+        format!(
+            "apiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: w{ns}}}\nspec:\n  template:\n    spec:\n{spec}"
+        )
+    }
+
+    #[test]
+    fn tolerations_that_reach_the_infra_taint() {
+        let t = |tol: &str| {
+            findings(
+                "SEP005",
+                &deploy(
+                    Some("shop"),
+                    "Deployment",
+                    &format!("      tolerations: [{tol}]\n"),
+                ),
+            )
+        };
+        assert_eq!(t("{operator: Exists}").len(), 1);
+        assert!(t("{operator: Exists}")[0].contains("tolerates every taint"));
+        assert_eq!(t("{key: workload-type, operator: Exists}").len(), 1);
+        assert_eq!(t("{key: workload-type, value: infrastructure}").len(), 1);
+        assert_eq!(t("{operator: Exists, effect: NoExecute}").len(), 1);
+        assert!(t("{key: workload-type, value: applications}").is_empty());
+        assert!(t("{key: workload-type, operator: Exists, effect: PreferNoSchedule}").is_empty());
+        assert!(t("{key: dedicated, operator: Exists}").is_empty());
+    }
+
+    #[test]
+    fn namespaces() {
+        let tol = "      tolerations: [{operator: Exists}]\n";
+        let none = findings("SEP005", &deploy(None, "Deployment", tol));
+        assert_eq!(none.len(), 1);
+        assert!(
+            none[0].contains("`default` (it sets no `metadata.namespace`)"),
+            "{none:?}"
+        );
+        assert!(findings("SEP005", &deploy(Some("kube-system"), "Deployment", tol)).is_empty());
+        assert!(findings("SEP005", &deploy(Some("istio-system"), "Deployment", tol)).is_empty());
+    }
+
+    #[test]
+    fn daemonsets_may_tolerate_but_not_select() {
+        let tol = "      tolerations: [{operator: Exists}]\n";
+        assert!(findings("SEP005", &deploy(Some("logging"), "DaemonSet", tol)).is_empty());
+        let select = format!("{tol}      nodeSelector: {{node-type: infrastructure}}\n");
+        assert_eq!(
+            findings("SEP005", &deploy(Some("logging"), "DaemonSet", &select)).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn selections() {
+        let s = |spec: &str| findings("SEP005", &deploy(Some("shop"), "Deployment", spec));
+        let affinity = |expr: &str| {
+            format!(
+                "      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchExpressions: [{expr}]\n"
+            )
+        };
+        assert_eq!(
+            s("      nodeSelector: {node-type: infrastructure}\n").len(),
+            1
+        );
+        assert!(s("      nodeSelector: {node-type: applications}\n").is_empty());
+        assert_eq!(
+            s(&affinity(
+                "{key: node-type, operator: In, values: [applications, infrastructure]}"
+            ))
+            .len(),
+            1
+        );
+        assert!(
+            s(&affinity(
+                "{key: node-type, operator: NotIn, values: [infrastructure]}"
+            ))
+            .is_empty()
+        );
+        assert!(s(&affinity("{key: node-type, operator: Exists}")).is_empty());
+    }
+}

@@ -1,8 +1,162 @@
-use crate::rules::{Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, declare_rule};
+
+const CAPACITY_TYPE: &str = "karpenter.sh/capacity-type";
 
 declare_rule! {
     /// An infrastructure NodePool allows a capacity type the policy forbids.
+    ///
+    /// ## Why
+    /// Spot instances can be reclaimed with two minutes' notice. Losing an Istio control plane,
+    /// Vault or the ingress controllers together with the node they run on takes every client
+    /// application down with them, so the default policy keeps the infrastructure pool on
+    /// `on-demand` capacity (`poolClasses[].capacityTypes`; any class may set the list). The
+    /// capacity types a pool allows are read from its `karpenter.sh/capacity-type`
+    /// requirements (`In`, `NotIn`, `Exists`, all of them intersected); a pool without such a
+    /// requirement gets on-demand nodes from Karpenter, which is compliant.
+    ///
+    /// ## Example
+    /// ```yaml,fail
+    /// apiVersion: karpenter.sh/v1
+    /// kind: NodePool
+    /// metadata:
+    ///   name: infra
+    /// spec:
+    ///   template:
+    ///     metadata:
+    ///       labels: {node-type: infrastructure}
+    ///     spec:
+    ///       nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: infra}
+    ///       requirements:
+    ///         - key: karpenter.sh/capacity-type
+    ///           operator: In
+    ///           values: [spot, on-demand]
+    ///       taints:
+    ///         - {key: workload-type, value: infrastructure, effect: NoSchedule}
+    /// ```
+    /// Use instead:
+    /// ```yaml,pass
+    /// apiVersion: karpenter.sh/v1
+    /// kind: NodePool
+    /// metadata:
+    ///   name: infra
+    /// spec:
+    ///   template:
+    ///     metadata:
+    ///       labels: {node-type: infrastructure}
+    ///     spec:
+    ///       nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: infra}
+    ///       requirements:
+    ///         - key: karpenter.sh/capacity-type
+    ///           operator: In
+    ///           values: [on-demand]
+    ///       taints:
+    ///         - {key: workload-type, value: infrastructure, effect: NoSchedule}
+    /// ```
     pub InfraPoolForbiddenCapacity { id: "SEP003", name: "infra-pool-forbidden-capacity", severity: Warning }
 }
 
-impl Rule for InfraPoolForbiddenCapacity {}
+impl Rule for InfraPoolForbiddenCapacity {
+    fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
+        for pool in &cx.node_pools {
+            let Some(class) = cx.pool_class(pool) else {
+                continue;
+            };
+            // An empty list restricts nothing, as an absent one.
+            let Some(allowed) = class.capacity_types.as_ref().filter(|a| !a.is_empty()) else {
+                continue;
+            };
+            let forbidden: Vec<&str> = pool
+                .capacity_types()
+                .into_iter()
+                .filter(|c| !allowed.iter().any(|a| a == c))
+                .collect();
+            let Some(first) = forbidden.first() else {
+                continue;
+            };
+            // The requirement that lets the forbidden type through: its values, else itself.
+            let requirements: Vec<_> = pool
+                .requirements
+                .iter()
+                .filter(|r| r.key == CAPACITY_TYPE)
+                .collect();
+            let culprit = requirements
+                .iter()
+                .find(|r| match r.operator {
+                    "In" => r.values.iter().any(|v| v == first),
+                    "NotIn" => !r.values.iter().any(|v| v == first),
+                    _ => true,
+                })
+                .or(requirements.first());
+            let node = culprit
+                .map(|r| {
+                    let item = r.values_node.and_then(|values| {
+                        values
+                            .items()
+                            .iter()
+                            .find(|v| v.scalar_text().as_deref() == Some(*first))
+                    });
+                    match r.operator {
+                        "In" => item.or(r.values_node).unwrap_or(r.node),
+                        "NotIn" => r.values_node.unwrap_or(r.node),
+                        _ => r.node.get("operator").unwrap_or(r.node),
+                    }
+                })
+                .unwrap_or_else(|| pool.anchor());
+            let allowed_text = allowed.join("`, `");
+            out.report(
+                pool.doc,
+                node,
+                format!(
+                    "pool `{}` (class `{}`) allows capacity type{} `{}`; the policy allows only `{allowed_text}`",
+                    pool.name,
+                    class.name,
+                    if forbidden.len() == 1 { "" } else { "s" },
+                    forbidden.join("`, `")
+                ),
+            )
+            .help(format!(
+                "require `{{key: {CAPACITY_TYPE}, operator: In, values: [{}]}}` in `spec.template.spec.requirements`",
+                allowed.join(", ")
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::sep::infra_workload_not_pinned::tests::findings;
+
+    fn infra(requirements: &str) -> String {
+        format!(
+            "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {{name: infra}}\nspec:\n  template:\n    metadata: {{labels: {{node-type: infrastructure}}}}\n    spec:\n      requirements: [{requirements}]\n"
+        )
+    }
+
+    #[test]
+    fn capacity_types() {
+        let f = |r: &str| findings("SEP003", &infra(r));
+        assert!(f("").is_empty(), "no requirement: on-demand");
+        assert!(
+            f("{key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}").is_empty()
+        );
+        assert!(
+            f("{key: karpenter.sh/capacity-type, operator: NotIn, values: [spot, reserved]}")
+                .is_empty()
+        );
+        assert_eq!(
+            f("{key: karpenter.sh/capacity-type, operator: In, values: [spot]}").len(),
+            1
+        );
+        assert_eq!(
+            f("{key: karpenter.sh/capacity-type, operator: NotIn, values: [spot]}").len(),
+            1
+        );
+        assert_eq!(
+            f("{key: karpenter.sh/capacity-type, operator: Exists}").len(),
+            1
+        );
+        // An applications pool may use spot under the default policy.
+        let apps = "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: apps}\nspec:\n  template:\n    metadata: {labels: {node-type: applications}}\n    spec:\n      requirements: [{key: karpenter.sh/capacity-type, operator: In, values: [spot]}]\n";
+        assert!(findings("SEP003", apps).is_empty());
+    }
+}

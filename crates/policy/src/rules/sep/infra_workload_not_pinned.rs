@@ -1,8 +1,344 @@
-use crate::rules::{Rule, declare_rule};
+use crate::model::Workload;
+use crate::model::policy::{PoolClass, TaintSpec};
+use crate::model::scheduling::{self, Alternative, Toleration};
+use crate::node::Node;
+use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
-    /// A platform workload does not both tolerate the infrastructure taint and select infrastructure nodes.
+    /// A workload in an infrastructure namespace does not both tolerate the infrastructure taint and select infrastructure nodes.
+    ///
+    /// ## Why
+    /// The infrastructure pool is fenced off by a taint, so a platform pod (Istio, Vault,
+    /// SigNoz, ingress, monitoring: the policy's `namespaces.infrastructure`) needs two things
+    /// to run there: a toleration of the taint (`workload-type=infrastructure`), or it can
+    /// never land on those nodes; and a node selector for the infrastructure label
+    /// (`node-type=infrastructure`), or it may land on client nodes instead, competing with
+    /// client workloads and billed to them. Each missing half is one finding.
+    ///
+    /// A toleration counts when it tolerates the taint for one of the class's effects
+    /// (`Exists` on the key, or a wildcard, count too). Selecting counts when every way the
+    /// pod may be placed requires the infrastructure labels: a `nodeSelector` with all of
+    /// them, or a required node affinity whose every term requires them (`node-type In
+    /// [infrastructure]`), or `karpenter.sh/nodepool` naming infrastructure pools of the
+    /// checked set. Deployments, StatefulSets, ReplicaSets, Jobs, CronJobs and Pods are
+    /// checked; DaemonSets are not, as they run one pod on every node by design. A workload
+    /// without `metadata.namespace` is in `default`.
+    ///
+    /// ## Example
+    /// ```yaml,fail
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: istiod
+    ///   namespace: istio-system
+    /// spec:
+    ///   selector:
+    ///     matchLabels: {app: istiod}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: istiod}
+    ///     spec:
+    ///       nodeSelector: {node-type: infrastructure}
+    ///       containers:
+    ///         - {name: discovery, image: docker.io/istio/pilot:1.24.2}
+    /// ```
+    /// Use instead:
+    /// ```yaml,pass
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: istiod
+    ///   namespace: istio-system
+    /// spec:
+    ///   selector:
+    ///     matchLabels: {app: istiod}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: istiod}
+    ///     spec:
+    ///       nodeSelector: {node-type: infrastructure}
+    ///       tolerations:
+    ///         - {key: workload-type, operator: Equal, value: infrastructure, effect: NoSchedule}
+    ///       containers:
+    ///         - {name: discovery, image: docker.io/istio/pilot:1.24.2}
+    /// ```
     pub InfraWorkloadNotPinned { id: "SEP004", name: "infra-workload-not-pinned", severity: Error }
 }
 
-impl Rule for InfraWorkloadNotPinned {}
+/// The labels that mark infrastructure nodes: the class's required labels, else the labels
+/// that identify its pools.
+pub(crate) fn infra_labels(class: &PoolClass) -> &[(String, String)] {
+    if class.labels.is_empty() {
+        &class.match_labels
+    } else {
+        &class.labels
+    }
+}
+
+/// Names of the infrastructure pools in the checked set.
+pub(crate) fn infra_pool_names<'a>(cx: &Context<'a>) -> Vec<&'a str> {
+    cx.node_pools
+        .iter()
+        .filter(|p| cx.is_infra_pool(p))
+        .map(|p| p.name)
+        .collect()
+}
+
+/// The infrastructure taint (and effect) a toleration tolerates, if any.
+pub(crate) fn tolerated_infra_taint<'c>(
+    toleration: &Toleration<'_>,
+    class: &'c PoolClass,
+) -> Option<(&'c TaintSpec, &'c str)> {
+    class.taints.iter().find_map(|spec| {
+        spec.effects
+            .iter()
+            .find(|e| toleration.tolerates(&spec.key, &spec.value, e))
+            .map(|e| (spec, e.as_str()))
+    })
+}
+
+/// `key=value:Effect`.
+pub(crate) fn taint_text(spec: &TaintSpec, effect: Option<&str>) -> String {
+    let effect = effect.or_else(|| spec.effects.first().map(String::as_str));
+    match effect {
+        Some(e) => format!("{}={}:{e}", spec.key, spec.value),
+        None => format!("{}={}", spec.key, spec.value),
+    }
+}
+
+/// `k=v, k2=v2`.
+pub(crate) fn labels_text(labels: &[(String, String)]) -> String {
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Kind and name, for messages: ``Deployment `web` ``.
+pub(crate) fn workload_text(w: &Workload<'_>) -> String {
+    format!("{} `{}`", w.kind, w.name)
+}
+
+/// Whether a placement alternative can only land on infrastructure nodes.
+fn alternative_pinned(
+    alt: &Alternative<'_, '_>,
+    labels: &[(String, String)],
+    pools: &[&str],
+) -> bool {
+    let by_labels = !labels.is_empty()
+        && labels.iter().all(|(k, v)| {
+            alt.get(k)
+                .and_then(scheduling::LabelSet::required_values)
+                .is_some_and(|values| values.iter().all(|x| x == v))
+        });
+    let by_pool = alt
+        .get("karpenter.sh/nodepool")
+        .and_then(scheduling::LabelSet::required_values)
+        .is_some_and(|names| {
+            !names.is_empty() && names.iter().all(|n| pools.contains(&n.as_str()))
+        });
+    by_labels || by_pool
+}
+
+impl Rule for InfraWorkloadNotPinned {
+    fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
+        let Some(class) = cx.policy.infrastructure_class() else {
+            return;
+        };
+        let labels = infra_labels(class);
+        let pools = infra_pool_names(cx);
+        for w in &cx.workloads {
+            let ns = w.effective_namespace();
+            if w.is_daemon_set() || !cx.policy.is_infra_namespace(ns) || w.pod_spec.is_none() {
+                continue;
+            }
+            let what = workload_text(w);
+            let tolerations_key = w
+                .pod_spec
+                .and_then(|s| s.entry("tolerations"))
+                .map(|e| &e.key);
+            for spec in &class.taints {
+                let tolerated = w.tolerations.iter().any(|t| {
+                    spec.effects
+                        .iter()
+                        .any(|e| t.tolerates(&spec.key, &spec.value, e))
+                });
+                if tolerated {
+                    continue;
+                }
+                let effect = spec.effects.first().map_or("NoSchedule", String::as_str);
+                out.report(
+                    w.doc,
+                    tolerations_key.unwrap_or_else(|| w.anchor()),
+                    format!(
+                        "{what} in infrastructure namespace `{ns}` does not tolerate the infrastructure taint `{}`, so it cannot run on infrastructure nodes",
+                        taint_text(spec, None)
+                    ),
+                )
+                .help(format!(
+                    "add to the pod's `tolerations`: `{{key: {}, operator: Equal, value: {}, effect: {effect}}}`",
+                    spec.key, spec.value
+                ));
+            }
+            if labels.is_empty() && pools.is_empty() {
+                continue;
+            }
+            let alternatives = scheduling::alternatives(w);
+            let Some(loose) = alternatives
+                .iter()
+                .find(|alt| !alternative_pinned(alt, labels, &pools))
+            else {
+                continue;
+            };
+            let selector_key = w
+                .pod_spec
+                .and_then(|s| s.entry("nodeSelector"))
+                .map(|e| &e.key);
+            let (node, detail): (&Node, &str) = match (loose.term, selector_key) {
+                (Some(term), _) => (
+                    term.node,
+                    "a required node affinity term does not require them",
+                ),
+                (None, Some(key)) => (key, "its `nodeSelector` does not require them"),
+                (None, None) => (
+                    w.anchor(),
+                    "it has no `nodeSelector` or required node affinity",
+                ),
+            };
+            let wanted = if labels.is_empty() {
+                "an infrastructure `karpenter.sh/nodepool`".to_string()
+            } else {
+                format!("`{}`", labels_text(labels))
+            };
+            let yaml = labels
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.report(
+                w.doc,
+                node,
+                format!(
+                    "{what} in infrastructure namespace `{ns}` does not select infrastructure nodes ({wanted}): {detail}"
+                ),
+            )
+            .help(if yaml.is_empty() {
+                "select an infrastructure pool with `nodeSelector: {karpenter.sh/nodepool: <pool>}`".to_string()
+            } else {
+                format!("add `nodeSelector: {{{yaml}}}` to the pod spec")
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+    use crate::{CheckOptions, Input, Policy, check};
+
+    /// Messages of `rule` for `text` under the default policy.
+    pub(crate) fn findings(rule: &str, text: &str) -> Vec<String> {
+        let policy = Policy::default_policy().unwrap();
+        check(
+            vec![Input::text("t.yaml", text)],
+            &policy,
+            &CheckOptions::default(),
+        )
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.rule == rule)
+        .map(|d| d.message)
+        .collect()
+    }
+
+    fn pod(ns: &str, spec: &str) -> String {
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: {ns}}}\nspec:\n{spec}")
+    }
+
+    const TOL: &str = "  tolerations: [{key: workload-type, operator: Exists}]\n";
+
+    fn affinity(terms: &str) -> String {
+        format!(
+            "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n{terms}"
+        )
+    }
+
+    #[test]
+    fn both_halves_are_separate_findings() {
+        let got = findings("SEP004", &pod("vault", "  containers: []\n"));
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got.iter().any(|m| m.contains("does not tolerate")));
+        assert!(got.iter().any(|m| m.contains("does not select")));
+    }
+
+    #[test]
+    fn every_affinity_term_must_require_the_label() {
+        let pinned = affinity(
+            "          - matchExpressions: [{key: node-type, operator: In, values: [infrastructure]}]\n          - matchExpressions: [{key: node-type, operator: In, values: [infrastructure]}, {key: kubernetes.io/arch, operator: In, values: [arm64]}]\n",
+        );
+        assert!(findings("SEP004", &pod("vault", &format!("{TOL}{pinned}"))).is_empty());
+        let loose = affinity(
+            "          - matchExpressions: [{key: node-type, operator: In, values: [infrastructure]}]\n          - matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [arm64]}]\n",
+        );
+        assert_eq!(
+            findings("SEP004", &pod("vault", &format!("{TOL}{loose}"))).len(),
+            1
+        );
+        let exists =
+            affinity("          - matchExpressions: [{key: node-type, operator: Exists}]\n");
+        assert_eq!(
+            findings("SEP004", &pod("vault", &format!("{TOL}{exists}"))).len(),
+            1
+        );
+        // A nodeSelector applies to every term.
+        let selector = format!(
+            "{TOL}  nodeSelector: {{node-type: infrastructure}}\n{}",
+            affinity(
+                "          - matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [arm64]}]\n"
+            )
+        );
+        assert!(findings("SEP004", &pod("vault", &selector)).is_empty());
+    }
+
+    #[test]
+    fn nodepool_selection_counts_only_for_infra_pools_in_the_set() {
+        let pools = "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: platform}\nspec:\n  template:\n    metadata: {labels: {node-type: infrastructure}}\n    spec:\n      requirements: []\n      taints: [{key: workload-type, value: infrastructure, effect: NoSchedule}]\n---\napiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: apps}\nspec:\n  template:\n    metadata: {labels: {node-type: applications}}\n    spec:\n      requirements: []\n---\n";
+        let on = |pool: &str| {
+            findings(
+                "SEP004",
+                &format!(
+                    "{pools}{}",
+                    pod(
+                        "vault",
+                        &format!("{TOL}  nodeSelector: {{karpenter.sh/nodepool: {pool}}}\n")
+                    )
+                ),
+            )
+        };
+        assert!(on("platform").is_empty());
+        assert_eq!(on("apps").len(), 1);
+        // Without the pool in the set there is no telling.
+        assert_eq!(
+            findings(
+                "SEP004",
+                &pod(
+                    "vault",
+                    &format!("{TOL}  nodeSelector: {{karpenter.sh/nodepool: platform}}\n")
+                )
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn daemonsets_and_other_namespaces_are_not_checked() {
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d, namespace: monitoring}\nspec:\n  template:\n    spec:\n      containers: []\n";
+        assert!(findings("SEP004", ds).is_empty());
+        assert!(findings("SEP004", &pod("shop", "  containers: []\n")).is_empty());
+        // No namespace: `default`, not an infrastructure namespace.
+        let no_ns = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n";
+        assert!(findings("SEP004", no_ns).is_empty());
+    }
+}

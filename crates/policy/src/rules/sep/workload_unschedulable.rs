@@ -1,8 +1,509 @@
-use crate::rules::{Rule, declare_rule};
+use crate::model::scheduling::{
+    self, Alternative, LabelSet, LabelSets, Mismatch, label_mismatches, pool_label_sets,
+};
+use crate::model::{NodePool, Taint, Workload};
+use crate::node::Node;
+use crate::rules::sep::infra_workload_not_pinned::workload_text;
+use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
     /// A workload fits no NodePool in the checked set and would stay Pending.
+    ///
+    /// ## Why
+    /// Karpenter launches a node for a pending pod only from a NodePool the pod fits; if none
+    /// fits, the pod stays `Pending` with `incompatible with nodepool` events, and a rollout
+    /// hangs until its deadline. This rule runs Karpenter's matching against every NodePool
+    /// of the checked set (only when the set has at least one) and names the closest pool and
+    /// why it does not fit.
+    ///
+    /// A pod fits a pool when, for its `nodeSelector` together with one of its required node
+    /// affinity terms (terms are ORed, expressions ANDed): every label it requires can be on
+    /// the pool's nodes, and it tolerates every `NoSchedule` and `NoExecute` taint of the
+    /// pool (`PreferNoSchedule` taints and `startupTaints` never block). A pool's nodes carry
+    /// its `requirements`, its template labels, `karpenter.sh/nodepool` and the node class
+    /// label (`karpenter.k8s.aws/ec2nodeclass`). Well-known labels (`kubernetes.io/arch`,
+    /// `topology.kubernetes.io/zone`, `karpenter.k8s.aws/instance-*`, ...) are open unless the
+    /// pool restricts them; any other label must be defined by the pool, unless the pod uses
+    /// `NotIn` or `DoesNotExist`: Karpenter never invents a custom label.
+    ///
+    /// Not checked: DaemonSets, the policy's exempt namespaces, pods with `nodeName`, and pods
+    /// that may run outside Karpenter, where one of their alternatives requires
+    /// `karpenter.sh/nodepool` to be absent (`DoesNotExist`), selects a managed node group
+    /// (`eks.amazonaws.com/nodegroup`), selects `eks.amazonaws.com/compute-type` `fargate` or
+    /// `hybrid`, pins a node (`kubernetes.io/hostname`, `matchFields`), or selects the EKS
+    /// Auto Mode built-in pools `system` or `general-purpose` while the set does not define
+    /// them. The check assumes the set holds every NodePool of the cluster.
+    ///
+    /// ## Example
+    /// ```yaml,fail
+    /// apiVersion: karpenter.sh/v1
+    /// kind: NodePool
+    /// metadata:
+    ///   name: apps
+    /// spec:
+    ///   template:
+    ///     metadata:
+    ///       labels: {node-type: applications}
+    ///     spec:
+    ///       nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: apps}
+    ///       requirements:
+    ///         - {key: kubernetes.io/arch, operator: In, values: [amd64]}
+    /// ---
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: checkout
+    ///   namespace: shop
+    /// spec:
+    ///   selector:
+    ///     matchLabels: {app: checkout}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: checkout}
+    ///     spec:
+    ///       nodeSelector:
+    ///         kubernetes.io/arch: arm64
+    ///       containers:
+    ///         - {name: checkout, image: ghcr.io/acme/checkout:1.4.0}
+    /// ```
+    /// Use instead:
+    /// ```yaml,pass
+    /// apiVersion: karpenter.sh/v1
+    /// kind: NodePool
+    /// metadata:
+    ///   name: apps
+    /// spec:
+    ///   template:
+    ///     metadata:
+    ///       labels: {node-type: applications}
+    ///     spec:
+    ///       nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: apps}
+    ///       requirements:
+    ///         - {key: kubernetes.io/arch, operator: In, values: [amd64, arm64]}
+    /// ---
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata:
+    ///   name: checkout
+    ///   namespace: shop
+    /// spec:
+    ///   selector:
+    ///     matchLabels: {app: checkout}
+    ///   template:
+    ///     metadata:
+    ///       labels: {app: checkout}
+    ///     spec:
+    ///       nodeSelector:
+    ///         kubernetes.io/arch: arm64
+    ///       containers:
+    ///         - {name: checkout, image: ghcr.io/acme/checkout:1.4.0}
+    /// ```
     pub WorkloadUnschedulable { id: "SEP006", name: "workload-unschedulable", severity: Error }
 }
 
-impl Rule for WorkloadUnschedulable {}
+const NODEPOOL: &str = "karpenter.sh/nodepool";
+
+/// EKS Auto Mode's built-in pools: enabled on the cluster, never written as manifests.
+const AUTO_MODE_BUILT_IN_POOLS: &[&str] = &["system", "general-purpose"];
+
+/// Labels of EKS managed (and eksctl) node groups: selecting one targets that node group.
+const MANAGED_NODE_GROUP_LABELS: &[&str] = &[
+    "eks.amazonaws.com/nodegroup",
+    "alpha.eksctl.io/nodegroup-name",
+];
+
+/// Why a pod alternative does not fit a pool.
+enum Problem<'p> {
+    Label(Mismatch),
+    Taint(&'p Taint<'p>),
+}
+
+/// Whether an alternative may be placed on capacity Karpenter does not manage (managed node
+/// groups, Fargate, hybrid nodes, a named node, Auto Mode built-in pools).
+fn outside_karpenter(alt: &Alternative<'_, '_>, pool_names: &[&str]) -> bool {
+    let required = |key: &str| alt.get(key).and_then(LabelSet::required_values);
+    let no_nodepool = alt
+        .get(NODEPOOL)
+        .is_some_and(|s| s.absent_ok && !s.complement && s.values.is_empty());
+    let serverless = required("eks.amazonaws.com/compute-type")
+        .is_some_and(|v| v.iter().any(|t| t == "fargate" || t == "hybrid"));
+    let node_group = MANAGED_NODE_GROUP_LABELS
+        .iter()
+        .any(|k| required(k).is_some_and(|v| !v.is_empty()));
+    let named_node = required("kubernetes.io/hostname").is_some_and(|v| !v.is_empty())
+        || alt.term.is_some_and(|t| t.has_match_fields);
+    let built_in = required(NODEPOOL).is_some_and(|names| {
+        !names.is_empty()
+            && names.iter().all(|n| {
+                AUTO_MODE_BUILT_IN_POOLS.contains(&n.as_str()) && !pool_names.contains(&n.as_str())
+            })
+    });
+    no_nodepool || serverless || node_group || named_node || built_in
+}
+
+fn problems<'p>(
+    w: &Workload<'_>,
+    alt: &Alternative<'_, '_>,
+    pool: &'p NodePool<'p>,
+    sets: &LabelSets,
+) -> Vec<Problem<'p>> {
+    let mut out: Vec<Problem<'p>> = label_mismatches(&alt.sets, sets)
+        .into_iter()
+        .map(Problem::Label)
+        .collect();
+    out.extend(
+        pool.taints
+            .iter()
+            .filter(|t| scheduling::blocks(&w.tolerations, t.key, t.value, t.effect))
+            .map(Problem::Taint),
+    );
+    out
+}
+
+/// The pod's own requirement on `key`: its `nodeSelector` entry, else the affinity expression.
+fn requirement_node<'a>(
+    w: &Workload<'a>,
+    alt: &Alternative<'_, 'a>,
+    key: &str,
+) -> Option<&'a Node> {
+    let selector = w.node_selector_node.and_then(|s| {
+        s.entries()
+            .iter()
+            .find(|e| e.key_str().map(scheduling::normalize_label) == Some(key))
+            .map(|e| &e.key)
+    });
+    selector.or_else(|| alt.term.and_then(|t| t.expression(key)).map(|e| e.node))
+}
+
+/// `` `a`, `b`, `c` and 4 more ``: distinct names, in order, at most five.
+fn name_list(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut distinct: Vec<&str> = Vec::new();
+    for name in names {
+        if !distinct.contains(name) {
+            distinct.push(name);
+        }
+    }
+    let shown: Vec<String> = distinct
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`{n}`"))
+        .collect();
+    let mut text = shown.join(", ");
+    if distinct.len() > SHOWN {
+        text.push_str(&format!(" and {} more", distinct.len() - SHOWN));
+    }
+    text
+}
+
+fn taint_text(t: &Taint<'_>) -> String {
+    if t.value.is_empty() {
+        format!("{}:{}", t.key, t.effect)
+    } else {
+        format!("{}={}:{}", t.key, t.value, t.effect)
+    }
+}
+
+impl Rule for WorkloadUnschedulable {
+    fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
+        if cx.node_pools.is_empty() {
+            return;
+        }
+        let pools: Vec<(&NodePool<'a>, LabelSets)> = cx
+            .node_pools
+            .iter()
+            .map(|p| (p, pool_label_sets(p)))
+            .collect();
+        let pool_names: Vec<&str> = cx.node_pools.iter().map(|p| p.name).collect();
+        for w in &cx.workloads {
+            let Some(spec) = w.pod_spec else {
+                continue;
+            };
+            if w.is_daemon_set() || cx.policy.is_exempt_namespace(w.effective_namespace()) {
+                continue;
+            }
+            if spec
+                .get("nodeName")
+                .and_then(Node::scalar_text)
+                .is_some_and(|n| !n.is_empty())
+            {
+                continue;
+            }
+            let what = workload_text(w);
+            let alternatives = scheduling::alternatives(w);
+            if alternatives.is_empty() {
+                let node = spec
+                    .path(&[
+                        "affinity",
+                        "nodeAffinity",
+                        "requiredDuringSchedulingIgnoredDuringExecution",
+                    ])
+                    .and_then(|r| r.entry("nodeSelectorTerms"))
+                    .map_or_else(|| w.anchor(), |e| &e.key);
+                out.report(
+                    w.doc,
+                    node,
+                    format!("{what} matches no node: its required node affinity has no term with a requirement, and an empty term matches nothing"),
+                )
+                .help("give each `nodeSelectorTerms` entry `matchExpressions`, or remove the required node affinity");
+                continue;
+            }
+            if alternatives
+                .iter()
+                .any(|a| outside_karpenter(a, &pool_names))
+            {
+                continue;
+            }
+            // The closest (alternative, pool): the fewest problems; on a tie, a pool on the
+            // workload's side of the fence (infrastructure pools for infrastructure namespaces,
+            // other pools for the rest), then the first in the files.
+            let infra_workload = cx.policy.is_infra_namespace(w.effective_namespace());
+            let rank = |pool: &NodePool<'_>, found: &[Problem<'_>]| {
+                (found.len(), cx.is_infra_pool(pool) != infra_workload)
+            };
+            let mut closest: Option<(&Alternative<'_, 'a>, &NodePool<'a>, Vec<Problem<'_>>)> = None;
+            let mut fits = false;
+            'search: for alt in &alternatives {
+                for (pool, sets) in &pools {
+                    let found = problems(w, alt, pool, sets);
+                    if found.is_empty() {
+                        fits = true;
+                        break 'search;
+                    }
+                    if closest.as_ref().is_none_or(|(_, best_pool, best)| {
+                        rank(pool, &found) < rank(best_pool, best)
+                    }) {
+                        closest = Some((alt, pool, found));
+                    }
+                }
+            }
+            if fits {
+                continue;
+            }
+            let Some((alt, pool, found)) = closest else {
+                continue;
+            };
+            // A pool name that is not in the set says more than any label of the closest pool.
+            if let Some(names) = alt.get(NODEPOOL).and_then(LabelSet::required_values)
+                && !names.is_empty()
+                && names.iter().all(|n| !pool_names.contains(&n.as_str()))
+            {
+                let node = requirement_node(w, alt, NODEPOOL).unwrap_or_else(|| w.anchor());
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                out.report(
+                    w.doc,
+                    node,
+                    format!(
+                        "{what} selects NodePool `{}`, which is not in the checked set (its NodePools: {})",
+                        names.join("`, `"),
+                        name_list(&pool_names)
+                    ),
+                )
+                .help("check the pool name, or check the files that define that NodePool together with this workload");
+                continue;
+            }
+            let more = match found.len() {
+                0 | 1 => String::new(),
+                2 => " (and 1 more problem)".to_string(),
+                n => format!(" (and {} more problems)", n - 1),
+            };
+            let tolerations_key = spec.entry("tolerations").map(|e| &e.key);
+            let (node, reason, help) = match found.first() {
+                Some(Problem::Label(m)) => (
+                    requirement_node(w, alt, &m.key).unwrap_or_else(|| w.anchor()),
+                    m.describe(),
+                    match &m.offered {
+                        None => format!(
+                            "define `{}` on pool `{}` (`spec.template.metadata.labels` or a requirement), or stop requiring it",
+                            m.key, pool.name
+                        ),
+                        Some(_) => format!(
+                            "require a value of `{}` that pool `{}` offers, or widen the pool's requirements",
+                            m.key, pool.name
+                        ),
+                    },
+                ),
+                Some(Problem::Taint(t)) => (
+                    tolerations_key.unwrap_or_else(|| w.anchor()),
+                    format!(
+                        "has taint `{}` that the pod does not tolerate",
+                        taint_text(t)
+                    ),
+                    if t.value.is_empty() {
+                        format!(
+                            "if the workload belongs on pool `{}`, add the toleration `{{key: {}, operator: Exists, effect: {}}}`",
+                            pool.name, t.key, t.effect
+                        )
+                    } else {
+                        format!(
+                            "if the workload belongs on pool `{}`, add the toleration `{{key: {}, operator: Equal, value: {}, effect: {}}}`",
+                            pool.name, t.key, t.value, t.effect
+                        )
+                    },
+                ),
+                None => continue,
+            };
+            out.report(
+                w.doc,
+                node,
+                format!(
+                    "{what} fits no NodePool and would stay Pending: the closest, `{}`, {reason}{more}",
+                    pool.name
+                ),
+            )
+            .help(help);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::indexing_slicing, reason = "tests")]
+    use crate::rules::sep::infra_workload_not_pinned::tests::findings;
+
+    const POOLS: &str = "apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: infra}
+spec:
+  template:
+    metadata: {labels: {node-type: infrastructure}}
+    spec:
+      requirements: [{key: kubernetes.io/arch, operator: In, values: [amd64, arm64]}]
+      taints: [{key: workload-type, value: infrastructure, effect: NoSchedule}]
+---
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: apps}
+spec:
+  template:
+    metadata: {labels: {node-type: applications}}
+    spec:
+      requirements: [{key: kubernetes.io/arch, operator: In, values: [amd64]}]
+      taints: [{key: example.com/soft, value: 'true', effect: PreferNoSchedule}]
+---
+";
+
+    fn run(ns: &str, spec: &str) -> Vec<String> {
+        findings(
+            "SEP006",
+            &format!(
+                "{POOLS}apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: {ns}}}\nspec:\n{spec}"
+            ),
+        )
+    }
+
+    #[test]
+    fn closest_pool_and_reason() {
+        let got = run("shop", "  nodeSelector: {kubernetes.io/arch: arm64}\n");
+        assert_eq!(got.len(), 1);
+        // infra allows arm64 but is tainted; apps is amd64 only: one problem each, and a
+        // client workload is told about the client pool.
+        assert!(got[0].contains("the closest, `apps`"), "{got:?}");
+        assert!(got[0].contains("`kubernetes.io/arch`: `amd64`"), "{got:?}");
+        let got = run(
+            "monitoring",
+            "  nodeSelector: {kubernetes.io/arch: arm64}\n",
+        );
+        assert!(got[0].contains("the closest, `infra`"), "{got:?}");
+        assert!(
+            got[0].contains("workload-type=infrastructure:NoSchedule"),
+            "{got:?}"
+        );
+        let got = run(
+            "shop",
+            "  nodeSelector: {kubernetes.io/arch: arm64, node-type: applications}\n",
+        );
+        assert!(got[0].contains("the closest, `apps`"), "{got:?}");
+        assert!(got[0].contains("`kubernetes.io/arch`: `amd64`"), "{got:?}");
+        let got = run("shop", "  nodeSelector: {team: a, node-type: gpu}\n");
+        assert!(got[0].contains("(and 1 more problem)"), "{got:?}");
+    }
+
+    #[test]
+    fn fits() {
+        // PreferNoSchedule never blocks.
+        assert!(run("shop", "  nodeSelector: {node-type: applications}\n").is_empty());
+        // A wildcard toleration reaches the tainted pool.
+        assert!(
+            run(
+                "monitoring",
+                "  nodeSelector: {kubernetes.io/arch: arm64}\n  tolerations: [{operator: Exists}]\n"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn capacity_outside_karpenter_is_not_checked() {
+        let affinity = |expr: &str| {
+            format!(
+                "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n          - matchExpressions: [{expr}, {{key: team, operator: In, values: [a]}}]\n"
+            )
+        };
+        assert!(
+            run(
+                "shop",
+                &affinity("{key: karpenter.sh/nodepool, operator: DoesNotExist}")
+            )
+            .is_empty()
+        );
+        assert!(
+            run(
+                "shop",
+                &affinity("{key: eks.amazonaws.com/compute-type, operator: In, values: [fargate]}")
+            )
+            .is_empty()
+        );
+        assert!(
+            run(
+                "shop",
+                &affinity("{key: kubernetes.io/hostname, operator: In, values: [ip-10-0-0-1]}")
+            )
+            .is_empty()
+        );
+        assert!(
+            run(
+                "shop",
+                &affinity("{key: eks.amazonaws.com/nodegroup, operator: In, values: [system]}")
+            )
+            .is_empty()
+        );
+        assert!(
+            run(
+                "shop",
+                "  nodeName: ip-10-0-0-1\n  nodeSelector: {team: a}\n"
+            )
+            .is_empty()
+        );
+        assert!(run("shop", "  nodeSelector: {karpenter.sh/nodepool: system}\n").is_empty());
+        // Exempt namespaces and DaemonSets.
+        assert!(run("kube-system", "  nodeSelector: {team: a}\n").is_empty());
+        let ds = format!(
+            "{POOLS}apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: d, namespace: shop}}\nspec:\n  template:\n    spec:\n      nodeSelector: {{team: a}}\n"
+        );
+        assert!(findings("SEP006", &ds).is_empty());
+        // Only when the set has a NodePool.
+        let alone = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  nodeSelector: {team: a}\n";
+        assert!(findings("SEP006", alone).is_empty());
+    }
+
+    #[test]
+    fn pool_name_lists_are_short() {
+        assert_eq!(super::name_list(&["a", "b", "a"]), "`a`, `b`");
+        assert_eq!(
+            super::name_list(&["a", "b", "c", "d", "e", "f", "g"]),
+            "`a`, `b`, `c`, `d`, `e` and 2 more"
+        );
+    }
+
+    #[test]
+    fn unknown_pool_and_empty_terms() {
+        let got = run("shop", "  nodeSelector: {karpenter.sh/nodepool: gpu}\n");
+        assert!(got[0].contains("not in the checked set"), "{got:?}");
+        let got = run(
+            "shop",
+            "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms: [{}]\n",
+        );
+        assert!(got[0].contains("matches no node"), "{got:?}");
+    }
+}
