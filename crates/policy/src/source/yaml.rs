@@ -391,11 +391,13 @@ impl Builder<'_> {
     }
 }
 
-/// End of a container: flow collections end at their closing bracket; block collections at
-/// their last child (the parser's end marker sits on the next token, past trailing comments).
+/// End of a container: flow collections end just after their closing bracket (the parser's
+/// end span runs on over trailing spaces and comments); block collections at their last child
+/// (the parser's end marker sits on the next token).
 fn container_end(end: Span, last: Option<&Node>) -> u32 {
     if end.end > end.start {
-        end.end
+        // `]` and `}` are one byte.
+        end.start + 1
     } else {
         last.map_or(end.start, |n| n.span.end)
     }
@@ -603,6 +605,18 @@ mod tests {
         let text = "- ".repeat(100_000) + "x\n";
         let parsed = parse(&text);
         assert!(parsed.notes.iter().any(|n| n.message.contains("deeper")));
+    }
+
+    #[test]
+    fn flow_collections_end_at_their_bracket() {
+        let text = "a: [x, y] # comment\nb: {c: d}   # more\n";
+        let parsed = parse(text);
+        let root = parsed.documents[0].as_ref().unwrap();
+        for key in ["a", "b"] {
+            let span = root.get(key).unwrap().span;
+            let covered = &text[span.start as usize..span.end as usize];
+            assert!(covered == "[x, y]" || covered == "{c: d}", "{covered:?}");
+        }
     }
 
     #[test]
