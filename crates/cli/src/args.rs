@@ -53,8 +53,9 @@ pub enum Command {
 #[derive(Debug, Args)]
 #[command(after_help = CHECK_AFTER)]
 pub struct CheckArgs {
-    /// Files or directories to check; `-` reads standard input. Directories are searched for
-    /// *.yaml, *.yml and *.json, skipping hidden directories, target and node_modules.
+    /// Files or directories to check (default: the current directory); `-` reads standard
+    /// input. Directories are searched for *.yaml, *.yml and *.json, skipping hidden files and
+    /// directories, target and node_modules.
     #[arg(value_name = "PATH", default_value = None)]
     pub paths: Vec<PathBuf>,
 
@@ -75,7 +76,8 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
     pub fail_on: FailOn,
 
-    /// Skip paths matching this glob (repeatable), e.g. `--exclude 'charts/**'`.
+    /// Skip paths matching this glob (repeatable). Unanchored, like .gitignore: `charts/**`
+    /// also skips `k8s/charts/...`; `--exclude vendor` skips every `vendor` directory.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 

@@ -18,8 +18,13 @@ pub fn collect(
     let excludes = excludes(exclude)?;
     let mut files = Vec::new();
     let mut inputs = Vec::new();
+    let mut stdin_read = false;
     for path in paths {
         if path.as_os_str() == "-" {
+            if stdin_read {
+                return Err("`-` (standard input) is given more than once".to_string());
+            }
+            stdin_read = true;
             inputs.push(read_stdin(limits)?);
             continue;
         }
@@ -41,9 +46,18 @@ fn excludes(patterns: &[String]) -> Result<GlobSet, String> {
     for p in patterns {
         let glob = Glob::new(p).map_err(|e| format!("invalid --exclude `{p}`: {e}"))?;
         builder.add(glob);
-        // `--exclude charts` also skips what is inside `charts`.
-        if let Ok(inner) = Glob::new(&format!("{}/**", p.trim_end_matches('/'))) {
-            builder.add(inner);
+        let trimmed = p.trim_end_matches('/');
+        // Patterns are unanchored, like .gitignore names: `charts/**` also skips
+        // `k8s/charts/...`, and `--exclude charts` what is inside `charts`.
+        let mut variants = vec![format!("{trimmed}/**")];
+        if !p.starts_with('/') && !p.starts_with("**") {
+            variants.push(format!("**/{trimmed}"));
+            variants.push(format!("**/{trimmed}/**"));
+        }
+        for variant in variants {
+            if let Ok(glob) = Glob::new(&variant) {
+                builder.add(glob);
+            }
         }
     }
     builder
@@ -72,8 +86,13 @@ fn walk(dir: &Path, excludes: &GlobSet, files: &mut Vec<PathBuf>) -> Result<(), 
         let Ok(kind) = entry.file_type() else {
             continue;
         };
+        // Hidden files and directories (.git, .github, .pre-commit-config.yaml) are tooling,
+        // not manifests; name them explicitly to check them.
+        if name.starts_with('.') {
+            continue;
+        }
         if kind.is_dir() {
-            if name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_ref()) {
+            if SKIPPED_DIRS.contains(&name.as_ref()) {
                 continue;
             }
             walk(&path, excludes, files)?;

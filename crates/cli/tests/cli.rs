@@ -567,7 +567,8 @@ fn json_output_follows_the_contract() {
 #[test]
 fn json_positions_are_one_based_and_count_characters() {
     // Line 1, column 1 is the first character; a multi-byte character counts as one column.
-    let input = "x: on\nflag: {a: \u{fc}, b: off}\n";
+    // YAML002 judges Kubernetes objects only, so this is one (apiVersion and kind at the end).
+    let input = "x: on\nflag: {a: \u{fc}, b: off}\napiVersion: v1\nkind: ConfigMap\n";
     let report = eksgate(["check", "--format", "json", "-"])
         .stdin(input)
         .run()
@@ -889,8 +890,6 @@ fn snapshot_explain() {
 // Known bugs, kept as ignored tests until they are fixed (run with `--ignored`).
 
 #[test]
-#[ignore = "known bug (policy/src/source/yaml.rs, container_end): the span of a flow mapping \
-            that is a block sequence item runs over a trailing comment"]
 fn a_flow_mapping_span_ends_at_its_closing_brace() {
     let input = "\
 apiVersion: karpenter.sh/v1
@@ -916,4 +915,76 @@ spec:
         (&sep["column"], &sep["end_column"]),
         (&11.into(), &80.into())
     );
+}
+
+#[test]
+fn exclude_patterns_are_unanchored_like_gitignore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for relative in [
+        "k8s/charts/x/pool.yaml",
+        "k8s/vendor/a.yaml",
+        "k8s/apps/web.yaml",
+    ] {
+        write(dir, relative, WARNING_ONLY);
+    }
+    let run = eksgate([
+        "check",
+        "--format",
+        "json",
+        "--exclude",
+        "charts/**",
+        "--exclude",
+        "vendor",
+        "k8s",
+    ])
+    .current_dir(dir)
+    .run();
+    let report = run.json();
+    let read: BTreeSet<&str> = diagnostics(&report)
+        .iter()
+        .filter_map(|d| d["file"].as_str())
+        .collect();
+    assert_eq!(
+        read,
+        ["k8s/apps/web.yaml"].into_iter().collect(),
+        "{}",
+        describe(&report)
+    );
+}
+
+#[test]
+fn hidden_files_are_skipped_when_walking_but_read_when_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), ".gitlab-ci.yml", WARNING_ONLY);
+    write(tmp.path(), "pool.yaml", WARNING_ONLY);
+    let walked = eksgate(["check", "--format", "json", "."])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(walked.json()["summary"]["files"], 1);
+    let named = eksgate(["check", "--format", "json", ".gitlab-ci.yml"])
+        .current_dir(tmp.path())
+        .run();
+    assert_eq!(named.json()["summary"]["files"], 1);
+}
+
+#[test]
+fn standard_input_twice_is_a_usage_error() {
+    let run = eksgate(["check", "-", "-"]).stdin("a: 1\n").run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("more than once"), "{}", run.stderr);
+}
+
+#[test]
+fn parse_findings_carry_pointer_kind_and_name() {
+    let input = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags}\ndata:\n  feature: on\n";
+    let report = eksgate(["check", "--format", "json", "-"])
+        .stdin(input)
+        .run()
+        .json();
+    let d = &diagnostics(&report)[0];
+    assert_eq!(d["rule"], "YAML002");
+    assert_eq!(d["path"], "/data/feature");
+    assert_eq!(d["kind"], "ConfigMap");
+    assert_eq!(d["name"], "flags");
 }

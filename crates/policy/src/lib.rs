@@ -150,14 +150,27 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
                     &rules::parse::Yaml11Scalar
                 }
             };
-            raw.push(parse_diagnostic(
+            let mut diagnostic = parse_diagnostic(
                 rule,
                 index,
                 note.document,
                 note.span,
                 note.message,
                 note.help,
-            ));
+            );
+            // Locate the note in its document, when the document was read.
+            if let Some(doc) = loaded.documents.iter().find(|d| {
+                d.index == note.document
+                    && d.root.span.start <= note.span.start
+                    && note.span.end <= d.root.span.end
+            }) {
+                if let Some(inner) = doc.root.pointer_to_span(note.span) {
+                    diagnostic.pointer = format!("{}{inner}", doc.pointer_prefix);
+                }
+                diagnostic.kind = doc.kind().map(str::to_string);
+                diagnostic.name = doc.name().map(str::to_string);
+            }
+            raw.push(diagnostic);
         }
         documents.extend(loaded.documents);
         report.files.push(input.source);

@@ -4,8 +4,6 @@
 //! reader) resolves them, because that is what the cluster will see. The parser warns where that
 //! differs from YAML 1.2 (`on`, `yes`, `0755`), see `YAML002`.
 
-use std::fmt::Write as _;
-
 /// A byte range in a source text (`start..end`), 0-based.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
@@ -192,6 +190,33 @@ impl Node {
         }
     }
 
+    /// The JSON pointer of the node (or key) whose span is `span`, if one is in this tree.
+    #[must_use]
+    pub fn pointer_to_span(&self, span: Span) -> Option<String> {
+        let target = self.find_span(span)?;
+        self.pointer_to(target)
+    }
+
+    fn find_span(&self, span: Span) -> Option<&Node> {
+        if self.span == span && !matches!(self.value, Value::Seq(_) | Value::Map(_)) {
+            return Some(self);
+        }
+        if span.start < self.span.start || span.end > self.span.end {
+            return None;
+        }
+        match &self.value {
+            Value::Seq(items) => items.iter().find_map(|n| n.find_span(span)),
+            Value::Map(entries) => entries.iter().find_map(|e| {
+                if e.key.span == span {
+                    Some(&e.key)
+                } else {
+                    e.value.find_span(span)
+                }
+            }),
+            _ => None,
+        }
+    }
+
     /// Converts to a `serde_json::Value` (for custom checks and the JSON renderer).
     #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
@@ -252,13 +277,5 @@ pub fn escape_pointer(segment: &str) -> String {
             c => out.push(c),
         }
     }
-    out
-}
-
-/// Joins pointer segments (already escaped) into a pointer.
-#[must_use]
-pub fn join_pointer(prefix: &str, rest: &str) -> String {
-    let mut out = String::with_capacity(prefix.len() + rest.len());
-    let _ = write!(out, "{prefix}{rest}");
     out
 }

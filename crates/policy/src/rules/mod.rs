@@ -54,7 +54,7 @@ impl RuleMeta {
     }
 }
 
-/// Gives a rule its [`RuleMeta`]; written by [`declare_rule!`].
+/// Gives a rule its [`RuleMeta`]; implemented by the crate's `declare_rule!` macro.
 pub trait Describe {
     fn meta(&self) -> &'static RuleMeta;
 }

@@ -133,7 +133,16 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits) -> Parsed {
             Ok(pair) => pair,
             Err(err) => {
                 let at = offsets.byte(err.marker().index());
-                builder.syntax(Span::empty(at), err.info().to_string(), None);
+                // The scanner's own flow-depth guard says "recursion limit exceeded".
+                let message = if err.info().contains("recursion limit") {
+                    format!(
+                        "nesting is deeper than {} levels; no Kubernetes object needs that",
+                        limits.max_depth
+                    )
+                } else {
+                    err.info().to_string()
+                };
+                builder.syntax(Span::empty(at), message, None);
                 break;
             }
         };

@@ -68,7 +68,11 @@ pub(crate) fn classes_for<'a>(
             continue;
         }
         match out.iter_mut().find(|(c, _)| c.name == pc.name) {
-            Some((_, pools)) => pools.push(pool.name.to_string()),
+            Some((_, pools)) => {
+                if !pools.iter().any(|p| p == pool.name) {
+                    pools.push(pool.name.to_string());
+                }
+            }
             None => out.push((pc, vec![pool.name.to_string()])),
         }
     }
