@@ -85,6 +85,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     pub color: ColorWhen,
 
+    /// Parse the inputs and run no rule (for benchmarks: the floor a check is measured against).
+    #[arg(long, hide = true)]
+    pub parse_only: bool,
+
     /// Largest file accepted, in bytes; larger files are reported, not read.
     #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_file_size: usize,

@@ -142,6 +142,12 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         args.paths.clone()
     };
     let inputs = inputs::collect(&paths, &args.exclude, &limits)?;
+    if args.parse_only {
+        let documents = eksgate_policy::parse_only(&inputs, &CheckOptions { limits });
+        let mut err = anstream::stderr();
+        let _ = writeln!(err, "parsed {documents} documents in {} files", inputs.len());
+        return Ok(0);
+    }
     let report = check(inputs, &policy, &CheckOptions { limits });
 
     let format = match args.format {

@@ -102,6 +102,18 @@ fn is_checked_kind(doc: &Document) -> bool {
         )
 }
 
+/// Reads every document of `inputs` and runs no rule: the cost of parsing alone, which the
+/// benchmark compares a full check against. Returns the number of documents read.
+#[must_use]
+pub fn parse_only(inputs: &[Input], options: &CheckOptions) -> usize {
+    inputs
+        .iter()
+        .filter(|i| i.fault.is_none())
+        .enumerate()
+        .map(|(index, input)| source::load(index, &input.source, &options.limits).documents.len())
+        .sum()
+}
+
 /// Checks every document of `inputs` against `policy`.
 #[must_use]
 pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Report {
