@@ -145,7 +145,11 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
     if args.parse_only {
         let documents = eksgate_policy::parse_only(&inputs, &CheckOptions { limits });
         let mut err = anstream::stderr();
-        let _ = writeln!(err, "parsed {documents} documents in {} files", inputs.len());
+        let _ = writeln!(
+            err,
+            "parsed {documents} documents in {} files",
+            inputs.len()
+        );
         return Ok(0);
     }
     let report = check(inputs, &policy, &CheckOptions { limits });

@@ -110,7 +110,11 @@ pub fn parse_only(inputs: &[Input], options: &CheckOptions) -> usize {
         .iter()
         .filter(|i| i.fault.is_none())
         .enumerate()
-        .map(|(index, input)| source::load(index, &input.source, &options.limits).documents.len())
+        .map(|(index, input)| {
+            source::load(index, &input.source, &options.limits)
+                .documents
+                .len()
+        })
         .sum()
 }
 
@@ -193,7 +197,7 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
     for rule in RULES {
         let meta = rule.meta();
         let enabled = policy
-            .rules
+            .overrides
             .get(meta.id)
             .and_then(|o| o.enabled)
             .unwrap_or(true);
@@ -228,13 +232,13 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
     }
 
     for d in &mut raw {
-        if let Some(severity) = policy.rules.get(d.rule).and_then(|o| o.severity) {
+        if let Some(severity) = policy.overrides.get(d.rule).and_then(|o| o.severity) {
             d.severity = severity;
         }
     }
     raw.retain(|d| {
         policy
-            .rules
+            .overrides
             .get(d.rule)
             .and_then(|o| o.enabled)
             .unwrap_or(true)

@@ -52,7 +52,7 @@ fn schema_lists_every_rule_id() {
     let schema: serde_json::Value =
         serde_json::from_str(&repo("policies/schemas/policy.schema.json")).unwrap();
     let ids = schema
-        .pointer("/properties/spec/properties/rules/propertyNames/enum")
+        .pointer("/properties/spec/properties/overrides/propertyNames/enum")
         .unwrap();
     let ids: Vec<&str> = ids
         .as_array()
@@ -65,4 +65,33 @@ fn schema_lists_every_rule_id() {
         ids, registry,
         "policies/schemas/policy.schema.json rule IDs drifted from the registry"
     );
+}
+
+#[test]
+fn overrides_regrade_and_disable_rules() {
+    let mut text = repo("policies/default.yaml");
+    text.push_str("  overrides:\n    IMDS001: {severity: warning}\n    TAG001: {enabled: false}\n");
+    let policy = Policy::from_source(&SourceFile::new("p.yaml", text)).unwrap();
+    let manifest = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec:\n  metadataOptions: {httpTokens: optional}\n";
+    let report = eksgate_policy::check(
+        vec![eksgate_policy::Input::text("x.yaml", manifest)],
+        &policy,
+        &eksgate_policy::CheckOptions::default(),
+    );
+    let rules: Vec<(&str, eksgate_policy::Severity)> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d.rule, d.severity))
+        .collect();
+    assert_eq!(rules, vec![("IMDS001", eksgate_policy::Severity::Warning)]);
+}
+
+#[test]
+fn an_override_of_an_unknown_rule_is_an_error_with_its_position() {
+    let mut text = repo("policies/default.yaml");
+    text.push_str("  overrides:\n    IMDS009: {severity: warning}\n");
+    let lines = text.lines().count();
+    let err = Policy::from_source(&SourceFile::new("p.yaml", text)).unwrap_err();
+    assert_eq!((err.line, err.column), (lines, 5));
+    assert!(err.message.contains("IMDS009"), "{}", err.message);
 }

@@ -25,8 +25,8 @@ pub struct Policy {
     pub imds: ImdsPolicy,
     pub encryption: EncryptionPolicy,
     pub spot: SpotPolicy,
-    /// Per-rule overrides, by rule ID.
-    pub rules: BTreeMap<String, RuleOverride>,
+    /// Per-rule severity overrides and switches, by rule ID (`spec.overrides`).
+    pub overrides: BTreeMap<String, RuleOverride>,
 }
 
 #[derive(Clone, Debug)]
@@ -350,7 +350,7 @@ impl Reader {
                 "imds",
                 "encryption",
                 "spot",
-                "rules",
+                "overrides",
             ],
         );
         let mut pool_classes = Vec::new();
@@ -405,8 +405,11 @@ impl Reader {
         if let Some(n) = spot {
             self.known_keys(n, "`spot`", &["minInstanceTypes"]);
         }
-        let mut rules = BTreeMap::new();
-        if let Some(list) = spec.get("rules").and_then(|n| self.map(n, "`rules`")) {
+        let mut overrides = BTreeMap::new();
+        if let Some(list) = spec
+            .get("overrides")
+            .and_then(|n| self.map(n, "`overrides`"))
+        {
             for entry in list.entries() {
                 let id = entry.key_str().unwrap_or("").to_string();
                 if crate::rules::find(&id).is_none() {
@@ -436,7 +439,7 @@ impl Reader {
                 let enabled = body
                     .get("enabled")
                     .map(|e| self.bool(Some(e), "`enabled`", true));
-                rules.insert(id, RuleOverride { severity, enabled });
+                overrides.insert(id, RuleOverride { severity, enabled });
             }
         }
         Policy {
@@ -477,7 +480,7 @@ impl Reader {
                     10,
                 ),
             },
-            rules,
+            overrides,
         }
     }
 
