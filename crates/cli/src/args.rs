@@ -63,6 +63,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE", env = "EKSGATE_POLICY")]
     pub policy: Option<PathBuf>,
 
+    /// CustomResourceDefinitions (files or directories, repeatable): objects of their kinds are
+    /// validated against the served version's schema, as the API server would.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub crd: Vec<PathBuf>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human, env = "EKSGATE_FORMAT")]
     pub format: OutputFormat,

@@ -141,9 +141,29 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
     } else {
         args.paths.clone()
     };
+    let schemas = if args.crd.is_empty() {
+        eksgate_policy::schema::SchemaSet::default()
+    } else {
+        let crd_inputs = inputs::collect(&args.crd, &[], &limits)?;
+        let mut sources = Vec::new();
+        for input in crd_inputs {
+            if let Some(fault) = input.fault {
+                return Err(format!("CRD `{}`: {fault}", input.source.name));
+            }
+            sources.push(input.source);
+        }
+        eksgate_policy::schema::SchemaSet::from_crd_sources(&sources)
+            .map_err(|e| format!("invalid CRD: {e}"))?
+    };
     let inputs = inputs::collect(&paths, &args.exclude, &limits)?;
     if args.parse_only {
-        let documents = eksgate_policy::parse_only(&inputs, &CheckOptions { limits });
+        let documents = eksgate_policy::parse_only(
+            &inputs,
+            &CheckOptions {
+                limits,
+                ..CheckOptions::default()
+            },
+        );
         let mut err = anstream::stderr();
         let _ = writeln!(
             err,
@@ -152,7 +172,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         );
         return Ok(0);
     }
-    let report = check(inputs, &policy, &CheckOptions { limits });
+    let report = check(inputs, &policy, &CheckOptions { limits, schemas });
 
     let format = match args.format {
         OutputFormat::Human => Format::Human,

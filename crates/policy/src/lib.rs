@@ -18,6 +18,7 @@ pub mod model;
 pub mod node;
 pub mod render;
 pub mod rules;
+pub mod schema;
 pub mod source;
 mod suppress;
 
@@ -32,6 +33,9 @@ use source::{Document, ParseNoteKind};
 #[derive(Clone, Debug, Default)]
 pub struct CheckOptions {
     pub limits: Limits,
+    /// Schemas from CustomResourceDefinitions the user gave (`--crd`); they take precedence
+    /// over the built-in schemas for the same `apiVersion` and kind.
+    pub schemas: schema::SchemaSet,
 }
 
 /// One source handed to [`check`]: its text, or why its bytes could not be read as text.
@@ -192,7 +196,7 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         report.files.push(input.source);
     }
 
-    let cx = Context::new(policy, &documents);
+    let cx = Context::new(policy, &documents).with_schemas(&options.schemas);
     let mut violations = Vec::new();
     for rule in RULES {
         let meta = rule.meta();

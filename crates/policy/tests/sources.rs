@@ -135,3 +135,24 @@ fn suppressed_findings_are_counted() {
     assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
     assert_eq!(report.summary.suppressed, 1);
 }
+
+#[test]
+fn crd_sources_give_one_schema_per_served_version() {
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: {type: object, properties: {spec: {type: object}}}\n    - name: v0\n      served: false\n      storage: false\n      schema:\n        openAPIV3Schema: {type: object}\n";
+    let set =
+        eksgate_policy::schema::SchemaSet::from_crd_sources(&[eksgate_policy::SourceFile::new(
+            "crd.yaml", crd,
+        )])
+        .unwrap();
+    assert_eq!(set.kinds.len(), 1);
+    let schema = set.find("example.com/v1", "Widget").unwrap();
+    assert_eq!(schema.openapi["properties"]["spec"]["type"], "object");
+    assert!(set.find("example.com/v0", "Widget").is_none());
+    let broken = crd.replace("  group: example.com\n", "");
+    let err =
+        eksgate_policy::schema::SchemaSet::from_crd_sources(&[eksgate_policy::SourceFile::new(
+            "crd.yaml", broken,
+        )])
+        .unwrap_err();
+    assert!(err.message.contains("spec.group"), "{err}");
+}

@@ -17,6 +17,7 @@ use crate::diagnostic::Severity;
 use crate::model::policy::{Policy, PoolClass};
 use crate::model::{NodeClass, NodePool, Workload};
 use crate::node::{Node, Span};
+use crate::schema::{KindSchema, SchemaSet};
 use crate::source::Document;
 
 /// What a rule is: its stable ID, name, default severity and documentation.
@@ -199,6 +200,8 @@ impl Violation<'_> {
 #[derive(Debug)]
 pub struct Context<'a> {
     pub policy: &'a Policy,
+    /// Schemas from user CRDs (`--crd`); [`Context::schema_for`] falls back to the built-in ones.
+    pub schemas: &'a SchemaSet,
     pub documents: &'a [Document],
     pub node_pools: Vec<NodePool<'a>>,
     pub node_classes: Vec<NodeClass<'a>>,
@@ -208,8 +211,10 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     #[must_use]
     pub fn new(policy: &'a Policy, documents: &'a [Document]) -> Self {
+        static NONE: SchemaSet = SchemaSet { kinds: Vec::new() };
         Self {
             policy,
+            schemas: &NONE,
             documents,
             node_pools: documents
                 .iter()
@@ -224,6 +229,22 @@ impl<'a> Context<'a> {
                 .filter_map(Workload::from_document)
                 .collect(),
         }
+    }
+
+    /// Uses the schemas of these CRDs (`--crd`) before the built-in ones.
+    #[must_use]
+    pub fn with_schemas(mut self, schemas: &'a SchemaSet) -> Self {
+        self.schemas = schemas;
+        self
+    }
+
+    /// The schema a document is validated against: a user CRD's, else a built-in one.
+    #[must_use]
+    pub fn schema_for(&self, doc: &Document) -> Option<&'a KindSchema> {
+        let (api_version, kind) = (doc.api_version()?, doc.kind()?);
+        self.schemas
+            .find(api_version, kind)
+            .or_else(|| SchemaSet::builtin().find(api_version, kind))
     }
 
     /// The class a pool's template labels select (`match.labels`).
