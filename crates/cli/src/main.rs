@@ -87,19 +87,7 @@ fn rules_listing(format: RulesFormat) -> String {
                 ));
             }
         }
-        RulesFormat::Markdown => {
-            out.push_str("| ID | name | default | what it finds |\n|---|---|---|---|\n");
-            for rule in rules::RULES {
-                let m = rule.meta();
-                out.push_str(&format!(
-                    "| `{}` | `{}` | {} | {} |\n",
-                    m.id,
-                    m.name,
-                    m.severity,
-                    m.summary().replace('|', "\\|")
-                ));
-            }
-        }
+        RulesFormat::Markdown => out = eksgate_policy::render::rules_markdown(),
         RulesFormat::Json => {
             let list: Vec<serde_json::Value> = rules::RULES
                 .iter()

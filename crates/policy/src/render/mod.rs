@@ -43,6 +43,24 @@ pub struct RenderOptions {
     pub version: &'static str,
 }
 
+/// Every rule as a Markdown table (ID, name, default severity, summary): `eksgate rules
+/// --format markdown` and the README's rule table.
+#[must_use]
+pub fn rules_markdown() -> String {
+    let mut out = String::from("| ID | name | default | what it finds |\n|---|---|---|---|\n");
+    for rule in crate::rules::RULES {
+        let m = rule.meta();
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            m.id,
+            m.name,
+            m.severity,
+            m.summary().replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 /// Renders `report` in `format`.
 #[must_use]
 pub fn render(report: &Report, format: Format, options: RenderOptions) -> String {
