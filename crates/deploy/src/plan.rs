@@ -369,6 +369,13 @@ impl Reader<'_> {
     }
 
     fn duration(&mut self, node: &Node, what: &str) -> Option<Duration> {
+        if let Value::Int(n) = node.value {
+            self.error(
+                node,
+                format!("{what} `{n}` has no unit; write it like `{n}s` or `{n}m`"),
+            );
+            return None;
+        }
         let text = self.string(node, what)?;
         match duration::parse(&text) {
             Ok(d) if d > Duration::ZERO => Some(d),
