@@ -36,6 +36,8 @@ pub enum Command {
         /// Rule ID (`IMDS001`) or name (`imdsv1-allowed`).
         rule: String,
     },
+    /// Run a staged deploy plan: Terraform, manifests and commands, with readiness gates.
+    Deploy(crate::deploy::DeployArgs),
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 )]
 
 mod args;
+mod deploy;
 mod inputs;
 
 use std::io::Write as _;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Deploy(args) => Ok(deploy::run(args)),
         Command::Rules => {
             let mut out = anstream::stdout();
             for rule in rules::RULES {
