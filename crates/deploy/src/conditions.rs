@@ -353,7 +353,10 @@ pub fn api_readyz(
             if denied_for >= AUTH_GRACE {
                 Check::Failed(message)
             } else {
-                Check::Pending("401 Unauthorized (access entries take a few seconds to apply; retrying)".to_string())
+                Check::Pending(format!(
+                    "{message} (retrying for up to {}s: new access entries take a few seconds to apply)",
+                    AUTH_GRACE.as_secs()
+                ))
             }
         }
         403 => {
@@ -363,7 +366,10 @@ pub fn api_readyz(
             if denied_for >= AUTH_GRACE {
                 Check::Failed(message)
             } else {
-                Check::Pending("403 Forbidden (access policies take a few seconds to apply; retrying)".to_string())
+                Check::Pending(format!(
+                    "{message} (retrying for up to {}s: new access policies take a few seconds to apply)",
+                    AUTH_GRACE.as_secs()
+                ))
             }
         }
         _ => Check::Pending(format!("/readyz answered {status}: {short}")),

@@ -989,6 +989,8 @@ fn combine(checks: Vec<Check>) -> Check {
         } else {
             Check::Ready(format!("all {total} ready"))
         }
+    } else if total == 1 {
+        Check::Pending(pending.join("; "))
     } else {
         Check::Pending(format!("{}/{total} not ready: {}", pending.len(), pending.join("; ")))
     }
