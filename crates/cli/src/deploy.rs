@@ -51,8 +51,18 @@ pub struct DeployArgs {
     #[arg(long, value_name = "FILE")]
     pub kube_ca_file: Option<PathBuf>,
 
+    /// IAM role to assume with the job's OIDC token, instead of the plan's
+    /// `spec.credentials.roleArn`.
+    #[arg(long, value_name = "ARN", env = "EKSGATE_ROLE_ARN")]
+    pub role_arn: Option<String>,
+
     /// The terraform program.
-    #[arg(long, value_name = "PROGRAM", env = "EKSGATE_TERRAFORM", default_value = "terraform")]
+    #[arg(
+        long,
+        value_name = "PROGRAM",
+        env = "EKSGATE_TERRAFORM",
+        default_value = "terraform"
+    )]
     pub terraform: String,
 }
 
@@ -71,6 +81,7 @@ pub fn run(args: DeployArgs) -> u8 {
         kube_api_url: args.kube_api_url,
         kube_ca_file: args.kube_ca_file,
         terraform: args.terraform,
+        role_arn: args.role_arn,
     };
     eksgate_deploy::run_blocking(&options)
 }

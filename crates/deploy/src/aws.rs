@@ -78,7 +78,14 @@ where
             let code = service.err().code().unwrap_or("").to_string();
             let message = service.err().message().unwrap_or("").to_string();
             let text = if code.is_empty() {
-                format!("HTTP {status}{}", if message.is_empty() { String::new() } else { format!(": {message}") })
+                format!(
+                    "HTTP {status}{}",
+                    if message.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {message}")
+                    }
+                )
             } else {
                 format!("{code} (HTTP {status}): {message}")
             };
@@ -87,7 +94,10 @@ where
             } else if code == "ResourceNotFoundException" || (code.is_empty() && status == 404) {
                 Failure::NotFound(text)
             } else {
-                Failure::Fatal { code, message: text }
+                Failure::Fatal {
+                    code,
+                    message: text,
+                }
             }
         }
         SdkError::TimeoutError(_) => Failure::Transient("the request timed out".to_string()),
@@ -198,9 +208,9 @@ pub async fn poll_nodegroups(eks: &aws_sdk_eks::Client, cluster: &str) -> Check 
             .await
         {
             Ok(out) => {
-                let ng = out.nodegroup.unwrap_or_else(|| {
-                    aws_sdk_eks::types::Nodegroup::builder().build()
-                });
+                let ng = out
+                    .nodegroup
+                    .unwrap_or_else(|| aws_sdk_eks::types::Nodegroup::builder().build());
                 members.push(Member {
                     name,
                     status: ng

@@ -36,7 +36,12 @@ pub struct Member {
 /// DEGRADED until it times out; we say what is wrong instead).
 #[must_use]
 pub fn nodegroups(cluster: &str, groups: &[Member]) -> Check {
-    members("nodegroup", cluster, groups, &["DEGRADED", "CREATE_FAILED", "DELETE_FAILED", "DELETING"])
+    members(
+        "nodegroup",
+        cluster,
+        groups,
+        &["DEGRADED", "CREATE_FAILED", "DELETE_FAILED", "DELETING"],
+    )
 }
 
 /// All add-ons ACTIVE; DEGRADED and the *_FAILED states fail.
@@ -46,7 +51,13 @@ pub fn addons(cluster: &str, addons: &[Member]) -> Check {
         "add-on",
         cluster,
         addons,
-        &["DEGRADED", "CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "DELETING"],
+        &[
+            "DEGRADED",
+            "CREATE_FAILED",
+            "UPDATE_FAILED",
+            "DELETE_FAILED",
+            "DELETING",
+        ],
     )
 }
 
@@ -94,7 +105,9 @@ fn condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
 }
 
 fn status_of(cond: &Value) -> &str {
-    cond.get("status").and_then(Value::as_str).unwrap_or("Unknown")
+    cond.get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("Unknown")
 }
 
 fn reason_of(cond: &Value) -> String {
@@ -157,7 +170,8 @@ fn generation_observed(obj: &Value, ready: &Value) -> Result<(), String> {
         return Ok(());
     };
     let observed = [
-        obj.pointer("/status/observedGeneration").and_then(Value::as_i64),
+        obj.pointer("/status/observedGeneration")
+            .and_then(Value::as_i64),
         ready.get("observedGeneration").and_then(Value::as_i64),
     ];
     match observed.into_iter().flatten().find(|o| *o < generation) {
@@ -192,8 +206,7 @@ pub fn ready_condition(what: &str, obj: Option<&Value>) -> Check {
             let blocking: Vec<String> = conditions(obj)
                 .iter()
                 .filter(|c| {
-                    c.get("type").and_then(Value::as_str) != Some("Ready")
-                        && status_of(c) != "True"
+                    c.get("type").and_then(Value::as_str) != Some("Ready") && status_of(c) != "True"
                 })
                 .map(|c| {
                     format!(
@@ -262,7 +275,10 @@ pub fn workload_available(obj: Option<&Value>) -> Check {
                 return pending(format!("{updated}/{want} replicas updated"));
             }
             if total > updated {
-                return pending(format!("{} old replicas still terminating", total - updated));
+                return pending(format!(
+                    "{} old replicas still terminating",
+                    total - updated
+                ));
             }
             if ready < want {
                 return pending(format!("{ready}/{want} replicas ready"));
@@ -278,7 +294,11 @@ pub fn workload_available(obj: Option<&Value>) -> Check {
             }
         }
         "StatefulSet" => {
-            if obj.pointer("/spec/updateStrategy/type").and_then(Value::as_str) == Some("OnDelete") {
+            if obj
+                .pointer("/spec/updateStrategy/type")
+                .and_then(Value::as_str)
+                == Some("OnDelete")
+            {
                 return Check::Ready(format!("{name} uses OnDelete updates"));
             }
             let want = int_at(obj, "/spec/replicas").unwrap_or(1);
@@ -290,8 +310,12 @@ pub fn workload_available(obj: Option<&Value>) -> Check {
             if ready < want {
                 return pending(format!("{ready}/{want} replicas ready"));
             }
-            let current_rev = obj.pointer("/status/currentRevision").and_then(Value::as_str);
-            let update_rev = obj.pointer("/status/updateRevision").and_then(Value::as_str);
+            let current_rev = obj
+                .pointer("/status/currentRevision")
+                .and_then(Value::as_str);
+            let update_rev = obj
+                .pointer("/status/updateRevision")
+                .and_then(Value::as_str);
             if current_rev != update_rev {
                 return pending("rolling out a new revision".to_string());
             }
@@ -405,13 +429,21 @@ mod tests {
         assert!(is_ready(&eks_cluster("a", Some("ACTIVE"), &[])));
         assert!(is_pending(&eks_cluster("a", Some("CREATING"), &[])));
         assert!(is_pending(&eks_cluster("a", Some("UPDATING"), &[])));
-        assert!(is_failed(&eks_cluster("a", Some("FAILED"), &["Ec2SubnetNotFound".into()])));
+        assert!(is_failed(&eks_cluster(
+            "a",
+            Some("FAILED"),
+            &["Ec2SubnetNotFound".into()]
+        )));
         assert!(is_failed(&eks_cluster("a", Some("DELETING"), &[])));
     }
 
     #[test]
     fn nodegroup_degraded_fails_instead_of_spinning() {
-        let m = |s: &str| Member { name: "ng".into(), status: s.into(), issues: vec!["AsgInstanceLaunchFailures".into()] };
+        let m = |s: &str| Member {
+            name: "ng".into(),
+            status: s.into(),
+            issues: vec!["AsgInstanceLaunchFailures".into()],
+        };
         assert!(is_failed(&nodegroups("a", &[m("DEGRADED")])));
         assert!(is_pending(&nodegroups("a", &[m("CREATING")])));
         assert!(is_ready(&nodegroups("a", &[m("ACTIVE")])));
@@ -421,54 +453,89 @@ mod tests {
 
     #[test]
     fn crd_needs_established_and_accepted_names() {
-        let est = yaml("kind: CustomResourceDefinition\nstatus:\n  conditions:\n  - {type: NamesAccepted, status: 'True'}\n  - {type: Established, status: 'True'}\n");
+        let est = yaml(
+            "kind: CustomResourceDefinition\nstatus:\n  conditions:\n  - {type: NamesAccepted, status: 'True'}\n  - {type: Established, status: 'True'}\n",
+        );
         assert!(is_ready(&crd_established("x", Some(&est))));
-        let installing = yaml("status:\n  conditions:\n  - {type: Established, status: 'False', reason: Installing}\n");
+        let installing = yaml(
+            "status:\n  conditions:\n  - {type: Established, status: 'False', reason: Installing}\n",
+        );
         assert!(is_pending(&crd_established("x", Some(&installing))));
-        let clash = yaml("status:\n  conditions:\n  - {type: NamesAccepted, status: 'False', reason: ListKindConflict}\n  - {type: Established, status: 'False'}\n");
+        let clash = yaml(
+            "status:\n  conditions:\n  - {type: NamesAccepted, status: 'False', reason: ListKindConflict}\n  - {type: Established, status: 'False'}\n",
+        );
         assert!(is_failed(&crd_established("x", Some(&clash))));
         assert!(is_pending(&crd_established("x", None)));
-        assert!(is_pending(&crd_established("x", Some(&yaml("kind: CustomResourceDefinition\n")))));
+        assert!(is_pending(&crd_established(
+            "x",
+            Some(&yaml("kind: CustomResourceDefinition\n"))
+        )));
     }
 
     #[test]
     fn nodepool_without_conditions_is_not_ready() {
         // kstatus would call this Current; it was just applied and nothing reconciled it.
-        let fresh = yaml("apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: apps, generation: 1}\nspec: {}\n");
+        let fresh = yaml(
+            "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: apps, generation: 1}\nspec: {}\n",
+        );
         assert!(is_pending(&ready_condition("NodePool", Some(&fresh))));
-        let ready = yaml("kind: NodePool\nmetadata: {name: apps, generation: 2}\nstatus:\n  conditions:\n  - {type: Ready, status: 'True', observedGeneration: 2}\n");
+        let ready = yaml(
+            "kind: NodePool\nmetadata: {name: apps, generation: 2}\nstatus:\n  conditions:\n  - {type: Ready, status: 'True', observedGeneration: 2}\n",
+        );
         assert!(is_ready(&ready_condition("NodePool", Some(&ready))));
-        let stale = yaml("kind: NodePool\nmetadata: {name: apps, generation: 3}\nstatus:\n  conditions:\n  - {type: Ready, status: 'True', observedGeneration: 2}\n");
+        let stale = yaml(
+            "kind: NodePool\nmetadata: {name: apps, generation: 3}\nstatus:\n  conditions:\n  - {type: Ready, status: 'True', observedGeneration: 2}\n",
+        );
         let check = ready_condition("NodePool", Some(&stale));
         assert!(is_pending(&check), "{check:?}");
-        let blocked = yaml("kind: EC2NodeClass\nmetadata: {name: default, generation: 1}\nstatus:\n  conditions:\n  - {type: Ready, status: 'False', observedGeneration: 1, reason: NotReady}\n  - {type: SubnetsReady, status: 'False', reason: SubnetsNotFound, message: no subnets matched}\n");
+        let blocked = yaml(
+            "kind: EC2NodeClass\nmetadata: {name: default, generation: 1}\nstatus:\n  conditions:\n  - {type: Ready, status: 'False', observedGeneration: 1, reason: NotReady}\n  - {type: SubnetsReady, status: 'False', reason: SubnetsNotFound, message: no subnets matched}\n",
+        );
         match ready_condition("EC2NodeClass", Some(&blocked)) {
-            Check::Pending(m) => assert!(m.contains("SubnetsReady=False (SubnetsNotFound: no subnets matched)"), "{m}"),
+            Check::Pending(m) => assert!(
+                m.contains("SubnetsReady=False (SubnetsNotFound: no subnets matched)"),
+                "{m}"
+            ),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn deployments_follow_kstatus() {
-        let done = yaml("kind: Deployment\nmetadata: {name: web, namespace: apps, generation: 2}\nspec: {replicas: 2}\nstatus: {observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2, conditions: [{type: Available, status: 'True'}]}\n");
+        let done = yaml(
+            "kind: Deployment\nmetadata: {name: web, namespace: apps, generation: 2}\nspec: {replicas: 2}\nstatus: {observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2, conditions: [{type: Available, status: 'True'}]}\n",
+        );
         assert!(is_ready(&workload_available(Some(&done))));
-        let rolling = yaml("kind: Deployment\nmetadata: {name: web, generation: 2}\nspec: {replicas: 2}\nstatus: {observedGeneration: 2, replicas: 3, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2}\n");
+        let rolling = yaml(
+            "kind: Deployment\nmetadata: {name: web, generation: 2}\nspec: {replicas: 2}\nstatus: {observedGeneration: 2, replicas: 3, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2}\n",
+        );
         assert!(is_pending(&workload_available(Some(&rolling))));
-        let old = yaml("kind: Deployment\nmetadata: {name: web, generation: 3}\nspec: {replicas: 1}\nstatus: {observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1}\n");
+        let old = yaml(
+            "kind: Deployment\nmetadata: {name: web, generation: 3}\nspec: {replicas: 1}\nstatus: {observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1}\n",
+        );
         assert!(is_pending(&workload_available(Some(&old))));
-        let stuck = yaml("kind: Deployment\nmetadata: {name: web, generation: 1}\nspec: {replicas: 1}\nstatus: {observedGeneration: 1, conditions: [{type: Progressing, status: 'False', reason: ProgressDeadlineExceeded}]}\n");
+        let stuck = yaml(
+            "kind: Deployment\nmetadata: {name: web, generation: 1}\nspec: {replicas: 1}\nstatus: {observedGeneration: 1, conditions: [{type: Progressing, status: 'False', reason: ProgressDeadlineExceeded}]}\n",
+        );
         assert!(is_failed(&workload_available(Some(&stuck))));
-        let fresh = yaml("kind: Deployment\nmetadata: {name: web, generation: 1}\nspec: {replicas: 1}\n");
+        let fresh =
+            yaml("kind: Deployment\nmetadata: {name: web, generation: 1}\nspec: {replicas: 1}\n");
         assert!(is_pending(&workload_available(Some(&fresh))));
     }
 
     #[test]
     fn statefulsets_and_daemonsets() {
-        let sts = yaml("kind: StatefulSet\nmetadata: {name: db, generation: 1}\nspec: {replicas: 2}\nstatus: {observedGeneration: 1, readyReplicas: 2, currentReplicas: 2, currentRevision: r1, updateRevision: r1}\n");
+        let sts = yaml(
+            "kind: StatefulSet\nmetadata: {name: db, generation: 1}\nspec: {replicas: 2}\nstatus: {observedGeneration: 1, readyReplicas: 2, currentReplicas: 2, currentRevision: r1, updateRevision: r1}\n",
+        );
         assert!(is_ready(&workload_available(Some(&sts))));
-        let rolling = yaml("kind: StatefulSet\nmetadata: {name: db, generation: 1}\nspec: {replicas: 2}\nstatus: {observedGeneration: 1, readyReplicas: 2, currentReplicas: 1, currentRevision: r1, updateRevision: r2}\n");
+        let rolling = yaml(
+            "kind: StatefulSet\nmetadata: {name: db, generation: 1}\nspec: {replicas: 2}\nstatus: {observedGeneration: 1, readyReplicas: 2, currentReplicas: 1, currentRevision: r1, updateRevision: r2}\n",
+        );
         assert!(is_pending(&workload_available(Some(&rolling))));
-        let ds = yaml("kind: DaemonSet\nmetadata: {name: agent, generation: 1}\nstatus: {observedGeneration: 1, desiredNumberScheduled: 3, currentNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3, numberReady: 2}\n");
+        let ds = yaml(
+            "kind: DaemonSet\nmetadata: {name: agent, generation: 1}\nstatus: {observedGeneration: 1, desiredNumberScheduled: 3, currentNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3, numberReady: 2}\n",
+        );
         assert!(is_pending(&workload_available(Some(&ds))));
         let ds_new = yaml("kind: DaemonSet\nmetadata: {name: agent, generation: 1}\nstatus: {}\n");
         assert!(is_pending(&workload_available(Some(&ds_new))));
@@ -478,9 +545,30 @@ mod tests {
     fn readyz_explains_a_missing_access_entry_once_it_persists() {
         use std::time::Duration;
         let role = "arn:aws:iam::123456789012:role/ci";
-        assert!(is_ready(&api_readyz(200, "ok", Duration::ZERO, role, "c", "us-east-1")));
-        assert!(is_pending(&api_readyz(503, "[-]etcd failed", Duration::ZERO, role, "c", "us-east-1")));
-        assert!(is_pending(&api_readyz(401, "", Duration::from_secs(5), role, "c", "us-east-1")));
+        assert!(is_ready(&api_readyz(
+            200,
+            "ok",
+            Duration::ZERO,
+            role,
+            "c",
+            "us-east-1"
+        )));
+        assert!(is_pending(&api_readyz(
+            503,
+            "[-]etcd failed",
+            Duration::ZERO,
+            role,
+            "c",
+            "us-east-1"
+        )));
+        assert!(is_pending(&api_readyz(
+            401,
+            "",
+            Duration::from_secs(5),
+            role,
+            "c",
+            "us-east-1"
+        )));
         match api_readyz(401, "", AUTH_GRACE, role, "c", "us-east-1") {
             Check::Failed(m) => {
                 assert!(m.contains("no EKS access entry"), "{m}");
@@ -488,6 +576,13 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(is_failed(&api_readyz(403, "forbidden", AUTH_GRACE, role, "c", "us-east-1")));
+        assert!(is_failed(&api_readyz(
+            403,
+            "forbidden",
+            AUTH_GRACE,
+            role,
+            "c",
+            "us-east-1"
+        )));
     }
 }

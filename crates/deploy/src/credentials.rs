@@ -66,7 +66,9 @@ pub enum CredentialsError {
         "GitHub OIDC is not available to this job: `ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN` are not set. Add `permissions: {{id-token: write, contents: read}}` to the job; pull requests from forks never get an OIDC token"
     )]
     MissingIdTokenPermission,
-    #[error("the GitHub OIDC token endpoint refused the request (HTTP {status}): {message}; check `permissions: id-token: write` on the job")]
+    #[error(
+        "the GitHub OIDC token endpoint refused the request (HTTP {status}): {message}; check `permissions: id-token: write` on the job"
+    )]
     TokenRefused { status: u16, message: String },
     #[error("the GitHub OIDC token endpoint answered without a token: {0}")]
     TokenMalformed(String),
@@ -97,7 +99,9 @@ pub enum CredentialsError {
         sub: String,
         message: String,
     },
-    #[error("the OIDC token expired before STS saw it (ExpiredTokenException): {0}; rerun the job (a token lives 5 minutes)")]
+    #[error(
+        "the OIDC token expired before STS saw it (ExpiredTokenException): {0}; rerun the job (a token lives 5 minutes)"
+    )]
     ExpiredToken(String),
     #[error("STS refused `{role}`: {message}{hint}")]
     Sts {
@@ -227,8 +231,10 @@ pub async fn resolve(
             let duration = spec
                 .duration_seconds
                 .unwrap_or_else(|| default_duration(run_timeout));
-            let creds =
-                assume_role(role, &session, duration, &jwt, spec, env, region, log, cancel).await?;
+            let creds = assume_role(
+                role, &session, duration, &jwt, spec, env, region, log, cancel,
+            )
+            .await?;
             Ok(Resolved {
                 credentials: creds,
                 principal: role.clone(),
@@ -438,12 +444,14 @@ async fn assume_role(
                             audience,
                             message,
                         },
-                        "AccessDenied" | "AccessDeniedException" => CredentialsError::AccessDenied {
-                            role,
-                            audience,
-                            sub: env.expected_sub(),
-                            message,
-                        },
+                        "AccessDenied" | "AccessDeniedException" => {
+                            CredentialsError::AccessDenied {
+                                role,
+                                audience,
+                                sub: env.expected_sub(),
+                                message,
+                            }
+                        }
                         "ExpiredTokenException" => CredentialsError::ExpiredToken(message),
                         "ValidationError" if message.contains("DurationSeconds") => {
                             CredentialsError::Sts {
@@ -517,7 +525,10 @@ mod tests {
             canonical_principal("arn:aws:sts::123456789012:assumed-role/deploy/eksgate-1"),
             "arn:aws:iam::123456789012:role/deploy"
         );
-        assert_eq!(canonical_principal("arn:aws:iam::1:user/x"), "arn:aws:iam::1:user/x");
+        assert_eq!(
+            canonical_principal("arn:aws:iam::1:user/x"),
+            "arn:aws:iam::1:user/x"
+        );
     }
 
     #[test]

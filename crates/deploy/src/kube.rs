@@ -16,7 +16,9 @@ pub const FIELD_MANAGER: &str = "eksgate";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KubeError {
-    #[error("cannot use the cluster CA: {0}; check `--kube-ca-file` or the cluster's certificateAuthority")]
+    #[error(
+        "cannot use the cluster CA: {0}; check `--kube-ca-file` or the cluster's certificateAuthority"
+    )]
     Ca(String),
     #[error("cannot reach the Kubernetes API at `{url}`: {message}")]
     Connect { url: String, message: String },
@@ -89,7 +91,9 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -244,7 +248,10 @@ impl Client {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string(),
-            namespaced: r.get("namespaced").and_then(Value::as_bool).unwrap_or(false),
+            namespaced: r
+                .get("namespaced")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         }))
     }
 
@@ -259,7 +266,11 @@ impl Client {
             message: e.to_string(),
         })?;
         let (status, text) = self
-            .send("PATCH", &query, Some(("application/apply-patch+yaml", body)))
+            .send(
+                "PATCH",
+                &query,
+                Some(("application/apply-patch+yaml", body)),
+            )
             .await?;
         if !(200..300).contains(&status) {
             return Err(status_error("PATCH", path, status, &text));
@@ -298,13 +309,19 @@ mod tests {
             plural: "nodepools".into(),
             namespaced: false,
         };
-        assert_eq!(pools.object(Some("ignored"), "apps"), "/apis/karpenter.sh/v1/nodepools/apps");
+        assert_eq!(
+            pools.object(Some("ignored"), "apps"),
+            "/apis/karpenter.sh/v1/nodepools/apps"
+        );
         let deploys = ApiResource {
             base: "/apis/apps/v1".into(),
             plural: "deployments".into(),
             namespaced: true,
         };
-        assert_eq!(deploys.object(Some("web"), "api"), "/apis/apps/v1/namespaces/web/deployments/api");
+        assert_eq!(
+            deploys.object(Some("web"), "api"),
+            "/apis/apps/v1/namespaces/web/deployments/api"
+        );
         assert_eq!(deploys.collection(None), "/apis/apps/v1/deployments");
     }
 }

@@ -100,6 +100,9 @@ mod tests {
         log.secret("abcd");
         log.secret("abcdefgh");
         log.secret("xy"); // too short to redact without mangling ordinary text
-        assert_eq!(log.redact("key=abcdefgh other=abcd xy"), "key=*** other=*** xy");
+        assert_eq!(
+            log.redact("key=abcdefgh other=abcd xy"),
+            "key=*** other=*** xy"
+        );
     }
 }

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use eksgate_policy::Severity;
 use eksgate_policy::node::{Node, Span, Value};
 use eksgate_policy::source::{self, Limits, ParseNoteKind, SourceFile};
-use eksgate_policy::Severity;
 
 use crate::duration;
 
@@ -332,7 +332,10 @@ impl Reader<'_> {
     fn required<'n>(&mut self, parent: &'n Node, key: &str, what: &str) -> Option<&'n Node> {
         let found = parent.get(key);
         if found.is_none() {
-            self.error(parent, format!("{what} is missing the required field `{key}`"));
+            self.error(
+                parent,
+                format!("{what} is missing the required field `{key}`"),
+            );
         }
         found
     }
@@ -395,7 +398,11 @@ impl Reader<'_> {
     }
 
     fn plan(&mut self, root: &Node) -> Option<DeployPlan> {
-        self.known_keys(root, "the plan", &["apiVersion", "kind", "metadata", "spec"]);
+        self.known_keys(
+            root,
+            "the plan",
+            &["apiVersion", "kind", "metadata", "spec"],
+        );
         let name = root
             .path(&["metadata", "name"])
             .and_then(|n| self.string(n, "`metadata.name`"))
@@ -468,7 +475,9 @@ impl Reader<'_> {
             .required(node, "region", "`spec.cluster`")
             .and_then(|n| self.string(n, "`spec.cluster.region`"));
         if let (Some(r), Some(n)) = (&region, node.get("region"))
-            && !r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !r
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
             self.error(
                 n,
@@ -549,7 +558,10 @@ impl Reader<'_> {
             return Vec::new();
         };
         if items.is_empty() {
-            self.error(node, "`spec.stages` is empty; add at least one stage".to_string());
+            self.error(
+                node,
+                "`spec.stages` is empty; add at least one stage".to_string(),
+            );
         }
         let mut stages: Vec<Stage> = Vec::new();
         for item in items {
@@ -560,7 +572,10 @@ impl Reader<'_> {
                 let at = item.get("name").unwrap_or(item);
                 self.error(
                     at,
-                    format!("stage name `{}` is used twice; names must be unique", stage.name),
+                    format!(
+                        "stage name `{}` is used twice; names must be unique",
+                        stage.name
+                    ),
                 );
             }
             stages.push(stage);
@@ -617,7 +632,9 @@ impl Reader<'_> {
         if terraform.is_none() && manifests.is_empty() && command.is_none() && gates.is_empty() {
             self.error(
                 node,
-                format!("{what} does nothing; give it `terraform`, `manifests`, `command` or `gates`"),
+                format!(
+                    "{what} does nothing; give it `terraform`, `manifests`, `command` or `gates`"
+                ),
             );
         }
         Some(Stage {
@@ -756,7 +773,10 @@ spec:
         assert_eq!(plan.credentials.audience, "sts.amazonaws.com");
         assert_eq!(plan.policy, Some(PathBuf::from("/repo/policies/acme.yaml")));
         assert_eq!(plan.stages.len(), 3);
-        let tf = plan.stages[0].terraform.as_ref().unwrap_or_else(|| panic!("terraform"));
+        let tf = plan.stages[0]
+            .terraform
+            .as_ref()
+            .unwrap_or_else(|| panic!("terraform"));
         assert_eq!(tf.dir, PathBuf::from("/repo/infra"));
         assert_eq!(tf.vars.get("replicas").map(String::as_str), Some("3"));
         assert_eq!(plan.stages[1].gates[1].kind, GateKind::KubernetesApi);
@@ -769,7 +789,10 @@ spec:
         let bad = GOOD.replace("gates: [eks-cluster-active,", "gates: [eks-cluster-up,");
         let err = parse(&bad).err().unwrap_or_else(|| panic!("must fail"));
         assert_eq!((err.line, err.column), (15, 15));
-        assert!(err.message.contains("unknown gate `eks-cluster-up`"), "{err}");
+        assert!(
+            err.message.contains("unknown gate `eks-cluster-up`"),
+            "{err}"
+        );
         assert!(err.to_string().starts_with("plan.yaml:15:15: "));
 
         let typo = GOOD.replace("varFiles:", "varfiles:");
@@ -808,6 +831,9 @@ spec:
             names(plan.select(&["network".into()], None).unwrap_or_default()),
             ["network"]
         );
-        assert!(plan.select(&["nope".into()], None).is_err_and(|e| e.contains("network, cluster, node-pools")));
+        assert!(
+            plan.select(&["nope".into()], None)
+                .is_err_and(|e| e.contains("network, cluster, node-pools"))
+        );
     }
 }

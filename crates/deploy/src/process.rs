@@ -65,8 +65,14 @@ pub async fn run(
         source,
     })?;
     let pid = child.id();
-    let out = child.stdout.take().map(|s| pump(BufReader::new(s), log.clone(), false));
-    let err = child.stderr.take().map(|s| pump(BufReader::new(s), log.clone(), true));
+    let out = child
+        .stdout
+        .take()
+        .map(|s| pump(BufReader::new(s), log.clone(), false));
+    let err = child
+        .stderr
+        .take()
+        .map(|s| pump(BufReader::new(s), log.clone(), true));
 
     let status = tokio::select! {
         status = child.wait() => Some(status),
@@ -87,11 +93,19 @@ pub async fn run(
                 nix::sys::signal::Signal::SIGTERM
             };
             if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
-                log.line(&format!("  passing {name} to `{program}` (pid {pid}) and waiting for it to stop"));
+                log.line(&format!(
+                    "  passing {name} to `{program}` (pid {pid}) and waiting for it to stop"
+                ));
                 let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
             }
-            if tokio::time::timeout(STOP_GRACE, child.wait()).await.is_err() {
-                log.line(&format!("  `{program}` did not stop within {}s: killing it", STOP_GRACE.as_secs()));
+            if tokio::time::timeout(STOP_GRACE, child.wait())
+                .await
+                .is_err()
+            {
+                log.line(&format!(
+                    "  `{program}` did not stop within {}s: killing it",
+                    STOP_GRACE.as_secs()
+                ));
                 let _ = child.kill().await;
             }
             Exit::Cancelled(name)

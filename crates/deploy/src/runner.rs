@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub kube_ca_file: Option<PathBuf>,
     /// The terraform program (`terraform` on PATH by default).
     pub terraform: String,
+    /// Overrides the plan's `spec.credentials.roleArn`.
+    pub role_arn: Option<String>,
 }
 
 /// Runs a deploy to the end and returns the exit code.
@@ -56,7 +58,9 @@ pub fn run_blocking(options: &RunOptions) -> u8 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln_safe(&format!("eksgate: error: cannot start the async runtime: {e}"));
+            eprintln_safe(&format!(
+                "eksgate: error: cannot start the async runtime: {e}"
+            ));
             return EXIT_FAILED;
         }
     };
@@ -132,13 +136,23 @@ pub async fn run(options: &RunOptions) -> u8 {
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let source = SourceFile::new(options.plan.display().to_string(), plan_text);
-    let plan = match DeployPlan::from_source(&source, &base_dir) {
+    let mut plan = match DeployPlan::from_source(&source, &base_dir) {
         Ok(p) => p,
         Err(e) => {
             log.error(&format!("eksgate: error: invalid plan: {e}"));
             return EXIT_USAGE;
         }
     };
+    if let Some(role) = options.role_arn.as_ref().filter(|r| !r.is_empty()) {
+        if !(role.starts_with("arn:aws") && role.contains(":role/")) {
+            log.error(&format!(
+                "eksgate: error: `--role-arn` `{role}` is not a role ARN like `arn:aws:iam::123456789012:role/eksgate-deploy`"
+            ));
+            return EXIT_USAGE;
+        }
+        plan.credentials.role_arn = Some(role.clone());
+    }
+    let plan = plan;
     let stages = match plan.select(&options.only, options.from.as_deref()) {
         Ok(s) if s.is_empty() => {
             log.error("eksgate: error: `--only`/`--from` select no stage");
@@ -157,10 +171,7 @@ pub async fn run(options: &RunOptions) -> u8 {
             match collect_files(path) {
                 Ok(found) => files.extend(found.into_iter().map(|(n, b)| (i, n, b))),
                 Err(e) => {
-                    log.error(&format!(
-                        "eksgate: error: stage `{}`: {e}",
-                        stage.name
-                    ));
+                    log.error(&format!("eksgate: error: stage `{}`: {e}", stage.name));
                     return EXIT_USAGE;
                 }
             }
@@ -171,7 +182,8 @@ pub async fn run(options: &RunOptions) -> u8 {
         Some(path) => std::fs::read(path)
             .map_err(|e| format!("cannot read policy `{}`: {e}", path.display()))
             .and_then(|b| {
-                String::from_utf8(b).map_err(|_| format!("policy `{}` is not UTF-8", path.display()))
+                String::from_utf8(b)
+                    .map_err(|_| format!("policy `{}` is not UTF-8", path.display()))
             })
             .and_then(|t| {
                 Policy::from_source(&SourceFile::new(path.display().to_string(), t))
@@ -213,7 +225,11 @@ pub async fn run(options: &RunOptions) -> u8 {
         plan.cluster.region,
         stages.len(),
         plan.stages.len(),
-        if options.dry_run { " (dry run: nothing is touched)" } else { "" }
+        if options.dry_run {
+            " (dry run: nothing is touched)"
+        } else {
+            ""
+        }
     ));
 
     // The policy gate: before anything is applied.
@@ -225,7 +241,9 @@ pub async fn run(options: &RunOptions) -> u8 {
         return EXIT_OK;
     }
     if let Err(e) = deploy.cancel.listen_for_signals() {
-        log.error(&format!("eksgate: warning: cannot listen for SIGINT/SIGTERM: {e}"));
+        log.error(&format!(
+            "eksgate: warning: cannot listen for SIGINT/SIGTERM: {e}"
+        ));
     }
     deploy.cancel.deadline(run_timeout);
 
@@ -242,7 +260,10 @@ pub async fn run(options: &RunOptions) -> u8 {
     .await
     {
         Ok(r) => {
-            log.line(&format!("credentials: {} (principal `{}`)", r.source, r.principal));
+            log.line(&format!(
+                "credentials: {} (principal `{}`)",
+                r.source, r.principal
+            ));
             deploy.resolved = Some(r);
         }
         Err(e) => {
@@ -279,8 +300,8 @@ fn collect_files(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
     let meta = std::fs::metadata(path)
         .map_err(|e| format!("cannot read manifests `{}`: {e}", path.display()))?;
     if meta.is_file() {
-        let bytes = std::fs::read(path)
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         return Ok(vec![(path.display().to_string(), bytes)]);
     }
     let mut out = Vec::new();
@@ -353,7 +374,8 @@ impl Deploy<'_> {
             .map(|(_, name, bytes)| Input::bytes(name.clone(), bytes.clone(), &limits))
             .collect();
         let report = eksgate_policy::check(inputs, policy, &CheckOptions::default());
-        let text = eksgate_policy::render::render(&report, Format::Human, RenderOptions { color: false });
+        let text =
+            eksgate_policy::render::render(&report, Format::Human, RenderOptions { color: false });
         let threshold = self.plan.fail_on;
         let fails = report.fails(threshold);
         self.log.line(&format!(
@@ -401,14 +423,26 @@ impl Deploy<'_> {
             None => "the standard AWS credential chain".to_string(),
         };
         log.line(&format!("credentials: {creds}"));
-        log.line(&format!("run timeout: {}", duration::format(self.run_timeout)));
+        log.line(&format!(
+            "run timeout: {}",
+            duration::format(self.run_timeout)
+        ));
         let mut initialized: HashSet<PathBuf> = HashSet::new();
         for (i, stage) in stages.iter().enumerate() {
-            log.line(&format!("stage {}/{} `{}`", i + 1, stages.len(), stage.name));
+            log.line(&format!(
+                "stage {}/{} `{}`",
+                i + 1,
+                stages.len(),
+                stage.name
+            ));
             if let Some(tf) = &stage.terraform {
                 let init = initialized.insert(tf.dir.clone());
                 for args in terraform::commands(tf, init) {
-                    log.line(&format!("  run: {} {}", self.options.terraform, args.join(" ")));
+                    log.line(&format!(
+                        "  run: {} {}",
+                        self.options.terraform,
+                        args.join(" ")
+                    ));
                 }
             }
             for (_, name, bytes) in files.iter().filter(|(s, _, _)| *s == i) {
@@ -420,7 +454,10 @@ impl Deploy<'_> {
                             .join(", ")
                     })
                     .unwrap_or_else(|e| e);
-                log.line(&format!("  apply (server-side, field manager `{}`): {name}: {objects}", kube::FIELD_MANAGER));
+                log.line(&format!(
+                    "  apply (server-side, field manager `{}`): {name}: {objects}",
+                    kube::FIELD_MANAGER
+                ));
             }
             if let Some(argv) = &stage.command {
                 log.line(&format!("  run: {}", argv.join(" ")));
@@ -438,12 +475,21 @@ impl Deploy<'_> {
     fn child_env(&self) -> Vec<(String, String)> {
         let mut env = terraform::automation_env();
         env.push(("AWS_REGION".into(), self.plan.cluster.region.clone()));
-        env.push(("AWS_DEFAULT_REGION".into(), self.plan.cluster.region.clone()));
-        env.push(("EKSGATE_CLUSTER_NAME".into(), self.plan.cluster.name.clone()));
+        env.push((
+            "AWS_DEFAULT_REGION".into(),
+            self.plan.cluster.region.clone(),
+        ));
+        env.push((
+            "EKSGATE_CLUSTER_NAME".into(),
+            self.plan.cluster.name.clone(),
+        ));
         if let Some(r) = &self.resolved {
             let c = &r.credentials;
             env.push(("AWS_ACCESS_KEY_ID".into(), c.access_key_id().to_string()));
-            env.push(("AWS_SECRET_ACCESS_KEY".into(), c.secret_access_key().to_string()));
+            env.push((
+                "AWS_SECRET_ACCESS_KEY".into(),
+                c.secret_access_key().to_string(),
+            ));
             if let Some(t) = c.session_token() {
                 env.push(("AWS_SESSION_TOKEN".into(), t.to_string()));
             }
@@ -455,7 +501,10 @@ impl Deploy<'_> {
     }
 
     fn child_env_removed(&self) -> Vec<&'static str> {
-        let mut out = vec!["ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"];
+        let mut out = vec![
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+        ];
         if self
             .resolved
             .as_ref()
@@ -467,7 +516,12 @@ impl Deploy<'_> {
     }
 
     /// Runs a child; `Err` carries the failure message.
-    async fn child(&self, program: &str, args: &[String], dir: &Path) -> Result<(), (Status, String)> {
+    async fn child(
+        &self,
+        program: &str,
+        args: &[String],
+        dir: &Path,
+    ) -> Result<(), (Status, String)> {
         let shown = format!("{program} {}", args.join(" "));
         self.log.line(&format!("$ {shown}"));
         let exit = process::run(
@@ -487,12 +541,15 @@ impl Deploy<'_> {
                 Status::Failed,
                 format!(
                     "`{shown}` failed ({}); later stages were not run",
-                    code.map_or_else(|| "killed by a signal".to_string(), |c| format!("exit code {c}"))
+                    code.map_or_else(
+                        || "killed by a signal".to_string(),
+                        |c| format!("exit code {c}")
+                    )
                 ),
             )),
-            Exit::Cancelled(signal) => Err(self.cancelled_status(&format!(
-                "`{shown}` was stopped with {signal}"
-            ))),
+            Exit::Cancelled(signal) => {
+                Err(self.cancelled_status(&format!("`{shown}` was stopped with {signal}")))
+            }
         }
     }
 
@@ -512,7 +569,8 @@ impl Deploy<'_> {
 
     async fn stage(&mut self, stage: &Stage, files: &[&(usize, String, Vec<u8>)]) -> bool {
         let started = Instant::now();
-        self.log.line(&format!("stage `{}`: {}", stage.name, stage.describe()));
+        self.log
+            .line(&format!("stage `{}`: {}", stage.name, stage.describe()));
         let mut report = StageReport {
             name: stage.name.clone(),
             ran: stage.describe(),
@@ -534,7 +592,10 @@ impl Deploy<'_> {
             Err((status, gate, message)) => {
                 report.status = status.clone();
                 if status == Status::Cancelled {
-                    self.log.error(&format!("eksgate: stage `{}` cancelled: {message}", stage.name));
+                    self.log.error(&format!(
+                        "eksgate: stage `{}` cancelled: {message}",
+                        stage.name
+                    ));
                     self.failure = Some(format!("stage `{}`: {message}", stage.name));
                 } else {
                     self.fail(&stage.name, gate.as_deref(), &message);
@@ -555,7 +616,8 @@ impl Deploy<'_> {
         let no_gate = |(s, m): (Status, String)| (s, None, m);
         if let Some(tf) = &stage.terraform {
             let init = self.initialized.insert(tf.dir.clone());
-            self.log.group(&format!("terraform: stage `{}`", stage.name));
+            self.log
+                .group(&format!("terraform: stage `{}`", stage.name));
             let mut result = Ok(());
             for args in terraform::commands(tf, init) {
                 let program = self.options.terraform.clone();
@@ -573,7 +635,8 @@ impl Deploy<'_> {
         if !files.is_empty() {
             let mut manifests = Vec::new();
             for (_, name, bytes) in files {
-                manifests.extend(parse_manifests(name, bytes).map_err(|m| (Status::Failed, None, m))?);
+                manifests
+                    .extend(parse_manifests(name, bytes).map_err(|m| (Status::Failed, None, m))?);
             }
             self.apply(manifests).await.map_err(no_gate)?;
         }
@@ -583,9 +646,21 @@ impl Deploy<'_> {
                 .plan
                 .parent()
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            let (program, args) = argv.split_first().map_or(("", &[][..]), |(p, a)| (p.as_str(), a));
+            let (program, args) = argv
+                .split_first()
+                .map_or(("", &[][..]), |(p, a)| (p.as_str(), a));
             self.log.group(&format!("command: stage `{}`", stage.name));
-            let result = self.child(program, args, if dir.as_os_str().is_empty() { Path::new(".") } else { &dir }).await;
+            let result = self
+                .child(
+                    program,
+                    args,
+                    if dir.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        &dir
+                    },
+                )
+                .await;
             self.log.endgroup();
             result.map_err(no_gate)?;
         }
@@ -598,10 +673,14 @@ impl Deploy<'_> {
                     duration::format(gate_started.elapsed())
                 )),
                 Err((status, message)) => {
-                    report.gates.push(format!("{}: {}", gate.kind, match status {
-                        Status::Cancelled => "cancelled",
-                        _ => "failed",
-                    }));
+                    report.gates.push(format!(
+                        "{}: {}",
+                        gate.kind,
+                        match status {
+                            Status::Cancelled => "cancelled",
+                            _ => "failed",
+                        }
+                    ));
                     return Err((status, Some(gate.kind.name().to_string()), message));
                 }
             }
@@ -635,12 +714,13 @@ impl Deploy<'_> {
             return Ok(k.clone());
         }
         let cluster = self.plan.cluster.name.clone();
-        let mut ca_pem: Option<Vec<u8>> = match &self.options.kube_ca_file {
-            Some(path) => Some(std::fs::read(path).map_err(|e| {
-                format!("cannot read `--kube-ca-file` `{}`: {e}", path.display())
-            })?),
-            None => None,
-        };
+        let mut ca_pem: Option<Vec<u8>> =
+            match &self.options.kube_ca_file {
+                Some(path) => Some(std::fs::read(path).map_err(|e| {
+                    format!("cannot read `--kube-ca-file` `{}`: {e}", path.display())
+                })?),
+                None => None,
+            };
         let url = match &self.options.kube_api_url {
             Some(url) => url.clone(),
             None => {
@@ -693,53 +773,110 @@ impl Deploy<'_> {
             _ => 2,
         });
         for m in manifests {
-            let api_version = m.object.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
-            let kind = m.object.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-            let name = m.object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+            let api_version = m
+                .object
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let kind = m
+                .object
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let name = m
+                .object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             if api_version.is_empty() || kind.is_empty() || name.is_empty() {
-                return Err((Status::Failed, format!(
-                    "{} document {}: needs `apiVersion`, `kind` and `metadata.name` to be applied",
-                    m.file, m.document + 1
-                )));
+                return Err((
+                    Status::Failed,
+                    format!(
+                        "{} document {}: needs `apiVersion`, `kind` and `metadata.name` to be applied",
+                        m.file,
+                        m.document + 1
+                    ),
+                ));
             }
             let what = format!("discovery of {kind} in {api_version}");
             let timeout = Duration::from_secs(60).min(self.remaining());
-            let found = wait::wait_until(&what, timeout, wait::gate_backoff(), &self.cancel, &self.log, || {
-                let kube = &kube;
-                let (api_version, kind) = (&api_version, &kind);
-                async move {
-                    match kube.resolve(api_version, kind).await {
-                        Ok(Some(_)) => Check::Ready(format!("{kind} is served")),
-                        Ok(None) => Check::Pending(format!("no matches for kind `{kind}` in version `{api_version}`")),
-                        Err(e) if matches!(e.status(), Some(401 | 403)) => Check::Failed(e.to_string()),
-                        Err(e) => Check::Pending(e.to_string()),
+            let found = wait::wait_until(
+                &what,
+                timeout,
+                wait::gate_backoff(),
+                &self.cancel,
+                &self.log,
+                || {
+                    let kube = &kube;
+                    let (api_version, kind) = (&api_version, &kind);
+                    async move {
+                        match kube.resolve(api_version, kind).await {
+                            Ok(Some(_)) => Check::Ready(format!("{kind} is served")),
+                            Ok(None) => Check::Pending(format!(
+                                "no matches for kind `{kind}` in version `{api_version}`"
+                            )),
+                            Err(e) if matches!(e.status(), Some(401 | 403)) => {
+                                Check::Failed(e.to_string())
+                            }
+                            Err(e) => Check::Pending(e.to_string()),
+                        }
                     }
-                }
-            })
+                },
+            )
             .await;
             if let Err(e) = found {
                 let (status, message) = self.wait_failure(e);
-                return Err((status, format!(
-                    "{message}. `{kind}` ({api_version}) is not served by the API server: apply its CRD in an earlier stage gated on `crds-established` (and the cluster on `kubernetes-api`)"
-                )));
+                return Err((
+                    status,
+                    format!(
+                        "{message}. `{kind}` ({api_version}) is not served by the API server: apply its CRD in an earlier stage gated on `crds-established` (and the cluster on `kubernetes-api`)"
+                    ),
+                ));
             }
             let resource = match kube.resolve(&api_version, &kind).await {
                 Ok(Some(r)) => r,
-                _ => return Err((Status::Failed, format!("`{kind}` ({api_version}) disappeared from discovery"))),
+                _ => {
+                    return Err((
+                        Status::Failed,
+                        format!("`{kind}` ({api_version}) disappeared from discovery"),
+                    ));
+                }
             };
             let namespace = if resource.namespaced {
-                Some(m.object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string())
+                Some(
+                    m.object
+                        .pointer("/metadata/namespace")
+                        .and_then(Value::as_str)
+                        .unwrap_or("default")
+                        .to_string(),
+                )
             } else {
                 None
             };
-            let applied = Applied { api_version, kind, name, namespace, resource };
+            let applied = Applied {
+                api_version,
+                kind,
+                name,
+                namespace,
+                resource,
+            };
             kube.apply(&applied.path(), &m.object).await.map_err(|e| {
-                (Status::Failed, format!("applying {} from {}: {e}", object_label(&m.object), m.file))
+                (
+                    Status::Failed,
+                    format!("applying {} from {}: {e}", object_label(&m.object), m.file),
+                )
             })?;
             self.log.line(&format!(
                 "  applied {}{}",
                 object_label(&m.object),
-                applied.namespace.as_ref().map(|n| format!(" in `{n}`")).unwrap_or_default()
+                applied
+                    .namespace
+                    .as_ref()
+                    .map(|n| format!(" in `{n}`"))
+                    .unwrap_or_default()
             ));
             if applied.kind == "CustomResourceDefinition" {
                 // New kinds: what discovery said before is stale.
@@ -762,7 +899,10 @@ impl Deploy<'_> {
         let name = gate.kind.name();
         let cluster = self.plan.cluster.name.clone();
         let region = self.plan.cluster.region.clone();
-        self.log.line(&format!("gate `{name}` (timeout {})", duration::format(timeout)));
+        self.log.line(&format!(
+            "gate `{name}` (timeout {})",
+            duration::format(timeout)
+        ));
         let backoff = wait::gate_backoff();
         let result = match gate.kind {
             GateKind::EksClusterActive | GateKind::NodegroupsActive | GateKind::AddonsActive => {
@@ -782,10 +922,14 @@ impl Deploy<'_> {
             }
             GateKind::KubernetesApi => {
                 let kube = self.ensure_kube().await.map_err(|m| (Status::Failed, m))?;
-                let principal = self.resolved.as_ref().map_or_else(String::new, |r| r.principal.clone());
+                let principal = self
+                    .resolved
+                    .as_ref()
+                    .map_or_else(String::new, |r| r.principal.clone());
                 let denied_since: Cell<Option<Instant>> = Cell::new(None);
                 wait::wait_until(name, timeout, backoff, &self.cancel, &self.log, || {
-                    let (kube, principal, cluster, region, denied_since) = (&kube, &principal, &cluster, &region, &denied_since);
+                    let (kube, principal, cluster, region, denied_since) =
+                        (&kube, &principal, &cluster, &region, &denied_since);
                     async move {
                         match kube.readyz().await {
                             Ok((status, body)) => {
@@ -797,7 +941,9 @@ impl Deploy<'_> {
                                     denied_since.set(None);
                                     Duration::ZERO
                                 };
-                                conditions::api_readyz(status, &body, denied_for, principal, cluster, region)
+                                conditions::api_readyz(
+                                    status, &body, denied_for, principal, cluster, region,
+                                )
                             }
                             Err(e) => Check::Pending(e.to_string()),
                         }
@@ -809,7 +955,12 @@ impl Deploy<'_> {
                 let kube = self.ensure_kube().await.map_err(|m| (Status::Failed, m))?;
                 let mut names = gate.names.clone();
                 if names.is_empty() {
-                    names = self.applied.iter().filter(|a| a.kind == "CustomResourceDefinition").map(|a| a.name.clone()).collect();
+                    names = self
+                        .applied
+                        .iter()
+                        .filter(|a| a.kind == "CustomResourceDefinition")
+                        .map(|a| a.name.clone())
+                        .collect();
                 }
                 if names.is_empty() {
                     return Err((Status::Failed, "no CustomResourceDefinitions to wait for: none was applied by this run; list them with `{name: crds-established, names: [nodepools.karpenter.sh, ...]}`".to_string()));
@@ -825,10 +976,22 @@ impl Deploy<'_> {
                 let kinds: &[(&str, &str)] = if gate.kind == GateKind::NodepoolsReady {
                     &[("karpenter.sh/v1", "NodePool")]
                 } else {
-                    &[("karpenter.k8s.aws/v1", "EC2NodeClass"), ("eks.amazonaws.com/v1", "NodeClass")]
+                    &[
+                        ("karpenter.k8s.aws/v1", "EC2NodeClass"),
+                        ("eks.amazonaws.com/v1", "NodeClass"),
+                    ]
                 };
-                let targets: Vec<String> = self.applied.iter().filter(|a| kinds.iter().any(|(_, k)| *k == a.kind)).map(Applied::path).collect();
-                let what = if gate.kind == GateKind::NodepoolsReady { "NodePool" } else { "node class" };
+                let targets: Vec<String> = self
+                    .applied
+                    .iter()
+                    .filter(|a| kinds.iter().any(|(_, k)| *k == a.kind))
+                    .map(Applied::path)
+                    .collect();
+                let what = if gate.kind == GateKind::NodepoolsReady {
+                    "NodePool"
+                } else {
+                    "node class"
+                };
                 wait::wait_until(name, timeout, backoff, &self.cancel, &self.log, || {
                     let (kube, targets) = (&kube, &targets);
                     async move {
@@ -853,8 +1016,19 @@ impl Deploy<'_> {
             }
             GateKind::WorkloadsAvailable => {
                 let kube = self.ensure_kube().await.map_err(|m| (Status::Failed, m))?;
-                let kinds: &[(&str, &str)] = &[("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "DaemonSet")];
-                let targets: Vec<String> = self.applied.iter().filter(|a| a.api_version == "apps/v1" && kinds.iter().any(|(_, k)| *k == a.kind)).map(Applied::path).collect();
+                let kinds: &[(&str, &str)] = &[
+                    ("apps/v1", "Deployment"),
+                    ("apps/v1", "StatefulSet"),
+                    ("apps/v1", "DaemonSet"),
+                ];
+                let targets: Vec<String> = self
+                    .applied
+                    .iter()
+                    .filter(|a| {
+                        a.api_version == "apps/v1" && kinds.iter().any(|(_, k)| *k == a.kind)
+                    })
+                    .map(Applied::path)
+                    .collect();
                 wait::wait_until(name, timeout, backoff, &self.cancel, &self.log, || {
                     let (kube, targets) = (&kube, &targets);
                     async move {
@@ -863,7 +1037,10 @@ impl Deploy<'_> {
                             Err(check) => return check,
                         };
                         if paths.is_empty() {
-                            return Check::Ready("no Deployments, StatefulSets or DaemonSets to wait for".to_string());
+                            return Check::Ready(
+                                "no Deployments, StatefulSets or DaemonSets to wait for"
+                                    .to_string(),
+                            );
                         }
                         let mut checks = Vec::new();
                         for path in &paths {
@@ -929,7 +1106,11 @@ impl Deploy<'_> {
             self.plan.name,
             duration::format(self.started.elapsed()),
             completed.len(),
-            if completed.is_empty() { String::new() } else { format!(": {}", completed.join(", ")) }
+            if completed.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", completed.join(", "))
+            }
         ));
         if success { EXIT_OK } else { EXIT_FAILED }
     }
@@ -958,15 +1139,25 @@ async fn targets_or_list(
             Ok(l) => l.unwrap_or(Value::Null),
             Err(e) => return Err(Check::Pending(e.to_string())),
         };
-        for item in list.get("items").and_then(Value::as_array).map_or(&[][..], Vec::as_slice) {
-            let name = item.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        for item in list
+            .get("items")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+        {
+            let name = item
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let ns = item.pointer("/metadata/namespace").and_then(Value::as_str);
             paths.push(resource.object(ns, name));
         }
     }
     if !served {
         let list: Vec<String> = kinds.iter().map(|(v, k)| format!("{k} ({v})")).collect();
-        return Err(Check::Pending(format!("{} not served yet (CRDs missing?)", list.join(", "))));
+        return Err(Check::Pending(format!(
+            "{} not served yet (CRDs missing?)",
+            list.join(", ")
+        )));
     }
     Ok(paths)
 }
@@ -992,7 +1183,11 @@ fn combine(checks: Vec<Check>) -> Check {
     } else if total == 1 {
         Check::Pending(pending.join("; "))
     } else {
-        Check::Pending(format!("{}/{total} not ready: {}", pending.len(), pending.join("; ")))
+        Check::Pending(format!(
+            "{}/{total} not ready: {}",
+            pending.len(),
+            pending.join("; ")
+        ))
     }
 }
 
@@ -1016,10 +1211,22 @@ async fn poll_crds(kube: &kube::Client, names: &[String]) -> Check {
     // Established is not discovery: ask discovery again until it lists every served version.
     kube.refresh_discovery();
     for crd in &crds {
-        let group = crd.pointer("/spec/group").and_then(Value::as_str).unwrap_or_default();
-        let kind = crd.pointer("/spec/names/kind").and_then(Value::as_str).unwrap_or_default();
-        let versions = crd.pointer("/spec/versions").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
-        for v in versions.iter().filter(|v| v.get("served").and_then(Value::as_bool).unwrap_or(true)) {
+        let group = crd
+            .pointer("/spec/group")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = crd
+            .pointer("/spec/names/kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let versions = crd
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        for v in versions
+            .iter()
+            .filter(|v| v.get("served").and_then(Value::as_bool).unwrap_or(true))
+        {
             let version = v.get("name").and_then(Value::as_str).unwrap_or_default();
             let api_version = format!("{group}/{version}");
             match kube.resolve(&api_version, kind).await {
@@ -1033,7 +1240,10 @@ async fn poll_crds(kube: &kube::Client, names: &[String]) -> Check {
             }
         }
     }
-    Check::Ready(format!("{} CRD(s) Established and served by discovery", crds.len()))
+    Check::Ready(format!(
+        "{} CRD(s) Established and served by discovery",
+        crds.len()
+    ))
 }
 
 fn parse_manifests(name: &str, bytes: &[u8]) -> Result<Vec<Manifest>, String> {
@@ -1063,7 +1273,9 @@ fn object_label(obj: &Value) -> String {
     format!(
         "{}/{}",
         obj.get("kind").and_then(Value::as_str).unwrap_or("?"),
-        obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?")
+        obj.pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
     )
 }
 
@@ -1097,12 +1309,24 @@ fn summary_markdown(
             "| {} | {} | {} | {} | {status} |\n",
             markdown_cell(&r.name),
             markdown_cell(&r.ran),
-            if r.gates.is_empty() { "-".to_string() } else { markdown_cell(&r.gates.join("\n")) },
+            if r.gates.is_empty() {
+                "-".to_string()
+            } else {
+                markdown_cell(&r.gates.join("\n"))
+            },
             duration::format(r.duration)
         ));
     }
     if let Some(f) = failure {
-        out.push_str(&format!("\n**{}**: {}\n", if result == "cancelled" { "Cancelled" } else { "Failed" }, markdown_cell(f)));
+        out.push_str(&format!(
+            "\n**{}**: {}\n",
+            if result == "cancelled" {
+                "Cancelled"
+            } else {
+                "Failed"
+            },
+            markdown_cell(f)
+        ));
     }
     out.push('\n');
     out
@@ -1114,8 +1338,12 @@ mod tests {
 
     #[test]
     fn combine_reports_the_worst() {
-        assert!(matches!(combine(vec![Check::Ready("a".into()), Check::Pending("b".into())]), Check::Pending(m) if m.starts_with("1/2 not ready: b")));
-        assert!(matches!(combine(vec![Check::Pending("a".into()), Check::Failed("b".into())]), Check::Failed(m) if m == "b"));
+        assert!(
+            matches!(combine(vec![Check::Ready("a".into()), Check::Pending("b".into())]), Check::Pending(m) if m.starts_with("1/2 not ready: b"))
+        );
+        assert!(
+            matches!(combine(vec![Check::Pending("a".into()), Check::Failed("b".into())]), Check::Failed(m) if m == "b")
+        );
         assert!(matches!(combine(vec![Check::Ready("a".into())]), Check::Ready(m) if m == "a"));
     }
 

@@ -62,7 +62,10 @@ mod tests {
         let cmds = commands(&step, true);
         assert_eq!(cmds.len(), 3);
         assert_eq!(cmds[0], ["-chdir=infra", "init", "-input=false"]);
-        assert_eq!(cmds[1], ["-chdir=infra", "workspace", "select", "-or-create", "prod"]);
+        assert_eq!(
+            cmds[1],
+            ["-chdir=infra", "workspace", "select", "-or-create", "prod"]
+        );
         assert_eq!(
             cmds[2],
             [

@@ -30,7 +30,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A name that GitHub would not accept.
-    #[error("`{name}` is not a valid {what} name: use letters, digits, `_` and `-`, starting with a letter or `_`")]
+    #[error(
+        "`{name}` is not a valid {what} name: use letters, digits, `_` and `-`, starting with a letter or `_`"
+    )]
     InvalidName { name: String, what: &'static str },
 }
 

@@ -37,7 +37,13 @@ pub const REQUEST_BEARER: &str = "eksgate-request-bearer-0123456789";
 pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/eksgate-deploy";
 
 pub fn secrets() -> [&'static str; 5] {
-    [ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, OIDC_JWT, REQUEST_BEARER]
+    [
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        SESSION_TOKEN,
+        OIDC_JWT,
+        REQUEST_BEARER,
+    ]
 }
 
 // ---------- the eksgate binary ----------
@@ -108,7 +114,10 @@ impl Run {
                 "ACTIONS_ID_TOKEN_REQUEST_URL".into(),
                 format!("{}/token?api-version=2.0", oidc.url()),
             ),
-            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(), REQUEST_BEARER.into()),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(),
+                REQUEST_BEARER.into(),
+            ),
             ("AWS_ENDPOINT_URL".into(), aws.to_string()),
         ]);
         self
@@ -213,14 +222,21 @@ impl Outcome {
                     );
                 }
             }
-            assert!(!self.stderr.contains(secret), "secret in stderr: {}", self.stderr);
+            assert!(
+                !self.stderr.contains(secret),
+                "secret in stderr: {}",
+                self.stderr
+            );
             assert!(!self.summary.contains(secret), "secret in the summary");
             assert!(!self.outputs.contains(secret), "secret in the outputs");
         }
     }
 
     pub fn all(&self) -> String {
-        format!("--- stdout\n{}\n--- stderr\n{}\n--- summary\n{}", self.stdout, self.stderr, self.summary)
+        format!(
+            "--- stdout\n{}\n--- stderr\n{}\n--- summary\n{}",
+            self.stdout, self.stderr, self.summary
+        )
     }
 }
 
@@ -325,30 +341,45 @@ pub fn serve(handler: impl Fn(Req) -> Resp + Send + Sync + 'static) -> Server {
                 };
                 let handler = handler.clone();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let handler = handler.clone();
-                        async move {
-                            let (parts, body) = req.into_parts();
-                            let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
-                            let req = Req {
-                                method: parts.method.to_string(),
-                                path: parts.uri.path().to_string(),
-                                query: parts.uri.query().unwrap_or("").to_string(),
-                                headers: parts
-                                    .headers
-                                    .iter()
-                                    .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string()))
-                                    .collect(),
-                                body,
-                            };
-                            let resp = handler(req);
-                            let mut builder = hyper::Response::builder().status(resp.status);
-                            for (k, v) in &resp.headers {
-                                builder = builder.header(k, v);
+                    let service = hyper::service::service_fn(
+                        move |req: hyper::Request<hyper::body::Incoming>| {
+                            let handler = handler.clone();
+                            async move {
+                                let (parts, body) = req.into_parts();
+                                let body = body
+                                    .collect()
+                                    .await
+                                    .map(|b| b.to_bytes().to_vec())
+                                    .unwrap_or_default();
+                                let req = Req {
+                                    method: parts.method.to_string(),
+                                    path: parts.uri.path().to_string(),
+                                    query: parts.uri.query().unwrap_or("").to_string(),
+                                    headers: parts
+                                        .headers
+                                        .iter()
+                                        .map(|(k, v)| {
+                                            (
+                                                k.as_str().to_ascii_lowercase(),
+                                                v.to_str().unwrap_or("").to_string(),
+                                            )
+                                        })
+                                        .collect(),
+                                    body,
+                                };
+                                let resp = handler(req);
+                                let mut builder = hyper::Response::builder().status(resp.status);
+                                for (k, v) in &resp.headers {
+                                    builder = builder.header(k, v);
+                                }
+                                Ok::<_, Infallible>(
+                                    builder
+                                        .body(Full::new(Bytes::from(resp.body)))
+                                        .expect("response"),
+                                )
                             }
-                            Ok::<_, Infallible>(builder.body(Full::new(Bytes::from(resp.body))).expect("response"))
-                        }
-                    });
+                        },
+                    );
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                         .await;
@@ -363,7 +394,9 @@ pub fn serve(handler: impl Fn(Req) -> Resp + Send + Sync + 'static) -> Server {
 
 pub fn oidc_server() -> Server {
     serve(|req| {
-        if req.headers.get("authorization").map(String::as_str) != Some(&format!("Bearer {REQUEST_BEARER}")) {
+        if req.headers.get("authorization").map(String::as_str)
+            != Some(&format!("Bearer {REQUEST_BEARER}"))
+        {
             return Resp::json(401, json!({"message": "bad bearer"}));
         }
         if req.query_param("audience").as_deref() != Some("sts.amazonaws.com") {
@@ -390,7 +423,10 @@ fn next(queue: &mut VecDeque<Resp>) -> Resp {
     if queue.len() > 1 {
         queue.pop_front().expect("non-empty")
     } else {
-        queue.front().cloned().unwrap_or_else(|| Resp::text(404, "not scripted"))
+        queue
+            .front()
+            .cloned()
+            .unwrap_or_else(|| Resp::text(404, "not scripted"))
     }
 }
 
@@ -467,7 +503,11 @@ pub fn aws_double(script: AwsScript) -> (Server, Arc<Mutex<AwsScript>>) {
                 return sts_error(400, "InvalidIdentityToken", "unexpected token");
             }
             if req.headers.contains_key("authorization") {
-                return sts_error(400, "InvalidParameterValue", "AssumeRoleWithWebIdentity must be unsigned");
+                return sts_error(
+                    400,
+                    "InvalidParameterValue",
+                    "AssumeRoleWithWebIdentity must be unsigned",
+                );
             }
             return next(&mut s.sts);
         }
@@ -479,10 +519,12 @@ pub fn aws_double(script: AwsScript) -> (Server, Arc<Mutex<AwsScript>>) {
                 let names: Vec<&String> = s.nodegroups.iter().map(|(n, _)| n).collect();
                 Resp::json(200, json!({"nodegroups": names}))
             }
-            ["clusters", _, "node-groups", ng] => match s.nodegroups.iter_mut().find(|(n, _)| n == ng) {
-                Some((_, q)) => next(q),
-                None => eks_error(404, "ResourceNotFoundException", "no nodegroup"),
-            },
+            ["clusters", _, "node-groups", ng] => {
+                match s.nodegroups.iter_mut().find(|(n, _)| n == ng) {
+                    Some((_, q)) => next(q),
+                    None => eks_error(404, "ResourceNotFoundException", "no nodegroup"),
+                }
+            }
             ["clusters", _, "addons"] => {
                 let names: Vec<&String> = s.addons.iter().map(|(n, _)| n).collect();
                 Resp::json(200, json!({"addons": names}))
@@ -576,13 +618,16 @@ pub fn verify_token(header: Option<&String>, s: &KubeSettings) -> Result<(), Str
     }
     let date = d.param("X-Amz-Date").unwrap_or_default();
     let signed_at = parse_amz_date(date).ok_or(format!("bad X-Amz-Date {date}"))?;
-    let age = SystemTime::now().duration_since(signed_at).unwrap_or_default();
+    let age = SystemTime::now()
+        .duration_since(signed_at)
+        .unwrap_or_default();
     if age > Duration::from_secs(15 * 60) {
         return Err("token older than 15 minutes".into());
     }
     let cred = d.param("X-Amz-Credential").unwrap_or_default();
     if (!s.access_key.is_empty() && !cred.starts_with(&format!("{}/", s.access_key)))
-        || !cred.ends_with(&format!("/{}/sts/aws4_request", s.region)) {
+        || !cred.ends_with(&format!("/{}/sts/aws4_request", s.region))
+    {
         return Err(format!("credential scope {cred}"));
     }
     if d.param("X-Amz-Signature").map(str::len) != Some(64) {
@@ -613,8 +658,14 @@ fn parse_amz_date(text: &str) -> Option<SystemTime> {
 fn split_path(path: &str) -> Option<(String, Vec<String>)> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segs.as_slice() {
-        ["api", v, rest @ ..] => Some((format!("/api/{v}"), rest.iter().map(|s| s.to_string()).collect())),
-        ["apis", g, v, rest @ ..] => Some((format!("/apis/{g}/{v}"), rest.iter().map(|s| s.to_string()).collect())),
+        ["api", v, rest @ ..] => Some((
+            format!("/api/{v}"),
+            rest.iter().map(|s| s.to_string()).collect(),
+        )),
+        ["apis", g, v, rest @ ..] => Some((
+            format!("/apis/{g}/{v}"),
+            rest.iter().map(|s| s.to_string()).collect(),
+        )),
         _ => None,
     }
 }
@@ -624,8 +675,12 @@ fn locate(rest: &[String]) -> Option<(String, Option<String>, Option<String>)> {
     match rest {
         [plural] => Some((plural.clone(), None, None)),
         [plural, name] => Some((plural.clone(), None, Some(name.clone()))),
-        [ns_kw, ns, plural] if ns_kw == "namespaces" => Some((plural.clone(), Some(ns.clone()), None)),
-        [ns_kw, ns, plural, name] if ns_kw == "namespaces" => Some((plural.clone(), Some(ns.clone()), Some(name.clone()))),
+        [ns_kw, ns, plural] if ns_kw == "namespaces" => {
+            Some((plural.clone(), Some(ns.clone()), None))
+        }
+        [ns_kw, ns, plural, name] if ns_kw == "namespaces" => {
+            Some((plural.clone(), Some(ns.clone()), Some(name.clone())))
+        }
         _ => None,
     }
 }
@@ -633,19 +688,40 @@ fn locate(rest: &[String]) -> Option<(String, Option<String>, Option<String>)> {
 fn static_discovery(base: &str) -> Option<Value> {
     let r = |name: &str, kind: &str, namespaced: bool| json!({"name": name, "kind": kind, "namespaced": namespaced});
     let list = match base {
-        "/api/v1" => vec![r("namespaces", "Namespace", false), r("configmaps", "ConfigMap", true)],
-        "/apis/apps/v1" => vec![r("deployments", "Deployment", true), r("deployments/status", "Deployment", true), r("statefulsets", "StatefulSet", true), r("daemonsets", "DaemonSet", true)],
-        "/apis/apiextensions.k8s.io/v1" => vec![r("customresourcedefinitions", "CustomResourceDefinition", false)],
+        "/api/v1" => vec![
+            r("namespaces", "Namespace", false),
+            r("configmaps", "ConfigMap", true),
+        ],
+        "/apis/apps/v1" => vec![
+            r("deployments", "Deployment", true),
+            r("deployments/status", "Deployment", true),
+            r("statefulsets", "StatefulSet", true),
+            r("daemonsets", "DaemonSet", true),
+        ],
+        "/apis/apiextensions.k8s.io/v1" => vec![r(
+            "customresourcedefinitions",
+            "CustomResourceDefinition",
+            false,
+        )],
         _ => return None,
     };
-    Some(json!({"kind": "APIResourceList", "groupVersion": base.trim_start_matches("/apis/").trim_start_matches("/api/"), "resources": list}))
+    Some(
+        json!({"kind": "APIResourceList", "groupVersion": base.trim_start_matches("/apis/").trim_start_matches("/api/"), "resources": list}),
+    )
 }
 
 fn with_status(stored: &Stored, s: &KubeSettings) -> Value {
     let mut obj = stored.object.clone();
     let age = stored.applied_at.elapsed();
-    let generation = obj.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let generation = obj
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let kind = obj
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let status = match kind.as_str() {
         "CustomResourceDefinition" => {
             let established = s.crd_delay.is_some_and(|d| age >= d);
@@ -659,7 +735,10 @@ fn with_status(stored: &Stored, s: &KubeSettings) -> Value {
             json!({"conditions": [{"type": "Ready", "status": "True", "observedGeneration": generation}]})
         }
         "Deployment" => {
-            let want = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+            let want = obj
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
             let ready = if age >= s.ready_delay { want } else { 0 };
             json!({"observedGeneration": generation, "replicas": want, "updatedReplicas": want, "readyReplicas": ready, "availableReplicas": ready,
                    "conditions": [{"type": "Available", "status": if ready == want { "True" } else { "False" }}]})
@@ -672,10 +751,24 @@ fn with_status(stored: &Stored, s: &KubeSettings) -> Value {
 
 fn crd_served(st: &KubeState, s: &KubeSettings, base: &str) -> Option<Value> {
     let mut resources = Vec::new();
-    for o in st.objects.iter().filter(|o| o.object.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")) {
-        let group = o.object.pointer("/spec/group").and_then(Value::as_str).unwrap_or("");
-        let visible = s.crd_delay.is_some_and(|d| o.applied_at.elapsed() >= d + s.discovery_delay);
-        for v in o.object.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default() {
+    for o in st.objects.iter().filter(|o| {
+        o.object.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+    }) {
+        let group = o
+            .object
+            .pointer("/spec/group")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let visible = s
+            .crd_delay
+            .is_some_and(|d| o.applied_at.elapsed() >= d + s.discovery_delay);
+        for v in o
+            .object
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
             let version = v.get("name").and_then(Value::as_str).unwrap_or("");
             if visible && format!("/apis/{group}/{version}") == base {
                 resources.push(json!({
@@ -698,11 +791,17 @@ pub fn kube_server(settings: KubeSettings) -> (Server, Arc<Mutex<KubeState>>) {
         st.requests.push(format!("{} {}", req.method, req.path));
         if let Err(e) = verify_token(req.headers.get("authorization"), s) {
             st.token_errors.push(e.clone());
-            return Resp::json(401, json!({"kind": "Status", "status": "Failure", "message": format!("Unauthorized: {e}"), "reason": "Unauthorized", "code": 401}));
+            return Resp::json(
+                401,
+                json!({"kind": "Status", "status": "Failure", "message": format!("Unauthorized: {e}"), "reason": "Unauthorized", "code": 401}),
+            );
         }
         st.tokens_verified += 1;
         if s.no_access_entry {
-            return Resp::json(401, json!({"kind": "Status", "status": "Failure", "message": "Unauthorized", "reason": "Unauthorized", "code": 401}));
+            return Resp::json(
+                401,
+                json!({"kind": "Status", "status": "Failure", "message": "Unauthorized", "reason": "Unauthorized", "code": 401}),
+            );
         }
         if req.path == "/readyz" {
             st.readyz_calls += 1;
@@ -718,42 +817,95 @@ pub fn kube_server(settings: KubeSettings) -> (Server, Arc<Mutex<KubeState>>) {
         if rest.is_empty() && req.method == "GET" {
             return match static_discovery(&base).or_else(|| crd_served(&st, s, &base)) {
                 Some(list) => Resp::json(200, list),
-                None => Resp::json(404, json!({"kind": "Status", "message": "the server could not find the requested resource", "code": 404})),
+                None => Resp::json(
+                    404,
+                    json!({"kind": "Status", "message": "the server could not find the requested resource", "code": 404}),
+                ),
             };
         }
         let Some((plural, namespace, name)) = locate(&rest) else {
             return Resp::json(404, json!({"message": "not found"}));
         };
-        let served = static_discovery(&base).or_else(|| crd_served(&st, s, &base)).is_some();
+        let served = static_discovery(&base)
+            .or_else(|| crd_served(&st, s, &base))
+            .is_some();
         if !served {
-            return Resp::json(404, json!({"kind": "Status", "message": "the server could not find the requested resource", "code": 404}));
+            return Resp::json(
+                404,
+                json!({"kind": "Status", "message": "the server could not find the requested resource", "code": 404}),
+            );
         }
         match (req.method.as_str(), name) {
             ("PATCH", Some(name)) => {
-                if req.query_param("fieldManager").as_deref() != Some("eksgate") || req.query_param("force").as_deref() != Some("true") {
-                    return Resp::json(400, json!({"message": "server-side apply needs fieldManager=eksgate&force=true"}));
+                if req.query_param("fieldManager").as_deref() != Some("eksgate")
+                    || req.query_param("force").as_deref() != Some("true")
+                {
+                    return Resp::json(
+                        400,
+                        json!({"message": "server-side apply needs fieldManager=eksgate&force=true"}),
+                    );
                 }
-                if req.headers.get("content-type").map(String::as_str) != Some("application/apply-patch+yaml") {
+                if req.headers.get("content-type").map(String::as_str)
+                    != Some("application/apply-patch+yaml")
+                {
                     return Resp::json(415, json!({"message": "not an apply patch"}));
                 }
                 let mut object: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-                let kind = object.get("kind").and_then(Value::as_str).unwrap_or("?").to_string();
-                let existing = st.objects.iter().position(|o| o.base == base && o.plural == plural && o.namespace == namespace && o.name == name);
-                let generation = existing.and_then(|i| st.objects[i].object.pointer("/metadata/generation").and_then(Value::as_i64)).unwrap_or(0) + 1;
+                let kind = object
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_string();
+                let existing = st.objects.iter().position(|o| {
+                    o.base == base
+                        && o.plural == plural
+                        && o.namespace == namespace
+                        && o.name == name
+                });
+                let generation = existing
+                    .and_then(|i| {
+                        st.objects[i]
+                            .object
+                            .pointer("/metadata/generation")
+                            .and_then(Value::as_i64)
+                    })
+                    .unwrap_or(0)
+                    + 1;
                 object["metadata"]["generation"] = json!(generation);
                 if let Some(i) = existing {
                     st.objects.remove(i);
                 }
                 st.applies.push(format!("{kind}/{name}"));
-                st.objects.push(Stored { base, plural, namespace, name, object: object.clone(), applied_at: Instant::now() });
+                st.objects.push(Stored {
+                    base,
+                    plural,
+                    namespace,
+                    name,
+                    object: object.clone(),
+                    applied_at: Instant::now(),
+                });
                 Resp::json(200, object)
             }
-            ("GET", Some(name)) => match st.objects.iter().find(|o| o.base == base && o.plural == plural && o.namespace == namespace && o.name == name) {
+            ("GET", Some(name)) => match st.objects.iter().find(|o| {
+                o.base == base && o.plural == plural && o.namespace == namespace && o.name == name
+            }) {
                 Some(o) => Resp::json(200, with_status(o, s)),
-                None => Resp::json(404, json!({"kind": "Status", "message": format!("{plural} \"{name}\" not found"), "code": 404})),
+                None => Resp::json(
+                    404,
+                    json!({"kind": "Status", "message": format!("{plural} \"{name}\" not found"), "code": 404}),
+                ),
             },
             ("GET", None) => {
-                let items: Vec<Value> = st.objects.iter().filter(|o| o.base == base && o.plural == plural && (namespace.is_none() || o.namespace == namespace)).map(|o| with_status(o, s)).collect();
+                let items: Vec<Value> = st
+                    .objects
+                    .iter()
+                    .filter(|o| {
+                        o.base == base
+                            && o.plural == plural
+                            && (namespace.is_none() || o.namespace == namespace)
+                    })
+                    .map(|o| with_status(o, s))
+                    .collect();
                 Resp::json(200, json!({"kind": "List", "items": items}))
             }
             _ => Resp::json(405, json!({"message": "method not allowed"})),
@@ -780,15 +932,30 @@ impl Drop for Moto {
 /// Starts moto_server, installing `moto[server]` with pip first if it is missing. `None` (with a
 /// loud message) only when it truly cannot be installed.
 pub fn moto() -> Option<Moto> {
-    let have = || Command::new("moto_server").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    let have = || {
+        Command::new("moto_server")
+            .arg("--help")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
     if !have() {
-        let _ = Command::new("python3").args(["-m", "pip", "install", "-q", "moto[server]"]).status();
+        let _ = Command::new("python3")
+            .args(["-m", "pip", "install", "-q", "moto[server]"])
+            .status();
         if !have() {
-            eprintln!("\n!!!!!!!! SKIPPED: moto_server is not installed and `pip install 'moto[server]'` failed !!!!!!!!\n");
+            eprintln!(
+                "\n!!!!!!!! SKIPPED: moto_server is not installed and `pip install 'moto[server]'` failed !!!!!!!!\n"
+            );
             return None;
         }
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let child = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -799,7 +966,10 @@ pub fn moto() -> Option<Moto> {
     let moto = Moto { child, url };
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "moto_server did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     Some(moto)
@@ -807,5 +977,10 @@ pub fn moto() -> Option<Moto> {
 
 /// Whether the real terraform CLI is here.
 pub fn terraform() -> bool {
-    Command::new("terraform").arg("version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("terraform")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
