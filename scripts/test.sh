@@ -26,6 +26,12 @@ cargo clippy -p eksgate-policy --target wasm32-unknown-unknown --locked -- -D wa
 step "build the core for wasm32"
 cargo build -p eksgate-policy --target wasm32-unknown-unknown --locked
 
+# ---- deploy tests: moto_server (STS/EKS wire protocols) -------------------------------------
+# crates/deploy/tests start moto_server on a free port; install it if it is missing (idempotent).
+step "moto_server for the deploy tests"
+command -v moto_server >/dev/null 2>&1 || python3 -m pip install -q 'moto[server]'
+# ----------------------------------------------------------------------------------------------
+
 step "tests"
 cargo test --workspace --locked
 

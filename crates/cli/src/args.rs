@@ -48,6 +48,8 @@ pub enum Command {
         /// Rule ID (`IMDS001`) or name (`imdsv1-allowed`).
         rule: String,
     },
+    /// Run a staged deploy plan: Terraform, manifests and commands, with readiness gates.
+    Deploy(crate::deploy::DeployArgs),
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +79,11 @@ pub struct CheckArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write the report in FORMAT to FILE (repeatable), e.g.
+    /// `--report sarif=eksgate.sarif --report markdown=$GITHUB_STEP_SUMMARY`.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report)]
+    pub report: Vec<(OutputFormat, PathBuf)>,
+
     /// Exit with 1 when a finding has this severity or higher.
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
     pub fail_on: FailOn,
@@ -97,6 +104,20 @@ pub struct CheckArgs {
     /// Largest file accepted, in bytes; larger files are reported, not read.
     #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_file_size: usize,
+}
+
+/// `FORMAT=FILE` for `--report`.
+fn parse_report(text: &str) -> Result<(OutputFormat, PathBuf), String> {
+    let (format, file) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=FILE, e.g. sarif=eksgate.sarif, not `{text}`"))?;
+    let format = OutputFormat::from_str(format, true).map_err(|_| {
+        format!("unknown format `{format}` (human, json, sarif, github, markdown, junit)")
+    })?;
+    if file.is_empty() {
+        return Err("FILE is empty".to_string());
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -2,6 +2,7 @@
 //! picks colours and exit codes; every judgement is the core's.
 
 mod args;
+mod deploy;
 mod inputs;
 
 use std::io::Write as _;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Deploy(args) => Ok(deploy::run(args)),
         Command::Rules { format } => {
             let text = rules_listing(format);
             let mut out = anstream::stdout();
@@ -68,6 +70,17 @@ fn run(cli: Cli) -> Result<u8, String> {
                 None => Err(format!("no rule `{rule}`; `eksgate rules` lists them all")),
             }
         }
+    }
+}
+
+fn core_format(format: OutputFormat) -> Format {
+    match format {
+        OutputFormat::Human => Format::Human,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Github => Format::Github,
+        OutputFormat::Markdown => Format::Markdown,
+        OutputFormat::Junit => Format::Junit,
     }
 }
 
@@ -162,18 +175,20 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
     }
     let report = check(inputs, &policy, &CheckOptions { limits, schemas });
 
-    let format = match args.format {
-        OutputFormat::Human => Format::Human,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Sarif => Format::Sarif,
-        OutputFormat::Github => Format::Github,
-        OutputFormat::Markdown => Format::Markdown,
-        OutputFormat::Junit => Format::Junit,
-    };
+    let format = core_format(args.format);
     let options = RenderOptions {
         color: true,
         version: env!("CARGO_PKG_VERSION"),
     };
+    for (extra, path) in &args.report {
+        let plain = RenderOptions {
+            color: false,
+            ..options
+        };
+        let text = eksgate_policy::render::render(&report, core_format(*extra), plain);
+        std::fs::write(path, text)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
     let text = eksgate_policy::render::render(&report, format, options);
     if let Some(path) = &args.output {
         let plain = eksgate_policy::render::render(

@@ -1,10 +1,6 @@
 //! End-to-end behaviour of the `eksgate` binary: exit codes, inputs (paths, directories,
 //! stdin), the policy flag, the JSON contract of DESIGN.md, human output, `explain`, `rules`.
 //! A few whole runs are snapshotted (exit code + stdout + stderr) in `tests/snapshots/`.
-#![allow(
-    clippy::disallowed_methods,
-    reason = "end-to-end tests read files, run the binary and time it; the list guards the core"
-)]
 
 mod common;
 
@@ -382,7 +378,7 @@ fn a_policy_changes_severities_and_disables_rules() {
         tmp.path(),
         "policy.yaml",
         "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nmetadata: {name: relaxed}\n\
-         spec:\n  rules:\n    IMDS001: {severity: warning}\n    YAML002: {enabled: false}\n",
+         spec:\n  overrides:\n    IMDS001: {severity: warning}\n    YAML002: {enabled: false}\n",
     );
     let input = format!("{IMDSV1}---\n{WARNING_ONLY}");
     let run = eksgate(["check", "--format", "json", "--policy", "policy.yaml", "-"])

@@ -9,10 +9,6 @@
 //!   policy; nothing may fire.
 //!
 //! See examples/README.md.
-#![allow(
-    clippy::disallowed_methods,
-    reason = "end-to-end tests read files, run the binary and time it; the list guards the core"
-)]
 
 mod common;
 

@@ -4,10 +4,6 @@
 //! is rendered both as JSON and as human code frames, since renderers slice text too.
 //!
 //! Generated inputs live in temporary directories; nothing large is committed.
-#![allow(
-    clippy::disallowed_methods,
-    reason = "end-to-end tests read files, run the binary and time it; the list guards the core"
-)]
 
 mod common;
 

@@ -1,10 +1,6 @@
 //! The pre-commit hook, through the real `pre-commit` framework (PyPI) in a throw-away git
 //! repository: a commit with a bad NodePool is blocked and shows the finding; a good one passes.
 //! scripts/test.sh installs `pre-commit`; the hook repository is this checkout at HEAD.
-#![allow(
-    clippy::disallowed_methods,
-    reason = "this test drives git and pre-commit as a user would"
-)]
 
 mod common;
 

@@ -7,10 +7,6 @@
     dead_code,
     reason = "each test binary includes this module and uses a different part of it"
 )]
-#![allow(
-    clippy::disallowed_methods,
-    reason = "running the binary and timing it is the point of this module"
-)]
 
 use std::ffi::OsStr;
 use std::io::{Read as _, Write as _};

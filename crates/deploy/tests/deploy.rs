@@ -1,0 +1,813 @@
+//! `eksgate deploy` end to end against the nearest real parts (see `support`).
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use support::*;
+
+fn plan(stages: &str) -> String {
+    format!(
+        "apiVersion: eksgate.dev/v1alpha1
+kind: DeployPlan
+metadata: {{name: test}}
+spec:
+  cluster: {{name: demo, region: us-east-1}}
+  credentials: {{roleArn: {ROLE_ARN}}}
+  stages:
+{stages}"
+    )
+}
+
+fn double_ok() -> AwsScript {
+    AwsScript {
+        sts: VecDeque::from([sts_ok()]),
+        cluster: VecDeque::from([cluster("ACTIVE")]),
+        ..AwsScript::default()
+    }
+}
+
+#[test]
+fn token_signature_matches_aws_eks_get_token() {
+    let out = Command::new("aws")
+        .args([
+            "eks",
+            "get-token",
+            "--cluster-name",
+            "demo",
+            "--region",
+            "us-east-1",
+            "--output",
+            "json",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::var("HOME").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_SESSION_TOKEN", "session/token+value")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output();
+    let Some(out) = out.ok().filter(|o| o.status.success()) else {
+        panic!("`aws eks get-token` must run here (awscli is installed)");
+    };
+    let cred: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ExecCredential JSON");
+    let theirs = cred
+        .pointer("/status/token")
+        .and_then(|t| t.as_str())
+        .expect("token");
+    let theirs = eksgate_deploy::token::decode(theirs).expect("decode aws token");
+    let date = theirs.param("X-Amz-Date").expect("date");
+    // Sign at the CLI's second with the same credentials: the URLs must be identical.
+    let at = parse_date(date);
+    let creds = aws_credential_types::Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        Some("session/token+value".into()),
+        None,
+        "test",
+    );
+    let ours = eksgate_deploy::token::eks_token(&creds, "demo", "us-east-1", at).expect("sign");
+    assert!(!ours.contains('='), "no padding");
+    let ours = eksgate_deploy::token::decode(&ours).expect("decode ours");
+    assert_eq!(ours.host, theirs.host);
+    assert_eq!(ours.path, theirs.path);
+    let as_map = |d: &eksgate_deploy::token::DecodedToken| {
+        d.params.iter().cloned().collect::<BTreeMap<_, _>>()
+    };
+    assert_eq!(
+        as_map(&ours),
+        as_map(&theirs),
+        "same parameters, same values, same signature"
+    );
+    assert_eq!(ours.param("X-Amz-Expires"), Some("60"));
+}
+
+fn parse_date(text: &str) -> SystemTime {
+    let out = Command::new("date")
+        .args([
+            "-u",
+            "-d",
+            &format!(
+                "{}-{}-{} {}:{}:{}",
+                &text[0..4],
+                &text[4..6],
+                &text[6..8],
+                &text[9..11],
+                &text[11..13],
+                &text[13..15]
+            ),
+            "+%s",
+        ])
+        .output()
+        .expect("date");
+    let secs: u64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("epoch");
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+#[test]
+fn oidc_sts_and_eks_through_the_real_sdk_against_moto() {
+    let Some(moto) = moto() else { return };
+    let aws = |args: &[&str]| {
+        let status = Command::new("aws")
+            .args(args)
+            .args(["--endpoint-url", &moto.url, "--region", "us-east-1"])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .stdout(Stdio::null())
+            .status()
+            .expect("aws cli");
+        assert!(status.success(), "aws {args:?}");
+    };
+    aws(&[
+        "eks",
+        "create-cluster",
+        "--name",
+        "demo",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/eks",
+        "--resources-vpc-config",
+        "subnetIds=subnet-1",
+    ]);
+    aws(&[
+        "eks",
+        "create-nodegroup",
+        "--cluster-name",
+        "demo",
+        "--nodegroup-name",
+        "ng-1",
+        "--node-role",
+        "arn:aws:iam::123456789012:role/node",
+        "--subnets",
+        "subnet-1",
+    ]);
+    let oidc = oidc_server();
+    let (kube, kube_state) = kube_server(KubeSettings {
+        access_key: String::new(), // moto issues its own random keys
+        ..KubeSettings::default()
+    });
+    let run = Run::new().actions(&oidc, &moto.url);
+    run.write("deploy.yaml", &plan("    - name: cluster\n      gates: [eks-cluster-active, nodegroups-active, {name: kubernetes-api, timeout: 30s}]\n"));
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(out.stdout.contains("AssumeRoleWithWebIdentity `arn:aws:iam::123456789012:role/eksgate-deploy` as session `eksgate-platform-987654321-1`"), "{}", out.all());
+    assert!(
+        out.stdout.contains("cluster `demo` is ACTIVE"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout.contains("1 nodegroup(s) ACTIVE"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(out.output("result").as_deref(), Some("success"));
+    assert_eq!(out.output("cluster-endpoint"), Some(kube.url()));
+    assert_eq!(out.output("stages-completed").as_deref(), Some("cluster"));
+    let st = kube_state.lock().expect("lock");
+    assert!(st.token_errors.is_empty(), "{:?}", st.token_errors);
+    assert!(st.readyz_calls >= 3, "readyz flipped after two failures");
+    // moto's keys are masked and redacted too: they never reach the outputs.
+    assert!(!out.stderr.contains("ASIA"), "{}", out.stderr);
+}
+
+/// Copies `examples/deploy` into the run directory.
+fn copy_example(run: &Run) {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/deploy");
+    let status = Command::new("cp")
+        .args([
+            "-r",
+            &format!("{}/.", src.display()),
+            &run.dir.path().display().to_string(),
+        ])
+        .status()
+        .expect("cp");
+    assert!(status.success());
+}
+
+#[test]
+fn the_example_plan_end_to_end_with_real_terraform() {
+    assert!(
+        terraform(),
+        "the real terraform CLI must be on PATH (it is at /usr/local/bin/terraform here)"
+    );
+    let oidc = oidc_server();
+    let (aws, aws_state) = aws_double(AwsScript {
+        sts: VecDeque::from([
+            sts_error(400, "IDPCommunicationError", "the IdP did not answer"),
+            sts_ok(),
+        ]),
+        cluster: VecDeque::from([
+            cluster("CREATING"),
+            eks_error(429, "ThrottlingException", "Rate exceeded"),
+            eks_error(500, "ServerException", "internal error"),
+            cluster("CREATING"),
+            cluster("ACTIVE"),
+        ]),
+        ..AwsScript::default()
+    });
+    let (kube, kube_state) = kube_server(KubeSettings {
+        cluster: "acme-prod".into(),
+        ..KubeSettings::default()
+    });
+    let run = Run::new().actions(&oidc, &aws.url());
+    copy_example(&run);
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+
+    // Credentials: a transient IDP error was retried, then the role assumed.
+    let calls = aws_state.lock().expect("lock").calls.clone();
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| *c == "sts:AssumeRoleWithWebIdentity")
+            .count(),
+        2
+    );
+    // The cluster gate waited through CREATING, throttling and a 5xx.
+    assert!(
+        out.stdout.contains("cluster `acme-prod` is CREATING"),
+        "{}",
+        out.all()
+    );
+    assert!(out.stdout.contains("ThrottlingException"), "{}", out.all());
+    assert!(out.stdout.contains("ServerException"), "{}", out.all());
+    assert!(
+        out.stdout.contains("[kubernetes-api] ready"),
+        "{}",
+        out.all()
+    );
+
+    // Terraform: init once, each stage applies only its targets, in plan order.
+    let pos = |needle: &str| {
+        out.stdout
+            .find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` not in output\n{}", out.all()))
+    };
+    assert_eq!(
+        out.stdout.matches("init -input=false").count(),
+        1,
+        "init once per directory"
+    );
+    assert!(pos("module.network.terraform_data.vpc: Creation complete") < pos("stage `cluster`"));
+    assert!(pos("stage `cluster`") < pos("module.eks.terraform_data.cluster: Creation complete"));
+    assert!(
+        pos("stage `apps`") < pos("module.apps.terraform_data.platform_release: Creation complete")
+    );
+    assert!(
+        !out.stdout[..pos("stage `cluster`")].contains("module.eks."),
+        "network stage touched only module.network"
+    );
+    assert!(
+        !out.stdout[..pos("stage `apps`")].contains("module.apps."),
+        "the full apply waited for the last stage"
+    );
+    assert!(out.stdout.contains("::group::terraform: stage `network`"));
+    let state = Command::new("terraform")
+        .args(["-chdir=infra", "state", "list"])
+        .current_dir(run.dir.path())
+        .envs(run.env.iter().cloned())
+        .output()
+        .expect("state list");
+    let state = String::from_utf8_lossy(&state.stdout);
+    for r in [
+        "module.network.terraform_data.vpc",
+        "module.eks.terraform_data.ci_access_entry",
+        "module.apps.terraform_data.platform_release",
+    ] {
+        assert!(state.contains(r), "{r} not in state:\n{state}");
+    }
+
+    // Manifests: CRDs, then (once served) the node classes and pools, then namespace + app.
+    let st = kube_state.lock().expect("lock");
+    let applies = st.applies.clone();
+    let at = |x: &str| {
+        applies
+            .iter()
+            .position(|a| a == x)
+            .unwrap_or_else(|| panic!("{x} not applied: {applies:?}"))
+    };
+    assert!(at("CustomResourceDefinition/nodepools.karpenter.sh") < at("EC2NodeClass/infra"));
+    assert!(at("EC2NodeClass/apps") < at("NodePool/apps"));
+    assert!(at("Namespace/acme-web") < at("Deployment/web"));
+    assert!(st.token_errors.is_empty(), "{:?}", st.token_errors);
+    assert!(st.tokens_verified > 10);
+    drop(st);
+    assert!(
+        out.stdout.contains("Established and served by discovery"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout.contains("[nodepools-ready] ready"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout.contains("[workloads-available] ready"),
+        "{}",
+        out.all()
+    );
+
+    // Summary and outputs.
+    for stage in [
+        "policy gate",
+        "network",
+        "cluster",
+        "karpenter-crds",
+        "node-pools",
+        "apps",
+    ] {
+        assert!(
+            out.summary.contains(&format!("| {stage} |")),
+            "{stage} missing from the summary:\n{}",
+            out.summary
+        );
+    }
+    assert!(out.summary.contains("eksgate deploy `acme-prod`: success"));
+    assert_eq!(
+        out.output("stages-completed").as_deref(),
+        Some("network,cluster,karpenter-crds,node-pools,apps")
+    );
+    assert_eq!(out.output("cluster-name").as_deref(), Some("acme-prod"));
+    // Known fake secrets: masked first, never printed, never in the summary or outputs.
+    for secret in [
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        SESSION_TOKEN,
+        OIDC_JWT,
+        REQUEST_BEARER,
+    ] {
+        let mask = out
+            .stdout
+            .find(&format!("::add-mask::{secret}"))
+            .unwrap_or_else(|| panic!("{secret} was not masked"));
+        assert!(
+            mask < pos("credentials: GitHub OIDC"),
+            "masked before anything else"
+        );
+    }
+    out.assert_no_secrets();
+}
+
+#[test]
+fn secrets_reaching_a_child_are_redacted_from_its_output() {
+    let oidc = oidc_server();
+    let (aws, _) = aws_double(double_ok());
+    let run = Run::new().actions(&oidc, &aws.url());
+    // The command gets the credentials in its environment (and only there); it prints them.
+    let seen = run.path("seen");
+    run.write(
+        "deploy.yaml",
+        &plan(&format!(
+            "    - name: leak\n      command: [sh, -c, 'echo \"key=$AWS_ACCESS_KEY_ID secret=$AWS_SECRET_ACCESS_KEY\"; echo \"$AWS_SESSION_TOKEN\" >&2; printenv AWS_SECRET_ACCESS_KEY > {}; printenv ACTIONS_ID_TOKEN_REQUEST_TOKEN || echo no-request-token']\n",
+            seen.display()
+        )),
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml"]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap_or_default().trim(),
+        SECRET_ACCESS_KEY,
+        "the child got the credentials"
+    );
+    assert!(out.stdout.contains("key=*** secret=***"), "{}", out.all());
+    assert!(
+        out.stdout.contains("no-request-token"),
+        "the OIDC request token is not passed on"
+    );
+    out.assert_no_secrets();
+}
+
+#[test]
+fn eks_failed_and_degraded_fail_at_once() {
+    let oidc = oidc_server();
+    let (aws, _) = aws_double(AwsScript {
+        sts: VecDeque::from([sts_ok()]),
+        cluster: VecDeque::from([cluster("CREATING"), cluster("FAILED")]),
+        ..AwsScript::default()
+    });
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write("deploy.yaml", &plan("    - name: cluster\n      gates: [eks-cluster-active]\n    - name: later\n      command: [touch, later]\n"));
+    let started = Instant::now();
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml"]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "FAILED is not waited on"
+    );
+    assert!(
+        out.stderr
+            .contains("stage `cluster`, gate `eks-cluster-active`"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr
+            .contains("is FAILED (health issues: Ec2SubnetNotFound: subnet-123 does not exist)"),
+        "{}",
+        out.all()
+    );
+    assert!(!run.path("later").exists(), "later stages do not run");
+    assert_eq!(out.output("result").as_deref(), Some("failure"));
+
+    let (aws, _) = aws_double(AwsScript {
+        sts: VecDeque::from([sts_ok()]),
+        nodegroups: vec![(
+            "ng-1".into(),
+            VecDeque::from([nodegroup("ng-1", "CREATING"), nodegroup("ng-1", "DEGRADED")]),
+        )],
+        ..AwsScript::default()
+    });
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: nodes\n      gates: [nodegroups-active]\n"),
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml"]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "nodegroup `ng-1` DEGRADED (AsgInstanceLaunchFailures: InsufficientInstanceCapacity)"
+        ),
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn a_missing_access_entry_is_explained() {
+    let oidc = oidc_server();
+    let (aws, _) = aws_double(double_ok());
+    let (kube, _) = kube_server(KubeSettings {
+        no_access_entry: true,
+        ..KubeSettings::default()
+    });
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: cluster\n      gates: [{name: kubernetes-api, timeout: 3s}]\n"),
+    );
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "did not become ready within 3s: last seen: the API server answered 401 Unauthorized"
+        ),
+        "{}",
+        out.all()
+    );
+    assert!(out.stderr.contains("no EKS access entry"), "{}", out.all());
+    assert!(out.stderr.contains(&format!("aws eks create-access-entry --cluster-name demo --region us-east-1 --principal-arn {ROLE_ARN}")), "{}", out.all());
+}
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: nodepools.karpenter.sh}
+spec:
+  group: karpenter.sh
+  names: {kind: NodePool, plural: nodepools}
+  scope: Cluster
+  versions: [{name: v1, served: true, storage: true}]
+";
+
+#[test]
+fn a_gate_timeout_says_what_was_last_seen() {
+    let oidc = oidc_server();
+    let (aws, _) = aws_double(double_ok());
+    let (kube, _) = kube_server(KubeSettings {
+        crd_delay: None,
+        ..KubeSettings::default()
+    });
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write("crds/nodepools.yaml", CRD);
+    run.write("deploy.yaml", &plan("    - name: crds\n      manifests: [crds]\n      gates: [{name: crds-established, timeout: 3s}]\n"));
+    let started = Instant::now();
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert!(
+        out.stdout.contains("[crds-established] waiting ("),
+        "progress lines: {}",
+        out.all()
+    );
+    assert!(
+        out.stdout.contains("elapsed, next check in"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains("`crds-established` did not become ready within 3s: last seen: CustomResourceDefinition `nodepools.karpenter.sh` Established=False (Installing: the initial names have been accepted)"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.summary.contains("crds-established: failed"),
+        "{}",
+        out.summary
+    );
+}
+
+#[test]
+fn the_policy_gate_stops_the_run_before_anything_is_applied() {
+    let oidc = oidc_server();
+    let (aws, aws_state) = aws_double(double_ok());
+    let (kube, kube_state) = kube_server(KubeSettings::default());
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write(
+        "k8s/nodeclass.yaml",
+        "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: infra}\nspec:\n  metadataOptions: {httpTokens: optional}\n",
+    );
+    run.write("deploy.yaml", &plan("    - name: first\n      command: [touch, first-ran]\n    - name: pools\n      manifests: [k8s]\n"));
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(out.stdout.contains("IMDS001"), "{}", out.all());
+    assert!(out.stderr.contains("stage `policy gate`"), "{}", out.all());
+    assert!(!run.path("first-ran").exists(), "nothing ran");
+    assert!(kube_state.lock().expect("lock").applies.is_empty());
+    assert!(
+        aws_state.lock().expect("lock").calls.is_empty(),
+        "not even credentials were requested"
+    );
+    assert_eq!(out.output("result").as_deref(), Some("failure"));
+}
+
+#[test]
+fn a_failing_terraform_stage_stops_later_stages() {
+    assert!(terraform(), "the real terraform CLI must be on PATH");
+    let oidc = oidc_server();
+    let (aws, _) = aws_double(double_ok());
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write(
+        "tf/main.tf",
+        "resource \"terraform_data\" \"first\" {\n  input = \"one\"\n}\n\nresource \"terraform_data\" \"second\" {\n  input = \"two\"\n}\n\nresource \"terraform_data\" \"broken\" {\n  provisioner \"local-exec\" {\n    command = \"echo creds-present=$${AWS_ACCESS_KEY_ID:+yes}; exit 3\"\n  }\n}\n",
+    );
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: first\n      terraform: {dir: tf, targets: [terraform_data.first]}\n    - name: broken\n      terraform: {dir: tf, targets: [terraform_data.broken]}\n    - name: later\n      terraform: {dir: tf}\n"),
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml"]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        out.stdout.contains("creds-present=yes"),
+        "terraform got the credentials in its environment: {}",
+        out.all()
+    );
+    assert!(out.stderr.contains("stage `broken`: `terraform -chdir=tf apply -auto-approve -input=false -target=terraform_data.broken` failed (exit code 1); later stages were not run"), "{}", out.all());
+    let state = Command::new("terraform")
+        .args(["-chdir=tf", "state", "list"])
+        .current_dir(run.dir.path())
+        .envs(run.env.iter().cloned())
+        .output()
+        .expect("state");
+    let state = String::from_utf8_lossy(&state.stdout);
+    assert!(state.contains("terraform_data.first"), "{state}");
+    assert!(
+        !state.contains("terraform_data.second"),
+        "stage `later` did not run: {state}"
+    );
+    assert!(
+        out.summary.contains("| first |") && out.summary.contains("❌ failed"),
+        "{}",
+        out.summary
+    );
+    assert!(!out.summary.contains("| later |"));
+    assert_eq!(out.output("stages-completed").as_deref(), Some("first"));
+    out.assert_no_secrets();
+}
+
+#[test]
+fn sigterm_is_passed_to_the_running_child_and_the_run_ends_cancelled() {
+    let oidc = oidc_server();
+    let (aws, _) = aws_double(double_ok());
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: long\n      command: [sh, -c, 'trap \"echo child-got-term; exit 143\" TERM; echo child-started; while true; do sleep 0.1; done']\n    - name: later\n      command: [touch, later]\n"),
+    );
+    let stdout = std::fs::File::create(run.path("stdout")).expect("stdout file");
+    let stderr = std::fs::File::create(run.path("stderr")).expect("stderr file");
+    let child = run
+        .command(&["deploy", "--plan", "deploy.yaml"])
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while !std::fs::read_to_string(run.path("stdout"))
+        .unwrap_or_default()
+        .contains("child-started")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the child never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let out = run.finish(child, Duration::from_secs(60));
+    let stdout = std::fs::read_to_string(run.path("stdout")).unwrap_or_default();
+    let stderr = std::fs::read_to_string(run.path("stderr")).unwrap_or_default();
+    assert_eq!(out.code, Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("passing SIGTERM to `sh`"), "{stdout}");
+    assert!(
+        stdout.contains("child-got-term"),
+        "the child got the signal: {stdout}"
+    );
+    assert!(stderr.contains("cancelled by SIGTERM"), "{stderr}");
+    assert!(!run.path("later").exists());
+    assert_eq!(out.output("result").as_deref(), Some("cancelled"));
+    assert!(
+        out.summary.contains(": cancelled") && out.summary.contains("⏹️ cancelled"),
+        "{}",
+        out.summary
+    );
+}
+
+#[test]
+fn bad_plans_and_flags_exit_2() {
+    let run = Run::new();
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: cluster\n      gates: [eks-cluster-up]\n"),
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml"]);
+    assert_eq!(out.code, Some(2), "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "deploy.yaml:9:15: unknown gate `eks-cluster-up`; known gates: eks-cluster-active,"
+        ),
+        "{}",
+        out.all()
+    );
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: cluster\n      gates: [eks-cluster-active]\n"),
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml", "--only", "nope"]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr
+            .contains("no stage `nope` in the plan; stages are: cluster"),
+        "{}",
+        out.all()
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml", "--timeout", "10"]);
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("has no unit"), "{}", out.all());
+    let out = run.eksgate(&["deploy", "--plan", "missing.yaml"]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("cannot read plan `missing.yaml`"),
+        "{}",
+        out.all()
+    );
+}
+
+#[test]
+fn oidc_and_sts_failures_fail_fast_with_the_cause() {
+    let oidc = oidc_server();
+    // No `id-token: write`: the runner sets no token variables.
+    let (aws, _) = aws_double(double_ok());
+    let mut run = Run::new().actions(&oidc, &aws.url());
+    run.env.retain(|(k, _)| !k.starts_with("ACTIONS_ID_TOKEN"));
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: c\n      command: [touch, ran]\n"),
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml"]);
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr
+            .contains("permissions: {id-token: write, contents: read}"),
+        "{}",
+        out.all()
+    );
+    assert!(!run.path("ran").exists());
+
+    // A trust policy whose `sub` does not match: one call, no retries, the fix named.
+    let (aws, aws_state) = aws_double(AwsScript {
+        sts: VecDeque::from([sts_error(
+            403,
+            "AccessDenied",
+            "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+        )]),
+        ..AwsScript::default()
+    });
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: c\n      command: [touch, ran]\n"),
+    );
+    let started = Instant::now();
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml"]);
+    assert_eq!(out.code, Some(1));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        aws_state.lock().expect("lock").calls.len(),
+        1,
+        "AccessDenied is not retried"
+    );
+    assert!(out.stderr.contains("`token.actions.githubusercontent.com:sub` matching `repo:acme/platform:ref:refs/heads/main`"), "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("`token.actions.githubusercontent.com:aud` = `sts.amazonaws.com`"),
+        "{}",
+        out.all()
+    );
+
+    // Throttling is retried.
+    let (aws, aws_state) = aws_double(AwsScript {
+        sts: VecDeque::from([sts_error(400, "Throttling", "Rate exceeded"), sts_ok()]),
+        ..AwsScript::default()
+    });
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: c\n      command: [touch, ran]\n"),
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml"]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(aws_state.lock().expect("lock").calls.len(), 2);
+    assert!(run.path("ran").exists());
+    out.assert_no_secrets();
+}
+
+#[test]
+fn dry_run_prints_everything_and_touches_nothing() {
+    let run = Run::new();
+    copy_example(&run);
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--dry-run",
+        "--from",
+        "cluster",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    for line in [
+        "stage 1/4 `cluster`",
+        "  run: terraform -chdir=infra init -input=false",
+        "  run: terraform -chdir=infra apply -auto-approve -input=false -target=module.eks -var-file=env/prod.tfvars",
+        "  gate: kubernetes-api (timeout 5m)",
+        "  gate: nodepools-ready (timeout 10m)",
+        "NodePool/apps",
+    ] {
+        assert!(
+            out.stdout.contains(line),
+            "`{line}` missing:\n{}",
+            out.stdout
+        );
+    }
+    assert!(!out.stdout.contains("stage 1/4 `network`"));
+    assert!(
+        !run.path("infra/.terraform").exists() && !run.path("tf-data").exists(),
+        "terraform did not run"
+    );
+    let names: BTreeSet<&str> = ["stage 1/4", "stage 4/4"].into_iter().collect();
+    assert!(names.iter().all(|n| out.stdout.contains(n)));
+}

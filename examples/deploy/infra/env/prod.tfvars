@@ -1,0 +1,2 @@
+environment  = "prod"
+cluster_name = "acme-prod"
