@@ -48,6 +48,8 @@ pub enum Command {
         /// Rule ID (`IMDS001`) or name (`imdsv1-allowed`).
         rule: String,
     },
+    /// Convert Karpenter v1beta1 NodePools and EC2NodeClasses to v1, keeping comments.
+    Migrate(crate::migrate::MigrateArgs),
 }
 
 #[derive(Debug, Args)]

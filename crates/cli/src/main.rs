@@ -3,6 +3,7 @@
 
 mod args;
 mod inputs;
+mod migrate;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Migrate(args) => migrate::run(args),
         Command::Rules { format } => {
             let text = rules_listing(format);
             let mut out = anstream::stdout();

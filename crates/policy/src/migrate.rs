@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value as Json;
 
 use crate::model::Workload;
-use crate::node::{Entry, Node};
+use crate::node::{Entry, Node, Value};
 use crate::rules::api::{
     DISRUPTED_TAINT, DO_NOT_DISRUPT, OLD_ANNOTATIONS, OLD_DISRUPTION_TAINT, alias_family,
     pod_metadata_path, pod_spec_path,
@@ -132,52 +132,52 @@ pub fn to_v1_with(source: &SourceFile, limits: &Limits) -> Migration {
     }
     // Plan, apply, verify; a document whose edits do not verify is left alone and planned again.
     for _ in 0..=docs.len() {
-        let mut planner = Planner::new(text, docs, &manual);
-        for (di, doc) in docs.iter().enumerate() {
-            planner.document(di, doc);
-        }
-        planner.kubelets();
-        let planned = planner.finish();
+        let (planned, verdict) = attempt(text, docs, &manual, limits);
         let notes = planned.notes;
         let Some(new_text) = planned.text else {
             return unchanged(source, notes);
         };
-        if new_text == text {
-            return Migration {
-                text: new_text,
-                notes: positioned(source, notes),
-                changed: false,
-                objects: 0,
-            };
-        }
-        match verify(&new_text, docs, &planned.semantics, limits) {
+        let changed = planned
+            .semantics
+            .keys()
+            .copied()
+            .filter(|di| !manual.contains_key(di));
+        let culprits: Vec<usize> = match verdict {
             Ok(()) => {
                 return Migration {
+                    changed: new_text != text,
+                    objects: planned.semantics.len(),
                     text: new_text,
                     notes: positioned(source, notes),
-                    changed: true,
-                    objects: planned.semantics.len(),
                 };
             }
-            Err(Mismatch::Documents(bad)) => {
-                let fresh: Vec<usize> = bad
-                    .into_iter()
-                    .filter(|di| planned.semantics.contains_key(di) && !manual.contains_key(di))
-                    .collect();
-                if fresh.is_empty() {
-                    break;
-                }
-                for di in fresh {
-                    manual.insert(
-                        di,
-                        "eksgate could not edit this object safely (YAML anchors, aliases or \
-                         merge keys in the fields to convert?): it was left as it was; convert \
-                         it by hand"
-                            .to_string(),
-                    );
-                }
+            Err(Mismatch::Documents(bad)) => changed.filter(|di| bad.contains(di)).collect(),
+            // Which document broke the file: try each one alone.
+            Err(Mismatch::Whole) => {
+                let changed: Vec<usize> = changed.collect();
+                changed
+                    .iter()
+                    .copied()
+                    .filter(|&di| {
+                        let mut alone = manual.clone();
+                        for &other in changed.iter().filter(|&&o| o != di) {
+                            alone.insert(other, String::new());
+                        }
+                        attempt(text, docs, &alone, limits).1.is_err()
+                    })
+                    .collect()
             }
-            Err(Mismatch::Whole) => break,
+        };
+        if culprits.is_empty() {
+            break;
+        }
+        for di in culprits {
+            manual.insert(
+                di,
+                "eksgate could not edit this object safely (YAML anchors, aliases or merge keys \
+                 in the fields to convert?): it was left as it was; convert it by hand"
+                    .to_string(),
+            );
         }
     }
     let note = (
@@ -188,6 +188,26 @@ pub fn to_v1_with(source: &SourceFile, limits: &Limits) -> Migration {
             .to_string(),
     );
     unchanged(source, vec![note])
+}
+
+/// Plans the conversion with the documents of `manual` left alone, and verifies the result.
+fn attempt(
+    text: &str,
+    docs: &[Document],
+    manual: &BTreeMap<usize, String>,
+    limits: &Limits,
+) -> (Planned, Result<(), Mismatch>) {
+    let mut planner = Planner::new(text, docs, manual);
+    for (di, doc) in docs.iter().enumerate() {
+        planner.document(di, doc);
+    }
+    planner.kubelets();
+    let planned = planner.finish();
+    let verdict = match &planned.text {
+        Some(new_text) if new_text != text => verify(new_text, docs, &planned.semantics, limits),
+        _ => Ok(()),
+    };
+    (planned, verdict)
 }
 
 fn unchanged(source: &SourceFile, notes: Vec<RawNote>) -> Migration {
@@ -621,16 +641,19 @@ impl<'a> Planner<'a> {
             line.get(spaces.min(col)..).unwrap_or("").to_string()
         };
         let in_flow = self.is_flow(parent);
-        let inline =
-            if in_flow || self.is_flow(&entry.value) || !self.slice(&entry.value).contains('\n') {
-                let body = self.text.get(key_at..end).unwrap_or("");
-                let mut lines = body.lines();
-                let mut out: Vec<String> = lines.next().map(str::to_string).into_iter().collect();
-                out.extend(lines.map(|l| strip(l.trim_end_matches('\r'))));
-                Some(out)
-            } else {
-                None
-            };
+        let scalar = !matches!(entry.value.value, Value::Map(_) | Value::Seq(_));
+        let inline = if in_flow
+            || self.is_flow(&entry.value)
+            || scalar && !self.slice(&entry.value).contains('\n')
+        {
+            let body = self.text.get(key_at..end).unwrap_or("");
+            let mut lines = body.lines();
+            let mut out: Vec<String> = lines.next().map(str::to_string).into_iter().collect();
+            out.extend(lines.map(|l| strip(l.trim_end_matches('\r'))));
+            Some(out)
+        } else {
+            None
+        };
         if in_flow {
             return Captured {
                 block: inline.clone().unwrap_or_default(),
@@ -2704,6 +2727,79 @@ spec:
                 .notes
                 .iter()
                 .all(|n| n.kind != ParseNoteKind::Syntax)
+        );
+    }
+
+    #[test]
+    fn block_kubelet_cannot_go_into_a_flow_class() {
+        // `maxPods: 20` is one line, but a block mapping all the same.
+        let text = "\
+apiVersion: karpenter.sh/v1beta1
+kind: NodePool
+metadata: {name: p}
+spec:
+  template:
+    spec:
+      nodeClassRef: {name: c}
+      kubelet:
+        maxPods: 20
+      requirements: []
+---
+apiVersion: karpenter.k8s.aws/v1beta1
+kind: EC2NodeClass
+metadata: {name: c}
+spec: {amiFamily: AL2, role: r, subnetSelectorTerms: [{tags: {a: b}}], securityGroupSelectorTerms: [{tags: {a: b}}]}
+";
+        let m = migrate(text);
+        assert!(m.changed);
+        let errors = errors(&m);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("flow style"), "{errors:?}");
+        assert!(m.text.contains("      kubelet:\n        maxPods: 20\n"));
+        assert!(
+            m.text
+                .contains("spec: {amiSelectorTerms: [{alias: al2@latest}], role: r,")
+        );
+    }
+
+    #[test]
+    fn an_anchored_mapping_used_elsewhere_is_left_alone() {
+        // Editing `disruption` would edit its alias too: the document is left as it was.
+        let text = "\
+apiVersion: karpenter.sh/v1beta1
+kind: NodePool
+metadata: {name: anchored}
+spec:
+  template:
+    spec:
+      nodeClassRef: {apiVersion: karpenter.k8s.aws/v1beta1, kind: EC2NodeClass, name: a}
+      requirements: []
+  disruption: &d
+    consolidationPolicy: WhenUnderutilized
+    consolidateAfter: Never
+metadata2: *d
+---
+apiVersion: karpenter.sh/v1beta1
+kind: NodePool
+metadata: {name: plain}
+spec:
+  template:
+    spec:
+      nodeClassRef: {apiVersion: karpenter.k8s.aws/v1beta1, kind: EC2NodeClass, name: a}
+      requirements: []
+";
+        let m = migrate(text);
+        assert!(m.changed);
+        let errors = errors(&m);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("NodePool `anchored`: eksgate could not edit this object safely")
+        );
+        let (first, second) = m.text.split_once("---\n").unwrap();
+        assert_eq!(first, text.split_once("---\n").unwrap().0);
+        assert!(
+            second.starts_with("apiVersion: karpenter.sh/v1\n"),
+            "{second}"
         );
     }
 

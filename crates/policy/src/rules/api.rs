@@ -293,7 +293,7 @@ fn node_pool<'a>(cx: &Context<'a>, doc: &'a Document, out: &mut Findings<'a>) {
         }
     }
 
-    if let Some(disruption) = disruption {
+    if let Some(disruption) = disruption.filter(|d| d.as_map().is_some()) {
         let policy = disruption.get("consolidationPolicy");
         if let Some(policy) = policy.filter(|p| p.as_str() == Some("WhenUnderutilized")) {
             out.report(
