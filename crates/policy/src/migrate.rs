@@ -440,8 +440,14 @@ impl<'a> Planner<'a> {
             .is_some_and(|s| s.bytes().all(|b| b == b' '))
     }
 
+    /// The column (0-based, in bytes: indentation is spaces) of `at`; a byte-order mark is not
+    /// a column.
     fn column(&self, at: usize) -> usize {
-        at - self.line_start(at)
+        let start = match self.line_start(at) {
+            0 if self.text.starts_with('\u{feff}') => 3,
+            start => start,
+        };
+        at.saturating_sub(start)
     }
 
     /// The end of a node's text without trailing whitespace (block scalars run on to the next
@@ -456,8 +462,8 @@ impl<'a> Planner<'a> {
         (entry.key.span.end as usize).max(self.content_end(&entry.value))
     }
 
-    /// The offset where the line after an entry of a block mapping ends: after its last line
-    /// and the comment lines indented under it (they belong to it).
+    /// Where the text after an entry of a block mapping starts: the line after its last line
+    /// and after the comment lines indented under it (they belong to it).
     fn after_entry(&self, entry: &Entry) -> usize {
         let col = self.column(entry.key.span.start as usize);
         let mut at = self.next_line_start(self.entry_end(entry).saturating_sub(1));
@@ -2801,6 +2807,17 @@ spec:
             second.starts_with("apiVersion: karpenter.sh/v1\n"),
             "{second}"
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_kept_and_not_indentation() {
+        let text = "\u{feff}apiVersion: karpenter.sh/v1beta1\nkind: NodePool\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      nodeClassRef: {name: a}\n      requirements: []\n  disruption:\n    expireAfter: 720h\n";
+        let m = converted(text);
+        assert_eq!(
+            m.text,
+            "\u{feff}apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      nodeClassRef: {name: a, group: karpenter.k8s.aws, kind: EC2NodeClass}\n      requirements: []\n      expireAfter: 720h\n  disruption:\n    consolidateAfter: 0s\n"
+        );
+        assert_eq!((m.notes[0].line, m.notes[0].column), (1, 13));
     }
 
     #[test]
