@@ -50,6 +50,8 @@ pub enum Command {
     },
     /// Run a staged deploy plan: Terraform, manifests and commands, with readiness gates.
     Deploy(crate::deploy::DeployArgs),
+    /// Convert Karpenter v1beta1 NodePools and EC2NodeClasses to v1, keeping comments.
+    Migrate(crate::migrate::MigrateArgs),
 }
 
 #[derive(Debug, Args)]

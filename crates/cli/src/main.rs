@@ -4,6 +4,7 @@
 mod args;
 mod deploy;
 mod inputs;
+mod migrate;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -41,6 +42,7 @@ fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Deploy(args) => Ok(deploy::run(args)),
+        Command::Migrate(args) => migrate::run(args),
         Command::Rules { format } => {
             let text = rules_listing(format);
             let mut out = anstream::stdout();

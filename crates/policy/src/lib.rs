@@ -14,6 +14,7 @@
 //! ```
 
 pub mod diagnostic;
+pub mod migrate;
 pub mod model;
 pub mod node;
 pub mod render;
