@@ -257,7 +257,10 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
 
     report.summary.files = report.files.len();
     report.summary.documents = documents.len();
-    report.summary.skipped_documents = documents.iter().filter(|d| !is_checked_kind(d)).count();
+    report.summary.skipped_documents = documents
+        .iter()
+        .filter(|d| !is_checked_kind(d) && cx.schema_for(d).is_none())
+        .count();
     for d in &raw {
         match d.severity {
             Severity::Error => report.summary.errors += 1,

@@ -10,6 +10,7 @@ pub mod imds;
 pub mod karp;
 pub mod parse;
 pub mod refs;
+pub mod sch;
 pub mod sep;
 pub mod tag;
 
@@ -100,6 +101,8 @@ pub static RULES: &[&dyn Rule] = &[
     &parse::Yaml11Scalar,
     &parse::SuppressionWithoutReason,
     &api::DeprecatedApiVersion,
+    &sch::schema_violation::SchemaViolation,
+    &sch::unknown_field_pruned::UnknownFieldPruned,
     &imds::imdsv1_allowed::ImdsV1Allowed,
     &imds::hop_limit_too_high::HopLimitTooHigh,
     &enc::ebs_unencrypted::EbsUnencrypted,

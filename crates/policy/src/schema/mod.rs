@@ -2,13 +2,18 @@
 //! EKS Auto Mode NodeClass) or loaded from CustomResourceDefinitions the user gives (`--crd`).
 //!
 //! A [`KindSchema`] holds a Kubernetes structural schema (`openAPIV3Schema`, as JSON) for one
-//! `group/version` and kind. The SCH rules walk it for types, enums, bounds and unknown fields;
-//! CEL001 evaluates its `x-kubernetes-validations` (for CRD schemas) or runs the built-in
-//! native checks (for built-in ones).
+//! `group/version` and kind. The SCH rules walk it for types, enums, bounds and unknown fields
+//! ([`validate`]); CEL001 evaluates its `x-kubernetes-validations` (for CRD schemas) or runs the
+//! built-in native checks (for built-in ones, whose data leaves the CEL rules out).
 
 mod builtin;
+mod compile;
+mod hints;
+mod validate;
 
 use std::sync::Arc;
+
+pub use validate::{Issue, IssueKind, validate};
 
 use crate::node::Node;
 use crate::source::{self, Document, Limits, SourceFile};

@@ -1,0 +1,62 @@
+use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::schema::IssueKind;
+
+declare_rule! {
+    /// A field has the wrong type, a value outside its enum, pattern or bounds, or a required field is missing.
+    ///
+    /// ## Why
+    /// The Kubernetes API server validates a custom resource against its CRD's schema and
+    /// rejects the whole object when one field is wrong, so a typo such as `volumeSize: 20GB`
+    /// or `httpTokens: Required` fails the deploy (or, in GitOps, leaves the old object in
+    /// place while the sync keeps failing). eksgate checks the same schema offline: Karpenter v1
+    /// NodePool and EC2NodeClass and EKS Auto Mode NodeClass are built in, and `--crd` adds any
+    /// CustomResourceDefinition.
+    ///
+    /// What is checked: types as Kubernetes reads YAML (`1` is an integer and `"1"` a string, so
+    /// a label value `1` or a quoted hop limit `"2"` is wrong; `x-kubernetes-int-or-string`
+    /// takes either), enums, patterns (Go RE2), minimum and maximum, string lengths, list and
+    /// map sizes, unique items of `set` and `map` lists, integer formats (`int32`), and
+    /// required fields. A required field that has a default is not reported (the API server
+    /// fills it in), and `null` in a field that is not `nullable` counts as leaving it out, as
+    /// the API server drops it. In `metadata`, only the types of `name`, `generateName`,
+    /// `namespace`, `labels` and `annotations` are checked; `status` is not user input and is
+    /// skipped. The CRDs' CEL rules are CEL001; unknown fields are SCH002.
+    ///
+    /// ## Example
+    /// ```yaml,fail
+    /// apiVersion: karpenter.k8s.aws/v1
+    /// kind: EC2NodeClass
+    /// metadata:
+    ///   name: default
+    /// spec:
+    ///   role: KarpenterNodeRole-demo
+    ///   amiSelectorTerms: [{alias: al2023@v20240807}]
+    ///   subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+    ///   securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+    ///   blockDeviceMappings:
+    ///     - deviceName: /dev/xvda
+    ///       ebs: {volumeSize: 100GB, volumeType: gp3, encrypted: true}
+    /// ```
+    /// Use instead:
+    /// ```yaml,pass
+    /// apiVersion: karpenter.k8s.aws/v1
+    /// kind: EC2NodeClass
+    /// metadata:
+    ///   name: default
+    /// spec:
+    ///   role: KarpenterNodeRole-demo
+    ///   amiSelectorTerms: [{alias: al2023@v20240807}]
+    ///   subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+    ///   securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+    ///   blockDeviceMappings:
+    ///     - deviceName: /dev/xvda
+    ///       ebs: {volumeSize: 100Gi, volumeType: gp3, encrypted: true}
+    /// ```
+    pub SchemaViolation { id: "SCH001", name: "schema-violation", severity: Error }
+}
+
+impl Rule for SchemaViolation {
+    fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
+        super::report(cx, out, IssueKind::Violation);
+    }
+}
