@@ -13,6 +13,7 @@
 //! assert!(report.diagnostics.iter().any(|d| d.rule == "IMDS001"));
 //! ```
 
+pub mod cel;
 pub mod diagnostic;
 pub mod model;
 pub mod node;
