@@ -8,9 +8,12 @@
 //! Where a rule says "every element" (`self.all(x, P)`) or "no element" (`!self.exists(x, P)`),
 //! the finding points at the element that breaks it, not at the whole list or map.
 //!
-//! Evaluation errors are not findings: a rule that fails to evaluate (no such key, no matching
-//! overload) is reported as not evaluable, at `info`, and not at all when the value under the
-//! rule already breaks its schema's types (SCH001 reports that).
+//! Evaluation errors are findings only when the values alone cause them (`int('x')`, an index
+//! past the end, a division by zero): the API server fails the same way and rejects the object.
+//! Any other error (no such key, no matching overload) may come from eksgate's model of the
+//! object, so the rule is reported as not evaluable, at `info`, and not at all when the value
+//! under the rule already breaks its schema (a wrong type or a missing required field: SCH001
+//! reports that).
 
 use std::sync::Arc;
 
@@ -283,7 +286,10 @@ struct Target<'n, 'j> {
     anchor: &'n Node,
 }
 
-fn anchor_of<'n>(key: &'n Node, value: &'n Node) -> &'n Node {
+/// Where to report a rule on a mapping value: its key for a mapping or list, the value itself
+/// for a scalar.
+#[must_use]
+pub fn anchor_of<'n>(key: &'n Node, value: &'n Node) -> &'n Node {
     if value.as_map().is_some() || value.as_seq().is_some() {
         key
     } else {
@@ -387,6 +393,23 @@ fn evaluate_site<'n, 's>(
                         );
                     }
                 };
+                // An error that the data alone causes (`int('x')`, an index past the end) fails
+                // the same way in the API server, which then rejects the object; any other error
+                // may come from eksgate's model of the object and is not a verdict.
+                let errored = |emit: &mut dyn FnMut(&'n Node, OutcomeKind),
+                               at: &'n Node,
+                               e: &cel::ExecutionError| {
+                    if is_data_error(e) {
+                        let message = format!(
+                            "{} (the rule fails to evaluate: {})",
+                            message_of(rule, &scope),
+                            super::describe_error(e)
+                        );
+                        emit(at, OutcomeKind::Failed { message });
+                    } else {
+                        not_evaluable(emit, at, super::describe_error(e));
+                    }
+                };
                 match (blame, &value) {
                     (Some(blame), Value::List(items)) => {
                         let nodes = target.node.items();
@@ -403,9 +426,7 @@ fn evaluate_site<'n, 's>(
                                     node,
                                     format!("the rule gives a {}, not a bool", other.type_of()),
                                 ),
-                                Err(e) => {
-                                    not_evaluable(&mut emit, node, super::describe_error(&e));
-                                }
+                                Err(e) => errored(&mut emit, node, &e),
                             }
                         }
                     }
@@ -431,9 +452,7 @@ fn evaluate_site<'n, 's>(
                                     &entry.key,
                                     format!("the rule gives a {}, not a bool", other.type_of()),
                                 ),
-                                Err(e) => {
-                                    not_evaluable(&mut emit, &entry.key, super::describe_error(&e));
-                                }
+                                Err(e) => errored(&mut emit, &entry.key, &e),
                             }
                         }
                     }
@@ -445,12 +464,25 @@ fn evaluate_site<'n, 's>(
                             target.anchor,
                             format!("the rule gives a {}, not a bool", other.type_of()),
                         ),
-                        Err(e) => not_evaluable(&mut emit, target.anchor, super::describe_error(&e)),
+                        Err(e) => errored(&mut emit, target.anchor, &e),
                     },
                 }
             }
         }
     }
+}
+
+/// Errors that come from the values alone, whatever the engine: the API server's evaluation
+/// fails the same way.
+fn is_data_error(e: &cel::ExecutionError) -> bool {
+    matches!(
+        e,
+        cel::ExecutionError::FunctionError { .. }
+            | cel::ExecutionError::IndexOutOfBounds(_)
+            | cel::ExecutionError::DivisionByZero(_)
+            | cel::ExecutionError::RemainderByZero(_)
+            | cel::ExecutionError::Overflow(..)
+    )
 }
 
 /// The message the API server answers with: `messageExpression`, else `message`, else

@@ -112,6 +112,15 @@ fn object(entries: &serde_json::Map<String, J>, schema: &J, mismatch: &mut bool)
             }
         }
     }
+    // A required field that is missing breaks the schema (SCH001), like a wrong type.
+    if let Some(required) = schema.get("required").and_then(J::as_array)
+        && required
+            .iter()
+            .filter_map(J::as_str)
+            .any(|r| !map.contains_key(&key(r)))
+    {
+        *mismatch = true;
+    }
     Value::Map(Map { map: Arc::new(map) })
 }
 

@@ -5,6 +5,7 @@
 //! positions are the engine's job, not the rule's.
 
 pub mod api;
+pub mod cel;
 pub mod enc;
 pub mod imds;
 pub mod karp;
@@ -100,6 +101,7 @@ pub static RULES: &[&dyn Rule] = &[
     &parse::Yaml11Scalar,
     &parse::SuppressionWithoutReason,
     &api::DeprecatedApiVersion,
+    &cel::crd_rule_violated::CrdRuleViolated,
     &imds::imdsv1_allowed::ImdsV1Allowed,
     &imds::hop_limit_too_high::HopLimitTooHigh,
     &enc::ebs_unencrypted::EbsUnencrypted,

@@ -1,0 +1,227 @@
+//! CEL001 through both paths: the native checks (built-in Karpenter rules) and the CEL engine
+//! on the upstream CRDs (`--crd ../shared/crds/karpenter/v1.14.1`) must find the same things
+//! at the same lines.
+#![expect(
+    clippy::unwrap_used,
+    clippy::disallowed_methods,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use eksgate_policy::schema::SchemaSet;
+use eksgate_policy::{CheckOptions, Input, Policy, Report, Severity, SourceFile, check};
+
+fn crd_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/crds/karpenter/v1.14.1")
+}
+
+fn upstream_crds() -> SchemaSet {
+    let mut sources = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(crd_dir())
+        .unwrap_or_else(|e| panic!("{}: {e} (CI clones shared/ beside the project)", crd_dir().display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        sources.push(SourceFile::new(
+            path.display().to_string(),
+            std::fs::read_to_string(&path).unwrap(),
+        ));
+    }
+    SchemaSet::from_crd_sources(&sources).unwrap()
+}
+
+fn run(text: &str, policy: &Policy, schemas: &SchemaSet) -> Report {
+    let options = CheckOptions {
+        schemas: schemas.clone(),
+        ..CheckOptions::default()
+    };
+    check(vec![Input::text("t.yaml", text)], policy, &options)
+}
+
+/// `(line, severity)` of every CEL001 finding.
+fn cel_lines(report: &Report) -> BTreeSet<usize> {
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "CEL001")
+        .map(|d| report.position(d).line)
+        .collect()
+}
+
+fn describe(report: &Report) -> Vec<String> {
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "CEL001")
+        .map(|d| format!("{}:{} {}", report.position(d).line, d.severity, d.message))
+        .collect()
+}
+
+fn fixture_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut out = Vec::new();
+    for rule in std::fs::read_dir(root).unwrap() {
+        for outcome in std::fs::read_dir(rule.unwrap().path()).unwrap() {
+            for file in std::fs::read_dir(outcome.unwrap().path()).unwrap() {
+                let path = file.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if name != "policy.yaml" && (name.ends_with(".yaml") || name.ends_with(".json")) {
+                    out.push(path);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn policy_beside(path: &Path) -> Policy {
+    let custom = path.with_file_name("policy.yaml");
+    if custom.exists() {
+        Policy::from_source(&SourceFile::new(
+            "policy.yaml",
+            std::fs::read_to_string(custom).unwrap(),
+        ))
+        .unwrap()
+    } else {
+        Policy::default_policy().unwrap()
+    }
+}
+
+#[test]
+fn every_fixture_gives_the_same_cel001_lines_natively_and_through_the_crds() {
+    let crds = upstream_crds();
+    let none = SchemaSet::default();
+    let mut failures = Vec::new();
+    for path in fixture_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let policy = policy_beside(&path);
+        let native = run(&text, &policy, &none);
+        let crd = run(&text, &policy, &crds);
+        if cel_lines(&native) != cel_lines(&crd) {
+            failures.push(format!(
+                "{}\n  native: {:?}\n  crd:    {:?}",
+                path.display(),
+                describe(&native),
+                describe(&crd)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+const CLASS_HEAD: &str = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec:\n";
+const POOL_HEAD: &str = "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: x}\nspec:\n";
+
+/// Broken objects, one CRD rule each (or a few): both paths must flag them at the same lines.
+const BROKEN: &[&str] = &[
+    // NodePool
+    "  replicas: 2\n  limits: {cpu: 10}\n  template:\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: x}\n      requirements: []\n",
+    "  replicas: 2\n  weight: 10\n  template:\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: x}\n      requirements: []\n",
+    "  disruption:\n    consolidateAfter: 1m\n    budgets:\n      - nodes: '1'\n        schedule: '@daily'\n      - nodes: 10%\n  template:\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: x}\n      requirements: []\n",
+    "  template:\n    metadata:\n      labels:\n        team: a\n        karpenter.sh/custom: x\n        karpenter.sh/nodepool: x\n        kubernetes.io/hostname: h\n        karpenter.k8s.aws/foo: y\n        xkarpenter.sh/z: z\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: x}\n      requirements: []\n",
+    "  template:\n    spec:\n      nodeClassRef: {group: '', kind: '', name: ''}\n      requirements: []\n",
+    "  template:\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: x}\n      requirements:\n        - {key: a, operator: In, values: []}\n        - {key: b, operator: Gt, values: ['1', '2']}\n        - {key: c, operator: Lt, values: ['-1']}\n        - {key: d, operator: Gte, values: ['x']}\n        - {key: e, operator: In, values: [a], minValues: 2}\n        - {key: karpenter.sh/capacity-types, operator: Exists}\n        - {key: karpenter.sh/nodepool, operator: Exists}\n        - {key: kubernetes.io/hostname, operator: Exists}\n        - {key: karpenter.k8s.aws/instance-famly, operator: Exists}\n        - {key: karpenter.k8s.aws/instance-family, operator: In, values: [m5]}\n",
+    // EC2NodeClass
+    "  amiSelectorTerms: [{alias: al2023@latest}]\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  instanceProfile: p\n  amiSelectorTerms: [{alias: al2023@latest}]\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: ''\n  amiFamily: Bottlerocket\n  amiSelectorTerms: [{alias: al2023@latest}]\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  amiSelectorTerms:\n    - name: my-ami\n    - id: ami-123\n      owner: self\n    - owner: self\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  amiSelectorTerms:\n    - alias: ubuntu@latest\n    - alias: windows2022@v1\n      tags: {a: ''}\n    - alias: noversion\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  amiSelectorTerms: [{alias: al2023@latest}]\n  blockDeviceMappings:\n    - deviceName: /dev/xvda\n      rootVolume: true\n      ebs: {encrypted: true}\n    - deviceName: /dev/xvdb\n      rootVolume: true\n      ebs: {volumeSize: 20Gi, volumeInitializationRate: 100, encrypted: true}\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  amiSelectorTerms: [{alias: al2023@latest}]\n  capacityReservationSelectorTerms:\n    - ownerID: '123456789012'\n    - id: cr-1\n      tags: {a: b}\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  amiSelectorTerms: [{alias: al2023@latest}]\n  capacityReservationSelectorTerms: []\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  amiSelectorTerms: [{alias: al2023@latest}]\n  connectionTracking: {}\n  placementGroupSelector: {name: a, id: pg-1}\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  amiSelectorTerms: [{alias: al2023@latest}]\n  kubelet:\n    imageGCHighThresholdPercent: 50\n    imageGCLowThresholdPercent: 60\n    evictionHard: {memory.available: 5%, disk.available: 10%}\n    evictionSoft: {memory.available: 10%}\n    kubeReserved: {cpu: '-1', gpu: '1'}\n    systemReserved: {memory: 1Gi}\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  amiSelectorTerms: [{alias: al2023@latest}]\n  kubelet:\n    evictionSoft: {memory.available: 10%}\n    evictionSoftGracePeriod: {nodefs.available: 1m}\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  amiSelectorTerms: [{alias: al2023@latest}]\n  networkInterfaces:\n    - {networkCardIndex: 0, deviceIndex: 1, interfaceType: interface}\n    - {networkCardIndex: 1, deviceIndex: 0, interfaceType: efa-only}\n    - {networkCardIndex: 1, deviceIndex: 0, interfaceType: efa-only}\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}]\n",
+    "  role: r\n  amiSelectorTerms: [{alias: al2023@latest}]\n  subnetSelectorTerms: []\n  securityGroupSelectorTerms: []\n",
+    "  role: r\n  amiSelectorTerms: [{alias: al2023@latest}]\n  subnetSelectorTerms:\n    - id: subnet-1\n      tags: {a: b}\n  securityGroupSelectorTerms:\n    - id: sg-1\n      name: n\n    - {}\n    - tags: {'': x, b: ''}\n",
+    "  role: r\n  amiSelectorTerms: [{alias: al2023@latest}]\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms:\n    - name: a\n      tags: {x: y}\n",
+];
+
+/// Valid objects (Karpenter's own example shapes): neither path may flag them.
+const VALID: &[&str] = &[
+    "  template:\n    metadata:\n      labels: {team: a, karpenter.sh/capacity-type: spot, node.kubernetes.io/role: x}\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: x}\n      requirements:\n        - {key: karpenter.k8s.aws/instance-category, operator: In, values: [c, m, r]}\n        - {key: karpenter.k8s.aws/instance-generation, operator: Gt, values: ['2']}\n        - {key: kubernetes.io/arch, operator: In, values: [amd64], minValues: 1}\n        - {key: karpenter.sh/capacity-type, operator: NotIn, values: []}\n  disruption:\n    consolidationPolicy: WhenEmptyOrUnderutilized\n    consolidateAfter: 1m\n    budgets:\n      - nodes: 10%\n      - nodes: '0'\n        schedule: '0 9 * * mon-fri'\n        duration: 8h\n  limits: {cpu: 1000}\n",
+    "  replicas: 3\n  limits: {nodes: 5}\n  template:\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: x}\n      requirements: []\n",
+    "  role: r\n  amiSelectorTerms: [{alias: bottlerocket@v1.20.0}]\n  amiFamily: Bottlerocket\n  blockDeviceMappings:\n    - deviceName: /dev/xvda\n      ebs: {volumeSize: 4Gi, volumeType: gp3, encrypted: true}\n    - deviceName: /dev/xvdb\n      rootVolume: true\n      ebs: {snapshotID: snap-1, volumeInitializationRate: 200, encrypted: true}\n  kubelet:\n    imageGCHighThresholdPercent: 85\n    imageGCLowThresholdPercent: 80\n    evictionSoft: {memory.available: 10%}\n    evictionSoftGracePeriod: {memory.available: 1m}\n    kubeReserved: {cpu: 100m, memory: 1Gi}\n  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}, {id: subnet-2}]\n  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}, {name: sg-name}]\n  tags: {team: a}\n",
+    "  instanceProfile: p\n  amiFamily: AL2023\n  amiSelectorTerms:\n    - name: my-ami-*\n      owner: self\n    - id: ami-123\n    - ssmParameter: /aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id\n  networkInterfaces:\n    - {networkCardIndex: 0, deviceIndex: 0, interfaceType: interface}\n    - {networkCardIndex: 1, deviceIndex: 0, interfaceType: efa-only}\n  subnetSelectorTerms: [{id: subnet-1}]\n  securityGroupSelectorTerms: [{id: sg-1}, {id: sg-2, tags: {a: b}}]\n",
+];
+
+#[test]
+fn broken_objects_are_flagged_at_the_same_lines_by_both_paths() {
+    let crds = upstream_crds();
+    let none = SchemaSet::default();
+    let policy = Policy::default_policy().unwrap();
+    let mut failures = Vec::new();
+    for (i, body) in BROKEN.iter().enumerate() {
+        let head = if body.contains("template:") { POOL_HEAD } else { CLASS_HEAD };
+        let text = format!("{head}{body}");
+        let native = run(&text, &policy, &none);
+        let crd = run(&text, &policy, &crds);
+        let errors = |r: &Report| {
+            r.diagnostics
+                .iter()
+                .any(|d| d.rule == "CEL001" && d.severity == Severity::Error)
+        };
+        if cel_lines(&native) != cel_lines(&crd) || !errors(&native) || !errors(&crd) {
+            failures.push(format!(
+                "case {i}:\n{text}\n  native: {:#?}\n  crd:    {:#?}",
+                describe(&native),
+                describe(&crd)
+            ));
+        }
+    }
+    for (i, body) in VALID.iter().enumerate() {
+        let head = if body.contains("template:") { POOL_HEAD } else { CLASS_HEAD };
+        let text = format!("{head}{body}");
+        for (path, schemas) in [("native", &none), ("crd", &crds)] {
+            let report = run(&text, &policy, schemas);
+            if !cel_lines(&report).is_empty() {
+                failures.push(format!("valid case {i} ({path}):\n{text}\n{:#?}", describe(&report)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_karpenter_crd_rule_is_evaluable_offline() {
+    use eksgate_policy::cel::crd::{CompiledSchema, RuleState};
+    let crds = upstream_crds();
+    let mut problems = Vec::new();
+    let mut ready = 0;
+    for kind in &crds.kinds {
+        for site in CompiledSchema::compile(&kind.openapi).sites {
+            for rule in &site.rules {
+                match &rule.state {
+                    RuleState::Ready { .. } => ready += 1,
+                    RuleState::Transition => {}
+                    RuleState::Invalid(e) => problems.push(format!("{}: {} does not compile: {e}", kind.kind, rule.rule)),
+                    RuleState::Missing(m) => problems.push(format!("{}: {}: {}", kind.kind, rule.rule, m.describe())),
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(ready >= 80, "only {ready} rules compiled");
+}
+
+#[test]
+#[ignore = "debug aid: prints what both paths say about the broken objects"]
+fn show_broken() {
+    let crds = upstream_crds();
+    let none = SchemaSet::default();
+    let policy = Policy::default_policy().unwrap();
+    for body in BROKEN {
+        let head = if body.contains("template:") { POOL_HEAD } else { CLASS_HEAD };
+        let text = format!("{head}{body}");
+        println!("----\n{text}native: {:#?}\ncrd: {:#?}", describe(&run(&text, &policy, &none)), describe(&run(&text, &policy, &crds)));
+    }
+}
