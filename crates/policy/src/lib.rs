@@ -222,8 +222,8 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
             continue;
         }
         raw.push(Diagnostic {
-            rule: v.rule.id,
-            rule_name: v.rule.name,
+            rule: v.rule.id.into(),
+            rule_name: v.rule.name.into(),
             severity: v.rule.severity,
             message: v.message,
             help: v.help,
@@ -237,19 +237,19 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
     }
 
     for d in &mut raw {
-        if let Some(severity) = policy.overrides.get(d.rule).and_then(|o| o.severity) {
+        if let Some(severity) = policy.overrides.get(d.rule.as_ref()).and_then(|o| o.severity) {
             d.severity = severity;
         }
     }
     raw.retain(|d| {
         policy
             .overrides
-            .get(d.rule)
+            .get(d.rule.as_ref())
             .and_then(|o| o.enabled)
             .unwrap_or(true)
     });
     raw.sort_by(|a, b| {
-        (a.file, a.span.start, a.rule, &a.message).cmp(&(b.file, b.span.start, b.rule, &b.message))
+        (a.file, a.span.start, &a.rule, &a.message).cmp(&(b.file, b.span.start, &b.rule, &b.message))
     });
     raw.dedup_by(|a, b| {
         a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message
@@ -279,8 +279,8 @@ fn parse_diagnostic(
 ) -> Diagnostic {
     let meta = rule.meta();
     Diagnostic {
-        rule: meta.id,
-        rule_name: meta.name,
+        rule: meta.id.into(),
+        rule_name: meta.name.into(),
         severity: meta.severity,
         message,
         help,

@@ -123,8 +123,8 @@ impl<'a> Suppressions<'a> {
         let meta = rules::parse::SuppressionWithoutReason.meta();
         let mut problem = |message: String, help: &str| {
             self.problems.push(Diagnostic {
-                rule: meta.id,
-                rule_name: meta.name,
+                rule: meta.id.into(),
+                rule_name: meta.name.into(),
                 severity: meta.severity,
                 message,
                 help: Some(help.to_string()),

@@ -107,7 +107,7 @@ pub fn sarif(report: &Report, version: &str) -> String {
                 .build();
             let rule_index = RULES.iter().position(|r| r.meta().id == d.rule);
             let mut result = SarifResult::builder()
-                .rule_id(d.rule)
+                .rule_id(d.rule.as_ref())
                 .level(result_level(d.severity))
                 .message(Message::builder().text(text).build())
                 .locations(vec![location])
