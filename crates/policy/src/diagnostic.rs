@@ -86,6 +86,18 @@ pub struct Report {
     pub files: Vec<SourceFile>,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
+    /// The policy's custom rules, for renderers that list rules (SARIF).
+    pub custom_rules: Vec<CustomRuleInfo>,
+}
+
+/// What a renderer needs to know about a custom rule of the policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomRuleInfo {
+    pub id: String,
+    pub severity: Severity,
+    /// Its message (or expression, when the message is computed).
+    pub summary: String,
+    pub expression: String,
 }
 
 impl Report {

@@ -23,7 +23,7 @@ pub mod schema;
 pub mod source;
 mod suppress;
 
-pub use diagnostic::{Diagnostic, Position, Report, Severity, Summary};
+pub use diagnostic::{CustomRuleInfo, Diagnostic, Position, Report, Severity, Summary};
 pub use model::policy::{Policy, PolicyError};
 pub use source::{DecodeFault, Limits, SourceFile};
 
@@ -126,7 +126,19 @@ pub fn parse_only(inputs: &[Input], options: &CheckOptions) -> usize {
 /// Checks every document of `inputs` against `policy`.
 #[must_use]
 pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Report {
-    let mut report = Report::default();
+    let mut report = Report {
+        custom_rules: policy
+            .rules
+            .iter()
+            .map(|r| CustomRuleInfo {
+                id: r.id.clone(),
+                severity: r.severity,
+                summary: r.message.clone().unwrap_or_else(|| r.expression.clone()),
+                expression: r.expression.clone(),
+            })
+            .collect(),
+        ..Report::default()
+    };
     let mut documents = Vec::new();
     let mut raw: Vec<Diagnostic> = Vec::new();
 
@@ -214,7 +226,9 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         violations.extend(findings.violations);
     }
 
-    let mut suppressions = suppress::Suppressions::new(&report.files, &documents);
+    let custom = cel::custom::evaluate(policy, &documents);
+    let custom_ids = policy.rules.iter().map(|r| r.id.clone()).collect();
+    let mut suppressions = suppress::Suppressions::new(&report.files, &documents, custom_ids);
     raw.extend(suppressions.problems());
     for v in violations {
         if suppressions.suppresses(&v) {
@@ -233,6 +247,26 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
             document: v.doc.index,
             kind: v.doc.kind().map(str::to_string),
             name: v.doc.name().map(str::to_string),
+        });
+    }
+
+    for c in custom {
+        if suppressions.suppresses_at(c.doc, c.span, &c.rule) {
+            report.summary.suppressed += 1;
+            continue;
+        }
+        raw.push(Diagnostic {
+            rule_name: c.rule.to_lowercase().into(),
+            rule: c.rule.into(),
+            severity: c.severity,
+            message: c.message,
+            help: c.help,
+            file: c.doc.file,
+            span: c.span,
+            pointer: c.pointer,
+            document: c.doc.index,
+            kind: c.doc.kind().map(str::to_string),
+            name: c.doc.name().map(str::to_string),
         });
     }
 

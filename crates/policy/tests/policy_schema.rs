@@ -72,7 +72,7 @@ fn overrides_regrade_and_disable_rules() {
     let mut text = repo("policies/default.yaml");
     text.push_str("  overrides:\n    IMDS001: {severity: warning}\n    TAG001: {enabled: false}\n");
     let policy = Policy::from_source(&SourceFile::new("p.yaml", text)).unwrap();
-    let manifest = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec:\n  metadataOptions: {httpTokens: optional}\n";
+    let manifest = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec:\n  role: r\n  metadataOptions: {httpTokens: optional}\n";
     let report = eksgate_policy::check(
         vec![eksgate_policy::Input::text("x.yaml", manifest)],
         &policy,

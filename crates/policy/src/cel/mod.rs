@@ -8,6 +8,7 @@
 //! rules compiled once per schema ([`crd`]).
 
 pub mod crd;
+pub mod custom;
 pub mod k8s;
 pub mod refs;
 pub mod value;
@@ -47,10 +48,10 @@ pub fn compile(source: &str) -> Result<Program, CompileError> {
     env().compile(source).map_err(|errors| {
         let first = errors.errors.first();
         let (line, column) = first.map_or((1, 1), |e| {
-            // The parser counts lines from 1 and columns from 0.
+            // The parser counts both from 1.
             (
                 usize::try_from(e.pos.0).unwrap_or(1).max(1),
-                usize::try_from(e.pos.1).unwrap_or(0) + 1,
+                usize::try_from(e.pos.1).unwrap_or(1).max(1),
             )
         });
         CompileError {
@@ -80,9 +81,8 @@ mod tests {
 
     #[test]
     fn compile_errors_have_positions() {
-        let err = compile("self.a ==").unwrap_err();
-        assert_eq!(err.line, 1);
-        assert!(err.column >= 8, "{err:?}");
+        let err = compile("a == )").unwrap_err();
+        assert_eq!((err.line, err.column), (1, 6), "{err:?}");
         let err = compile("true &&\n  )").unwrap_err();
         assert_eq!(err.line, 2, "{err:?}");
     }
