@@ -382,7 +382,7 @@ fn a_policy_changes_severities_and_disables_rules() {
         tmp.path(),
         "policy.yaml",
         "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nmetadata: {name: relaxed}\n\
-         spec:\n  rules:\n    IMDS001: {severity: warning}\n    YAML002: {enabled: false}\n",
+         spec:\n  overrides:\n    IMDS001: {severity: warning}\n    YAML002: {enabled: false}\n",
     );
     let input = format!("{IMDSV1}---\n{WARNING_ONLY}");
     let run = eksgate(["check", "--format", "json", "--policy", "policy.yaml", "-"])

@@ -15,6 +15,7 @@
 
 pub mod cel;
 pub mod diagnostic;
+pub mod ffi;
 pub mod model;
 pub mod node;
 pub mod render;
