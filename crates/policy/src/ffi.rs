@@ -87,7 +87,13 @@ mod tests {
     fn custom_rules_and_policy_errors() {
         let policy = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  rules:\n    - id: ACME001\n      expression: object.metadata.name != 'x'\n      message: do not call it x\n";
         let out: serde_json::Value = serde_json::from_str(&check(POOL, Some(policy))).unwrap();
-        assert!(out["diagnostics"].as_array().unwrap().iter().any(|d| d["rule"] == "ACME001"));
+        assert!(
+            out["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["rule"] == "ACME001")
+        );
         let bad = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  rules:\n    - id: ACME001\n      expression: object.(\n      message: m\n";
         let out: serde_json::Value = serde_json::from_str(&check(POOL, Some(bad))).unwrap();
         assert_eq!(out["error"]["line"], 6);

@@ -272,7 +272,11 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
     }
 
     for d in &mut raw {
-        if let Some(severity) = policy.overrides.get(d.rule.as_ref()).and_then(|o| o.severity) {
+        if let Some(severity) = policy
+            .overrides
+            .get(d.rule.as_ref())
+            .and_then(|o| o.severity)
+        {
             d.severity = severity;
         }
     }
@@ -284,7 +288,12 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
             .unwrap_or(true)
     });
     raw.sort_by(|a, b| {
-        (a.file, a.span.start, &a.rule, &a.message).cmp(&(b.file, b.span.start, &b.rule, &b.message))
+        (a.file, a.span.start, &a.rule, &a.message).cmp(&(
+            b.file,
+            b.span.start,
+            &b.rule,
+            &b.message,
+        ))
     });
     raw.dedup_by(|a, b| {
         a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message

@@ -22,7 +22,12 @@ fn crd_dir() -> PathBuf {
 fn upstream_crds() -> SchemaSet {
     let mut sources = Vec::new();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(crd_dir())
-        .unwrap_or_else(|e| panic!("{}: {e} (CI clones shared/ beside the project)", crd_dir().display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (CI clones shared/ beside the project)",
+                crd_dir().display()
+            )
+        })
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
@@ -116,7 +121,8 @@ fn every_fixture_gives_the_same_cel001_lines_natively_and_through_the_crds() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-const CLASS_HEAD: &str = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec:\n";
+const CLASS_HEAD: &str =
+    "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec:\n";
 const POOL_HEAD: &str = "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: x}\nspec:\n";
 
 /// Broken objects, one CRD rule each (or a few): both paths must flag them at the same lines.
@@ -161,7 +167,11 @@ fn broken_objects_are_flagged_at_the_same_lines_by_both_paths() {
     let policy = Policy::default_policy().unwrap();
     let mut failures = Vec::new();
     for (i, body) in BROKEN.iter().enumerate() {
-        let head = if body.contains("template:") { POOL_HEAD } else { CLASS_HEAD };
+        let head = if body.contains("template:") {
+            POOL_HEAD
+        } else {
+            CLASS_HEAD
+        };
         let text = format!("{head}{body}");
         let native = run(&text, &policy, &none);
         let crd = run(&text, &policy, &crds);
@@ -179,12 +189,19 @@ fn broken_objects_are_flagged_at_the_same_lines_by_both_paths() {
         }
     }
     for (i, body) in VALID.iter().enumerate() {
-        let head = if body.contains("template:") { POOL_HEAD } else { CLASS_HEAD };
+        let head = if body.contains("template:") {
+            POOL_HEAD
+        } else {
+            CLASS_HEAD
+        };
         let text = format!("{head}{body}");
         for (path, schemas) in [("native", &none), ("crd", &crds)] {
             let report = run(&text, &policy, schemas);
             if !cel_lines(&report).is_empty() {
-                failures.push(format!("valid case {i} ({path}):\n{text}\n{:#?}", describe(&report)));
+                failures.push(format!(
+                    "valid case {i} ({path}):\n{text}\n{:#?}",
+                    describe(&report)
+                ));
             }
         }
     }
@@ -203,27 +220,19 @@ fn every_karpenter_crd_rule_is_evaluable_offline() {
                 match &rule.state {
                     RuleState::Ready { .. } => ready += 1,
                     RuleState::Transition => {}
-                    RuleState::Invalid(e) => problems.push(format!("{}: {} does not compile: {e}", kind.kind, rule.rule)),
-                    RuleState::Missing(m) => problems.push(format!("{}: {}: {}", kind.kind, rule.rule, m.describe())),
+                    RuleState::Invalid(e) => problems.push(format!(
+                        "{}: {} does not compile: {e}",
+                        kind.kind, rule.rule
+                    )),
+                    RuleState::Missing(m) => {
+                        problems.push(format!("{}: {}: {}", kind.kind, rule.rule, m.describe()))
+                    }
                 }
             }
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(ready >= 80, "only {ready} rules compiled");
-}
-
-#[test]
-#[ignore = "debug aid: prints what both paths say about the broken objects"]
-fn show_broken() {
-    let crds = upstream_crds();
-    let none = SchemaSet::default();
-    let policy = Policy::default_policy().unwrap();
-    for body in BROKEN {
-        let head = if body.contains("template:") { POOL_HEAD } else { CLASS_HEAD };
-        let text = format!("{head}{body}");
-        println!("----\n{text}native: {:#?}\ncrd: {:#?}", describe(&run(&text, &policy, &none)), describe(&run(&text, &policy, &crds)));
-    }
 }
 
 /// The two custom-rule examples of docs/cel.md.
@@ -296,7 +305,14 @@ fn custom_rules_report_with_their_own_ids() {
         .diagnostics
         .iter()
         .filter(|d| d.rule.starts_with("ACME"))
-        .map(|d| (d.rule.to_string(), report.position(d).line, d.severity, d.message.clone()))
+        .map(|d| {
+            (
+                d.rule.to_string(),
+                report.position(d).line,
+                d.severity,
+                d.message.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         custom,
@@ -318,9 +334,14 @@ fn custom_rules_report_with_their_own_ids() {
     // SARIF lists the custom rules, and the results point at them.
     let sarif: serde_json::Value =
         serde_json::from_str(&eksgate_policy::render::sarif(&report, "0")).unwrap();
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    for result in results.iter().filter(|r| r["ruleId"].as_str().unwrap().starts_with("ACME")) {
+    for result in results
+        .iter()
+        .filter(|r| r["ruleId"].as_str().unwrap().starts_with("ACME"))
+    {
         let index = usize::try_from(result["ruleIndex"].as_u64().unwrap()).unwrap();
         assert_eq!(rules[index]["id"], result["ruleId"]);
     }
@@ -331,11 +352,27 @@ fn custom_rules_report_with_their_own_ids() {
 fn custom_rules_can_be_suppressed_and_errors_are_findings() {
     let policy = Policy::from_source(&SourceFile::new("policy.yaml", CUSTOM_POLICY)).unwrap();
     let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n  annotations:\n    eksgate.dev/ignore: \"ACME002: owned by the shop team, labelled by Helm later\"\nspec: {}\n---\napiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: p}\nspec: {}\n";
-    let report = check(vec![Input::text("x.yaml", text)], &policy, &CheckOptions::default());
+    let report = check(
+        vec![Input::text("x.yaml", text)],
+        &policy,
+        &CheckOptions::default(),
+    );
     assert_eq!(report.summary.suppressed, 1);
-    assert!(report.diagnostics.iter().all(|d| d.rule != "SUP001"), "{:?}", report.diagnostics);
+    assert!(
+        report.diagnostics.iter().all(|d| d.rule != "SUP001"),
+        "{:?}",
+        report.diagnostics
+    );
     // `object.spec.template` is missing: the expression fails, which is a finding.
-    let acme001: Vec<_> = report.diagnostics.iter().filter(|d| d.rule == "ACME001").collect();
+    let acme001: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "ACME001")
+        .collect();
     assert_eq!(acme001.len(), 1);
-    assert!(acme001[0].message.contains("fails to evaluate"), "{}", acme001[0].message);
+    assert!(
+        acme001[0].message.contains("fails to evaluate"),
+        "{}",
+        acme001[0].message
+    );
 }

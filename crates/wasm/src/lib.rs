@@ -40,7 +40,10 @@ mod tests {
 
     #[test]
     fn delegates_to_the_ffi_api() {
-        let out = check("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", None);
+        let out = check(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+            None,
+        );
         assert!(out.contains("\"version\": 1"));
         assert!(rules().contains("CEL001"));
         assert!(!version().is_empty());

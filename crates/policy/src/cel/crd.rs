@@ -239,10 +239,12 @@ fn blame_of(expr: &IdedExpr) -> Option<Blame> {
         Expr::Comprehension(c) => (c, false),
         Expr::Call(call) if call.func_name == operators::LOGICAL_NOT && call.target.is_none() => {
             match call.args.as_slice() {
-                [IdedExpr {
-                    expr: Expr::Comprehension(c),
-                    ..
-                }] => (c, true),
+                [
+                    IdedExpr {
+                        expr: Expr::Comprehension(c),
+                        ..
+                    },
+                ] => (c, true),
                 _ => return None,
             }
         }
@@ -311,7 +313,13 @@ fn find_targets<'n, 'j>(
     match step {
         Step::Property(name) => {
             if let (Some(entry), Some(child)) = (node.entry(name), json.get(name.as_str())) {
-                find_targets(&entry.value, child, anchor_of(&entry.key, &entry.value), rest, out);
+                find_targets(
+                    &entry.value,
+                    child,
+                    anchor_of(&entry.key, &entry.value),
+                    rest,
+                    out,
+                );
             }
         }
         Step::Items => {
@@ -325,7 +333,13 @@ fn find_targets<'n, 'j>(
             for entry in node.entries() {
                 let key = entry.key.scalar_text().unwrap_or_default();
                 if let Some(child) = json.get(key.as_str()) {
-                    find_targets(&entry.value, child, anchor_of(&entry.key, &entry.value), rest, out);
+                    find_targets(
+                        &entry.value,
+                        child,
+                        anchor_of(&entry.key, &entry.value),
+                        rest,
+                        out,
+                    );
                 }
             }
         }
@@ -365,10 +379,7 @@ fn evaluate_site<'n, 's>(
             RuleState::Missing(missing) => emit(
                 target.anchor,
                 OutcomeKind::NotEvaluable {
-                    reason: format!(
-                        "rule cannot be evaluated offline: {}",
-                        missing.describe()
-                    ),
+                    reason: format!("rule cannot be evaluated offline: {}", missing.describe()),
                 },
             ),
             RuleState::Ready { program, blame } => {
@@ -381,18 +392,17 @@ fn evaluate_site<'n, 's>(
                         .unwrap_or(at);
                     emit(at, OutcomeKind::Failed { message });
                 };
-                let not_evaluable = |emit: &mut dyn FnMut(&'n Node, OutcomeKind),
-                                     at: &'n Node,
-                                     reason: String| {
-                    if !mismatch {
-                        emit(
-                            at,
-                            OutcomeKind::NotEvaluable {
-                                reason: format!("rule cannot be evaluated offline: {reason}"),
-                            },
-                        );
-                    }
-                };
+                let not_evaluable =
+                    |emit: &mut dyn FnMut(&'n Node, OutcomeKind), at: &'n Node, reason: String| {
+                        if !mismatch {
+                            emit(
+                                at,
+                                OutcomeKind::NotEvaluable {
+                                    reason: format!("rule cannot be evaluated offline: {reason}"),
+                                },
+                            );
+                        }
+                    };
                 // An error that the data alone causes (`int('x')`, an index past the end) fails
                 // the same way in the API server, which then rejects the object; any other error
                 // may come from eksgate's model of the object and is not a verdict.
@@ -436,7 +446,9 @@ fn evaluate_site<'n, 's>(
                                 continue;
                             };
                             let key = Arc::new(key);
-                            if !map.map.contains_key(&cel::objects::Key::String(Arc::clone(&key)))
+                            if !map
+                                .map
+                                .contains_key(&cel::objects::Key::String(Arc::clone(&key)))
                             {
                                 continue; // pruned
                             }
@@ -536,7 +548,7 @@ fn follow_field_path<'n>(node: &'n Node, path: &str) -> Option<&'n Node> {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+    #![expect(clippy::indexing_slicing, reason = "tests")]
     use super::*;
     use crate::source::{Limits, SourceFile, load};
     use serde_json::json;
@@ -575,7 +587,11 @@ mod tests {
         got.sort_by_key(|(line, _)| *line);
         assert_eq!(
             got,
-            vec![(4, failed("restricted")), (7, failed("bad key")), (8, failed("worse"))]
+            vec![
+                (4, failed("restricted")),
+                (7, failed("bad key")),
+                (8, failed("worse"))
+            ]
         );
     }
 
@@ -592,7 +608,9 @@ mod tests {
             vec![(
                 1,
                 OutcomeKind::NotEvaluable {
-                    reason: "rule cannot be evaluated offline: function `isLessThan` is not supported".to_string()
+                    reason:
+                        "rule cannot be evaluated offline: function `isLessThan` is not supported"
+                            .to_string()
                 }
             )]
         );
@@ -608,10 +626,16 @@ mod tests {
                 {"rule": "self.num > 1", "messageExpression": "'num is ' + string(self.num)", "fieldPath": ".num"}]}}});
         let got = outcomes(&schema, "spec:\n  num: 1\n");
         assert_eq!(got.len(), 2, "{got:?}");
-        assert!(matches!(&got[0], (1, OutcomeKind::NotEvaluable { reason }) if reason.contains("No such key")));
+        assert!(
+            matches!(&got[0], (1, OutcomeKind::NotEvaluable { reason }) if reason.contains("No such key"))
+        );
         assert_eq!(got[1], (2, failed("num is 1")));
         // A value of the wrong type: SCH001's business, no CEL noise.
         let got = outcomes(&schema, "spec:\n  num: 'one'\n");
-        assert!(got.iter().all(|(_, k)| !matches!(k, OutcomeKind::NotEvaluable { .. })), "{got:?}");
+        assert!(
+            got.iter()
+                .all(|(_, k)| !matches!(k, OutcomeKind::NotEvaluable { .. })),
+            "{got:?}"
+        );
     }
 }

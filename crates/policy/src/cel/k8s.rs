@@ -29,7 +29,13 @@ pub(crate) fn environment() -> Env {
     let _ = env.add_extension(extensions::strings);
     let _ = env.add_extension(extensions::lists);
     let _ = env.add_extension(extensions::math);
-    let _ = env.add_member_overload("find", "string.find(string)", STRING_TYPE, vec![STRING_TYPE], find);
+    let _ = env.add_member_overload(
+        "find",
+        "string.find(string)",
+        STRING_TYPE,
+        vec![STRING_TYPE],
+        find,
+    );
     let _ = env.add_member_overload(
         "findAll",
         "string.findAll(string)",
@@ -147,7 +153,10 @@ fn with_regex<T>(
     })
 }
 
-fn string_pair(function: &str, args: &[Value]) -> Result<(Arc<String>, Arc<String>), ExecutionError> {
+fn string_pair(
+    function: &str,
+    args: &[Value],
+) -> Result<(Arc<String>, Arc<String>), ExecutionError> {
     match args {
         [Value::String(s), Value::String(re), ..] => Ok((Arc::clone(s), Arc::clone(re))),
         _ => Err(wrong_args(function, args)),
@@ -159,7 +168,9 @@ fn find<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionEr
     let args = values(&args)?;
     let (s, re) = string_pair("find", &args)?;
     let found = with_regex("find", &re, |re| {
-        re.find(&s).map(|m| m.as_str().to_string()).unwrap_or_default()
+        re.find(&s)
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default()
     })?;
     out(Value::String(Arc::new(found)))
 }
@@ -167,7 +178,9 @@ fn find<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionEr
 fn find_all_limited(args: &[Value], limit: Option<i64>) -> Result<Value, ExecutionError> {
     let (s, re) = string_pair("findAll", args)?;
     let all = with_regex("findAll", &re, |re| {
-        let matches = re.find_iter(&s).map(|m| Value::String(Arc::new(m.as_str().to_string())));
+        let matches = re
+            .find_iter(&s)
+            .map(|m| Value::String(Arc::new(m.as_str().to_string())));
         match limit.and_then(|n| usize::try_from(n).ok()) {
             Some(n) => matches.take(n).collect::<Vec<_>>(),
             None => matches.collect(),
@@ -192,7 +205,10 @@ fn find_all_n<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Execu
     out(find_all_limited(&args, Some(limit))?)
 }
 
-fn list_arg(function: &str, args: &[Value]) -> Result<Arc<Vec<Value>>, ExecutionError> {
+/// A CEL list value's elements.
+type List = Arc<Vec<Value>>;
+
+fn list_arg(function: &str, args: &[Value]) -> Result<List, ExecutionError> {
     match args.first() {
         Some(Value::List(items)) => Ok(Arc::clone(items)),
         _ => Err(wrong_args(function, args)),
@@ -315,7 +331,9 @@ fn position(args: &[Value], last: bool) -> Result<Value, ExecutionError> {
     } else {
         items.iter().position(|v| v == needle)
     };
-    Ok(Value::Int(found.map_or(-1, |i| i64::try_from(i).unwrap_or(-1))))
+    Ok(Value::Int(
+        found.map_or(-1, |i| i64::try_from(i).unwrap_or(-1)),
+    ))
 }
 
 /// `[1, 2].indexOf(2)`: `-1` when absent.
@@ -330,7 +348,10 @@ fn last_index_of<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Ex
     out(position(&args, true)?)
 }
 
-fn two_lists(function: &str, args: &[Value]) -> Result<(Arc<Vec<Value>>, Arc<Vec<Value>>), ExecutionError> {
+fn two_lists(
+    function: &str,
+    args: &[Value],
+) -> Result<(List, List), ExecutionError> {
     match args {
         [Value::List(a), Value::List(b)] => Ok((Arc::clone(a), Arc::clone(b))),
         _ => Err(wrong_args(function, args)),

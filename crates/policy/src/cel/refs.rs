@@ -77,7 +77,11 @@ impl Walker {
         match &expr.expr {
             Expr::Call(call) => {
                 let operator = call.func_name.starts_with('_')
-                    || call.func_name.rsplit('.').next().is_some_and(|f| f.starts_with('@'))
+                    || call
+                        .func_name
+                        .rsplit('.')
+                        .next()
+                        .is_some_and(|f| f.starts_with('@'))
                     || call.func_name.starts_with("!_")
                     || call.func_name.starts_with("-_");
                 match call.target.as_deref() {
@@ -190,9 +194,9 @@ pub fn is_supported(name: &str, member: bool) -> bool {
     if let Some(known) = PROBED.with(|p| p.borrow().get(&key).copied()) {
         return known;
     }
-    let valid_name = name
-        .split('.')
-        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    let valid_name = name.split('.').all(|part| {
+        !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
     let supported = valid_name && {
         let probe = if member {
             format!("null.{name}()")
@@ -253,7 +257,11 @@ mod tests {
             "self.?a.orValue(1) == 1 && type(self) == list && string(1) == '1'",
             "'a'.lowerAscii() == 'a' && ['a'].join(',') == 'a' && math.greatest(1, 2) == 2",
         ] {
-            assert!(missing_in(source).is_empty(), "{source}: {:?}", missing_in(source));
+            assert!(
+                missing_in(source).is_empty(),
+                "{source}: {:?}",
+                missing_in(source)
+            );
         }
     }
 

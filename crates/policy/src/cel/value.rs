@@ -25,7 +25,11 @@ pub fn from_json(json: &J, schema: Option<&J>, mismatch: &mut bool) -> Value {
     if json.is_null() {
         return Value::Null;
     }
-    if schema.get("x-kubernetes-int-or-string").and_then(J::as_bool) == Some(true) {
+    if schema
+        .get("x-kubernetes-int-or-string")
+        .and_then(J::as_bool)
+        == Some(true)
+    {
         return match json {
             J::String(_) | J::Number(_) => schemaless(json),
             _ => {
@@ -139,7 +143,12 @@ pub fn schemaless(json: &J) -> Value {
         J::String(s) => Value::String(Arc::new(s.clone())),
         J::Array(items) => Value::List(Arc::new(items.iter().map(schemaless).collect())),
         J::Object(entries) => Value::Map(Map {
-            map: Arc::new(entries.iter().map(|(k, v)| (key(k), schemaless(v))).collect()),
+            map: Arc::new(
+                entries
+                    .iter()
+                    .map(|(k, v)| (key(k), schemaless(v)))
+                    .collect(),
+            ),
         }),
     }
 }

@@ -71,7 +71,11 @@ impl CustomMatch {
         {
             return false;
         }
-        if !self.kinds.is_empty() && !doc.kind().is_some_and(|k| self.kinds.iter().any(|x| x == k)) {
+        if !self.kinds.is_empty()
+            && !doc
+                .kind()
+                .is_some_and(|k| self.kinds.iter().any(|x| x == k))
+        {
             return false;
         }
         if !self.namespaces.is_empty() {
@@ -586,7 +590,14 @@ impl Reader<'_> {
         self.known_keys(
             node,
             "a custom rule",
-            &["id", "match", "expression", "message", "messageExpression", "severity"],
+            &[
+                "id",
+                "match",
+                "expression",
+                "message",
+                "messageExpression",
+                "severity",
+            ],
         );
         let Some(id_node) = node.get("id") else {
             self.error(node, "a custom rule needs an `id`".to_string());
@@ -639,7 +650,11 @@ impl Reader<'_> {
         };
         let mut matcher = CustomMatch::default();
         if let Some(m) = node.get("match").and_then(|m| self.map(m, "`match`")) {
-            self.known_keys(m, "`match`", &["apiVersion", "kinds", "namespaces", "labelSelector"]);
+            self.known_keys(
+                m,
+                "`match`",
+                &["apiVersion", "kinds", "namespaces", "labelSelector"],
+            );
             matcher.api_version = m.get("apiVersion").map(|a| self.string(a, "`apiVersion`"));
             matcher.kinds = self.strings(m.get("kinds"), "`kinds`");
             matcher.namespaces = self.strings(m.get("namespaces"), "`namespaces`");
@@ -673,15 +688,22 @@ impl Reader<'_> {
                     return None;
                 }
                 if let Some(v) = missing.variables.first() {
-                    self.error(node, format!("unknown variable `{v}` in CEL expression; the document is `object`"));
+                    self.error(
+                        node,
+                        format!(
+                            "unknown variable `{v}` in CEL expression; the document is `object`"
+                        ),
+                    );
                     return None;
                 }
                 Some(program)
             }
             Err(e) => {
                 let at = expression_offset(self.source, node, e.line, e.column);
-                self.errors
-                    .push((Span::empty(at), format!("invalid CEL expression: {}", e.message)));
+                self.errors.push((
+                    Span::empty(at),
+                    format!("invalid CEL expression: {}", e.message),
+                ));
                 None
             }
         }
@@ -897,18 +919,24 @@ mod tests {
         let rule = policy.custom_rule("TEAM001").unwrap();
         assert_eq!(rule.severity, Severity::Warning);
         assert_eq!(rule.matcher.kinds, vec!["Deployment"]);
-        assert_eq!(rule.matcher.match_labels, vec![("tier".to_string(), "web".to_string())]);
+        assert_eq!(
+            rule.matcher.match_labels,
+            vec![("tier".to_string(), "web".to_string())]
+        );
     }
 
     #[test]
     fn bad_cel_points_into_the_expression() {
         // Plain scalar: `object.spec.x ==` ends at column 34 of line 6.
-        let err = policy_error("    - id: ACME001\n      message: m\n      expression: object.spec.x == \n");
+        let err = policy_error(
+            "    - id: ACME001\n      message: m\n      expression: object.spec.x == \n",
+        );
         assert_eq!(err.line, 7, "{err}");
         assert!(err.column > 19, "{err}");
         assert!(err.message.starts_with("invalid CEL expression"), "{err}");
         // Quoted scalar: the column counts the quote.
-        let err = policy_error("    - id: ACME001\n      message: m\n      expression: \"object.(x\"\n");
+        let err =
+            policy_error("    - id: ACME001\n      message: m\n      expression: \"object.(x\"\n");
         assert_eq!(err.line, 7, "{err}");
         assert!(err.column >= 27, "{err}");
         // Block scalar: the second line of the expression is the file's line 9.
@@ -926,7 +954,9 @@ mod tests {
         assert!(err.message.contains("upper-case"), "{err}");
         let err = policy_error("    - id: ACME001\n      expression: 'true'\n");
         assert!(err.message.contains("`message`"), "{err}");
-        let err = policy_error("    - id: ACME001\n      message: m\n      expression: quantity(object.x) != null\n");
+        let err = policy_error(
+            "    - id: ACME001\n      message: m\n      expression: quantity(object.x) != null\n",
+        );
         assert!(err.message.contains("`quantity` is not supported"), "{err}");
         let err = policy_error("    - id: ACME001\n      message: m\n      expression: self.x\n");
         assert!(err.message.contains("unknown variable `self`"), "{err}");

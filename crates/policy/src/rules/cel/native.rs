@@ -373,10 +373,7 @@ impl<'a> Checker<'a, '_> {
                 );
             }
         }
-        if let Some((budgets, _)) = spec
-            .get("disruption")
-            .and_then(|d| prop(d, "budgets"))
-        {
+        if let Some((budgets, _)) = spec.get("disruption").and_then(|d| prop(d, "budgets")) {
             for budget in budgets.items() {
                 let (schedule, duration) = (has(budget, "schedule"), has(budget, "duration"));
                 if schedule != duration {
@@ -543,7 +540,11 @@ impl<'a> Checker<'a, '_> {
                     .iter()
                     .any(|f| has(term, f))
                 {
-                    self.empty_term(term, "amiSelectorTerms", "`tags`, `id`, `name`, `alias` or `ssmParameter`");
+                    self.empty_term(
+                        term,
+                        "amiSelectorTerms",
+                        "`tags`, `id`, `name`, `alias` or `ssmParameter`",
+                    );
                 }
                 let others = |except: &str| -> Vec<&'static str> {
                     ["alias", "id", "tags", "name", "owner"]
@@ -623,8 +624,15 @@ impl<'a> Checker<'a, '_> {
         }
         if let Some((terms, terms_at)) = prop(spec, "capacityReservationSelectorTerms") {
             for term in terms.items() {
-                if !["tags", "id", "instanceMatchCriteria"].iter().any(|f| has(term, f)) {
-                    self.empty_term(term, "capacityReservationSelectorTerms", "`tags`, `id` or `instanceMatchCriteria`");
+                if !["tags", "id", "instanceMatchCriteria"]
+                    .iter()
+                    .any(|f| has(term, f))
+                {
+                    self.empty_term(
+                        term,
+                        "capacityReservationSelectorTerms",
+                        "`tags`, `id` or `instanceMatchCriteria`",
+                    );
                 }
                 self.selector_tags(term);
             }
@@ -831,14 +839,12 @@ impl<'a> Checker<'a, '_> {
     }
 
     fn alias(&mut self, alias: &str, at: &'a Node) {
-        let well_formed = alias
-            .split_once('@')
-            .is_some_and(|(family, version)| {
-                !family.is_empty()
-                    && family.chars().all(|c| c.is_ascii_alphanumeric())
-                    && !version.is_empty()
-                    && !version.contains('\n')
-            });
+        let well_formed = alias.split_once('@').is_some_and(|(family, version)| {
+            !family.is_empty()
+                && family.chars().all(|c| c.is_ascii_alphanumeric())
+                && !version.is_empty()
+                && !version.contains('\n')
+        });
         if !well_formed {
             self.hit(
                 "ami-alias-format",
@@ -932,7 +938,10 @@ impl<'a> Checker<'a, '_> {
                     "kubelet-eviction-keys",
                     &entry.key,
                     format!("`{key}` is not an eviction signal `{field}` accepts"),
-                    &format!("use one of {} (the API server answers `valid keys for {field} are [...]`)", list(EVICTION_SIGNALS)),
+                    &format!(
+                        "use one of {} (the API server answers `valid keys for {field} are [...]`)",
+                        list(EVICTION_SIGNALS)
+                    ),
                 );
             }
         }
@@ -968,7 +977,9 @@ impl<'a> Checker<'a, '_> {
     fn network_interfaces(&mut self, interfaces: &'a Node, at: &'a Node) {
         let items = interfaces.items();
         let field = |n: &Node, k: &str| prop(n, k).map(|(v, _)| v.value.clone());
-        let int = |n: &Node, k: &str| field(n, k).and_then(|v| if let Value::Int(i) = v { Some(i) } else { None });
+        let int = |n: &Node, k: &str| {
+            field(n, k).and_then(|v| if let Value::Int(i) = v { Some(i) } else { None })
+        };
         let complete = items.iter().all(|i| {
             int(i, "deviceIndex").is_some()
                 && int(i, "networkCardIndex").is_some()
@@ -1000,7 +1011,10 @@ impl<'a> Checker<'a, '_> {
                 .count();
             let efa_on_card = items
                 .iter()
-                .filter(|y| int(y, "networkCardIndex") == card && str_of(y, "interfaceType") == Some("efa-only"))
+                .filter(|y| {
+                    int(y, "networkCardIndex") == card
+                        && str_of(y, "interfaceType") == Some("efa-only")
+                })
                 .count();
             let efa = str_of(item, "interfaceType") == Some("efa-only");
             if same_slot != 1 || (efa && efa_on_card != 1) {
@@ -1011,7 +1025,10 @@ impl<'a> Checker<'a, '_> {
                         device.unwrap_or_default()
                     )
                 } else {
-                    format!("network card {} has more than one `efa-only` interface", card.unwrap_or_default())
+                    format!(
+                        "network card {} has more than one `efa-only` interface",
+                        card.unwrap_or_default()
+                    )
                 };
                 self.hit(
                     "network-interfaces-unique",
@@ -1113,7 +1130,10 @@ mod tests {
         assert!(restricted_key("karpenter.sh/capacity-type", "label").is_empty());
         assert_eq!(restricted_key("karpenter.sh/nodepool", "label").len(), 1);
         assert!(restricted_key("karpenter.k8s.aws/instance-family", "label").is_empty());
-        assert_eq!(restricted_key("karpenter.k8s.aws/instance-foo", "label").len(), 1);
+        assert_eq!(
+            restricted_key("karpenter.k8s.aws/instance-foo", "label").len(),
+            1
+        );
         assert!(restricted_key("node.kubernetes.io/instance-type", "label").is_empty());
     }
 
@@ -1125,7 +1145,10 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../../shared/research/karpenter-cel-rules.json");
         let Ok(text) = std::fs::read_to_string(&path) else {
-            panic!("{} is missing (CI clones shared/ beside the project)", path.display());
+            panic!(
+                "{} is missing (CI clones shared/ beside the project)",
+                path.display()
+            );
         };
         let rules: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mut missing = Vec::new();
@@ -1154,7 +1177,15 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "CRD rules without a native check:\n{}", missing.join("\n"));
-        assert_eq!(covered, COVERAGE.len(), "COVERAGE names rules the JSON does not have");
+        assert!(
+            missing.is_empty(),
+            "CRD rules without a native check:\n{}",
+            missing.join("\n")
+        );
+        assert_eq!(
+            covered,
+            COVERAGE.len(),
+            "COVERAGE names rules the JSON does not have"
+        );
     }
 }
