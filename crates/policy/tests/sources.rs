@@ -26,7 +26,7 @@ fn underlined<'a>(report: &'a Report, d: &Diagnostic) -> &'a str {
     report.files[d.file].slice(d.span)
 }
 
-const NODE_CLASS: &str = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata:\n  name: infra\nspec:\n  metadataOptions:\n    httpTokens: optional\n  tags: {cost-center: shared-services, billing-team: platform, workload-type: infrastructure}\n";
+const NODE_CLASS: &str = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata:\n  name: infra\nspec:\n  metadataOptions:\n    httpTokens: optional\n  tags: {cost-center: shared-services, billing-team: platform, workload-type: infrastructure}\n  role: KarpenterNodeRole-demo\n";
 
 #[test]
 fn yaml_positions_and_pointer() {

@@ -22,7 +22,7 @@ use cel::parser::{Macro, MacroExprHelper, ParseError};
 use cel::{Env, ExecutionError, Value, extensions};
 use regex::Regex;
 
-/// Builds the environment (see [`super::env`], which caches it).
+/// Builds the environment (see [`super::env()`], which caches it).
 pub(crate) fn environment() -> Env {
     let mut env = Env::stdlib();
     // Each registration only fails on a duplicate declaration, which the tests rule out.

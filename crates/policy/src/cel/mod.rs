@@ -40,7 +40,7 @@ impl std::fmt::Display for CompileError {
     }
 }
 
-/// Compiles `source` in [`env`].
+/// Compiles `source` in [`env()`].
 ///
 /// # Errors
 /// The first parse error, with its position in `source`.
