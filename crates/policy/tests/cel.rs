@@ -376,3 +376,29 @@ fn custom_rules_can_be_suppressed_and_errors_are_findings() {
         acme001[0].message
     );
 }
+
+#[test]
+fn the_custom_rule_examples_match_the_policy_schema() {
+    use eksgate_policy::source::{Limits, load};
+    let schema_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/schemas/policy.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::draft7::new(&schema).unwrap();
+    let source = SourceFile::new("policy.yaml", CUSTOM_POLICY);
+    let policy = load(0, &source, &Limits::default()).documents[0]
+        .root
+        .to_json();
+    let errors: Vec<String> = validator
+        .iter_errors(&policy)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // And the schema rejects what the reader rejects: a rule without a message.
+    let mut broken = policy.clone();
+    broken["spec"]["rules"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("message");
+    assert!(!validator.is_valid(&broken));
+}

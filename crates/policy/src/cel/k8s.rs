@@ -348,10 +348,7 @@ fn last_index_of<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Ex
     out(position(&args, true)?)
 }
 
-fn two_lists(
-    function: &str,
-    args: &[Value],
-) -> Result<(List, List), ExecutionError> {
+fn two_lists(function: &str, args: &[Value]) -> Result<(List, List), ExecutionError> {
     match args {
         [Value::List(a), Value::List(b)] => Ok((Arc::clone(a), Arc::clone(b))),
         _ => Err(wrong_args(function, args)),
