@@ -179,6 +179,7 @@ fn crd_path<'a>(
         found.push((o.at, o.kind, o.rule.rule.clone(), path));
     });
     for (at, kind, rule, path) in found {
+        let rule = shorten(&rule);
         match kind {
             OutcomeKind::Failed { message } => {
                 out.report(doc, at, format!("the API server rejects this: {message}"))
@@ -200,4 +201,14 @@ fn crd_path<'a>(
             }
         }
     }
+}
+
+/// A long rule, cut for a help line (the CRD file has it whole).
+fn shorten(rule: &str) -> String {
+    const MAX: usize = 140;
+    if rule.chars().count() <= MAX {
+        return rule.to_string();
+    }
+    let cut: String = rule.chars().take(MAX).collect();
+    format!("{cut}…")
 }
