@@ -37,3 +37,16 @@ cargo test --workspace --locked
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
+step "wasm-bindgen-cli (the version Cargo.lock pins for wasm-bindgen)"
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  # Not --locked: the CLI's own lock file pins a crate the registry no longer has.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+step "WASM build under node: a CEL rule through crates/wasm"
+cargo build -p eksgate-wasm --target wasm32-unknown-unknown --release --locked
+wasm-bindgen --target nodejs --out-dir target/wasm-pkg \
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/eksgate_wasm.wasm"
+EKSGATE_WASM_PKG="$PWD/target/wasm-pkg" node --test crates/wasm/tests/node.mjs

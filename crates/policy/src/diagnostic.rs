@@ -1,5 +1,7 @@
 //! Findings and the report that carries them.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::node::Span;
@@ -45,10 +47,10 @@ impl std::fmt::Display for Severity {
 /// One finding, located in a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
-    /// Stable rule ID (`IMDS001`).
-    pub rule: &'static str,
-    /// Kebab-case rule name (`imdsv1-allowed`).
-    pub rule_name: &'static str,
+    /// Stable rule ID (`IMDS001`), or a custom rule's ID from the policy.
+    pub rule: Cow<'static, str>,
+    /// Kebab-case rule name (`imdsv1-allowed`); a custom rule's ID in lower case.
+    pub rule_name: Cow<'static, str>,
     pub severity: Severity,
     /// Lower-case, no final period, user values in backticks.
     pub message: String,
@@ -84,6 +86,18 @@ pub struct Report {
     pub files: Vec<SourceFile>,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
+    /// The policy's custom rules, for renderers that list rules (SARIF).
+    pub custom_rules: Vec<CustomRuleInfo>,
+}
+
+/// What a renderer needs to know about a custom rule of the policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomRuleInfo {
+    pub id: String,
+    pub severity: Severity,
+    /// Its message (or expression, when the message is computed).
+    pub summary: String,
+    pub expression: String,
 }
 
 impl Report {

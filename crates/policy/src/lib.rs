@@ -13,7 +13,9 @@
 //! assert!(report.diagnostics.iter().any(|d| d.rule == "IMDS001"));
 //! ```
 
+pub mod cel;
 pub mod diagnostic;
+pub mod ffi;
 pub mod migrate;
 pub mod model;
 pub mod node;
@@ -23,7 +25,7 @@ pub mod schema;
 pub mod source;
 mod suppress;
 
-pub use diagnostic::{Diagnostic, Position, Report, Severity, Summary};
+pub use diagnostic::{CustomRuleInfo, Diagnostic, Position, Report, Severity, Summary};
 pub use model::policy::{Policy, PolicyError};
 pub use source::{DecodeFault, Limits, SourceFile};
 
@@ -126,7 +128,19 @@ pub fn parse_only(inputs: &[Input], options: &CheckOptions) -> usize {
 /// Checks every document of `inputs` against `policy`.
 #[must_use]
 pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Report {
-    let mut report = Report::default();
+    let mut report = Report {
+        custom_rules: policy
+            .rules
+            .iter()
+            .map(|r| CustomRuleInfo {
+                id: r.id.clone(),
+                severity: r.severity,
+                summary: r.message.clone().unwrap_or_else(|| r.expression.clone()),
+                expression: r.expression.clone(),
+            })
+            .collect(),
+        ..Report::default()
+    };
     let mut documents = Vec::new();
     let mut raw: Vec<Diagnostic> = Vec::new();
 
@@ -214,7 +228,9 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         violations.extend(findings.violations);
     }
 
-    let mut suppressions = suppress::Suppressions::new(&report.files, &documents);
+    let custom = cel::custom::evaluate(policy, &documents);
+    let custom_ids = policy.rules.iter().map(|r| r.id.clone()).collect();
+    let mut suppressions = suppress::Suppressions::new(&report.files, &documents, custom_ids);
     raw.extend(suppressions.problems());
     for v in violations {
         if suppressions.suppresses(&v) {
@@ -222,8 +238,8 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
             continue;
         }
         raw.push(Diagnostic {
-            rule: v.rule.id,
-            rule_name: v.rule.name,
+            rule: v.rule.id.into(),
+            rule_name: v.rule.name.into(),
             severity: v.rule.severity,
             message: v.message,
             help: v.help,
@@ -236,20 +252,49 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         });
     }
 
+    for c in custom {
+        if suppressions.suppresses_at(c.doc, c.span, &c.rule) {
+            report.summary.suppressed += 1;
+            continue;
+        }
+        raw.push(Diagnostic {
+            rule_name: c.rule.to_lowercase().into(),
+            rule: c.rule.into(),
+            severity: c.severity,
+            message: c.message,
+            help: c.help,
+            file: c.doc.file,
+            span: c.span,
+            pointer: c.pointer,
+            document: c.doc.index,
+            kind: c.doc.kind().map(str::to_string),
+            name: c.doc.name().map(str::to_string),
+        });
+    }
+
     for d in &mut raw {
-        if let Some(severity) = policy.overrides.get(d.rule).and_then(|o| o.severity) {
+        if let Some(severity) = policy
+            .overrides
+            .get(d.rule.as_ref())
+            .and_then(|o| o.severity)
+        {
             d.severity = severity;
         }
     }
     raw.retain(|d| {
         policy
             .overrides
-            .get(d.rule)
+            .get(d.rule.as_ref())
             .and_then(|o| o.enabled)
             .unwrap_or(true)
     });
     raw.sort_by(|a, b| {
-        (a.file, a.span.start, a.rule, &a.message).cmp(&(b.file, b.span.start, b.rule, &b.message))
+        (a.file, a.span.start, &a.rule, &a.message).cmp(&(
+            b.file,
+            b.span.start,
+            &b.rule,
+            &b.message,
+        ))
     });
     raw.dedup_by(|a, b| {
         a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message
@@ -282,8 +327,8 @@ fn parse_diagnostic(
 ) -> Diagnostic {
     let meta = rule.meta();
     Diagnostic {
-        rule: meta.id,
-        rule_name: meta.name,
+        rule: meta.id.into(),
+        rule_name: meta.name.into(),
         severity: meta.severity,
         message,
         help,

@@ -48,14 +48,21 @@ pub(crate) struct Suppressions<'a> {
     comments: Vec<HashMap<usize, Vec<String>>>,
     files: &'a [SourceFile],
     problems: Vec<Diagnostic>,
+    /// IDs of the policy's custom rules, which suppressions may name too.
+    custom_ids: Vec<String>,
 }
 
 impl<'a> Suppressions<'a> {
-    pub(crate) fn new(files: &'a [SourceFile], documents: &[Document]) -> Self {
+    pub(crate) fn new(
+        files: &'a [SourceFile],
+        documents: &[Document],
+        custom_ids: Vec<String>,
+    ) -> Self {
         let mut s = Self {
             comments: Vec::with_capacity(files.len()),
             files,
             problems: Vec::new(),
+            custom_ids,
         };
         for (index, file) in files.iter().enumerate() {
             let lines = s.scan_comments(index, file);
@@ -123,8 +130,8 @@ impl<'a> Suppressions<'a> {
         let meta = rules::parse::SuppressionWithoutReason.meta();
         let mut problem = |message: String, help: &str| {
             self.problems.push(Diagnostic {
-                rule: meta.id,
-                rule_name: meta.name,
+                rule: meta.id.into(),
+                rule_name: meta.name.into(),
                 severity: meta.severity,
                 message,
                 help: Some(help.to_string()),
@@ -152,7 +159,7 @@ impl<'a> Suppressions<'a> {
             return;
         }
         for id in &parsed.rules {
-            if rules::find(id).is_none() {
+            if rules::find(id).is_none() && !self.custom_ids.contains(id) {
                 problem(
                     format!("suppression names unknown rule `{id}`"),
                     "`eksgate rules` lists the rule IDs",
@@ -175,20 +182,26 @@ impl<'a> Suppressions<'a> {
     }
 
     pub(crate) fn suppresses(&mut self, v: &Violation<'_>) -> bool {
-        if let Some(node) = annotation(v.doc) {
+        self.suppresses_at(v.doc, v.span, v.rule.id)
+    }
+
+    /// Whether rule `id` is silenced for a finding at `span` of `doc` (by the object's
+    /// annotation or a comment on that line or the line above).
+    pub(crate) fn suppresses_at(&mut self, doc: &Document, span: Span, id: &str) -> bool {
+        if let Some(node) = annotation(doc) {
             let text = node.scalar_text().unwrap_or_default();
-            if parse(&text).rules.iter().any(|r| r == v.rule.id) {
+            if parse(&text).rules.iter().any(|r| r == id) {
                 return true;
             }
         }
-        let Some(file) = self.files.get(v.doc.file) else {
+        let Some(file) = self.files.get(doc.file) else {
             return false;
         };
-        let (line, _) = file.line_col(v.span.start);
+        let (line, _) = file.line_col(span.start);
         self.comments
-            .get(v.doc.file)
+            .get(doc.file)
             .and_then(|lines| lines.get(&line))
-            .is_some_and(|ids| ids.iter().any(|r| r == v.rule.id))
+            .is_some_and(|ids| ids.iter().any(|r| r == id))
     }
 }
 

@@ -81,7 +81,7 @@ fn overrides_regrade_and_disable_rules() {
     let rules: Vec<(&str, eksgate_policy::Severity)> = report
         .diagnostics
         .iter()
-        .map(|d| (d.rule, d.severity))
+        .map(|d| (d.rule.as_ref(), d.severity))
         .collect();
     assert_eq!(rules, vec![("IMDS001", eksgate_policy::Severity::Warning)]);
 }

@@ -93,7 +93,7 @@ fn sarif_of_every_fixture_validates_against_the_official_schema() {
             let index = result["ruleIndex"].as_u64().unwrap() as usize;
             assert_eq!(
                 log["runs"][0]["tool"]["driver"]["rules"][index]["id"],
-                d.rule
+                d.rule.as_ref()
             );
         }
         checked += 1;
@@ -271,7 +271,7 @@ fn junit_is_well_formed_with_one_case_per_rule_and_file() {
         .diagnostics
         .iter()
         .filter(|d| d.file == 0)
-        .map(|d| d.rule)
+        .map(|d| d.rule.as_ref())
         .collect();
     assert_eq!(failures, distinct_rules_a.len());
     assert!(failure_text.contains("a.yaml:5:"), "{failure_text}");

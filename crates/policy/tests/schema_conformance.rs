@@ -79,7 +79,7 @@ fn schema_findings(name: &str, text: &str, options: &CheckOptions) -> BTreeSet<F
     report
         .diagnostics
         .iter()
-        .filter(|d| SCHEMA_RULES.contains(&d.rule))
+        .filter(|d| SCHEMA_RULES.contains(&d.rule.as_ref()))
         .filter(|d| {
             d.kind
                 .as_deref()
@@ -496,7 +496,7 @@ spec:
         .diagnostics
         .iter()
         .filter(|d| d.rule.starts_with("SCH"))
-        .map(|d| (report.files[0].line_col(d.span.start).0, d.rule))
+        .map(|d| (report.files[0].line_col(d.span.start).0, d.rule.as_ref()))
         .collect();
     assert_eq!(schema, [(11, "SCH002")]);
     // Without the CRD there is no v1beta1 schema: API001 speaks, the schema rules do not.

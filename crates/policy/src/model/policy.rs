@@ -4,6 +4,7 @@
 //! used when the user gives none. Schema for editors: `policies/schemas/policy.schema.json`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use regex::Regex;
 
@@ -27,6 +28,80 @@ pub struct Policy {
     pub spot: SpotPolicy,
     /// Per-rule severity overrides and switches, by rule ID (`spec.overrides`).
     pub overrides: BTreeMap<String, RuleOverride>,
+    /// Custom rules: CEL expressions over each matching object (`spec.rules`).
+    pub rules: Vec<CustomRule>,
+}
+
+/// A rule of the policy's own, in CEL (`spec.rules[]`), in the manner of a Kubernetes
+/// ValidatingAdmissionPolicy: `expression` is evaluated with `object` bound to each matching
+/// document and must be `true`; `false` is a finding.
+#[derive(Clone, Debug)]
+pub struct CustomRule {
+    /// Its rule ID in findings: upper-case letters, digits and `-`, ending in a digit
+    /// (`ACME001`, `TEAM-LABEL-1`), distinct from every built-in ID.
+    pub id: String,
+    pub matcher: CustomMatch,
+    pub expression: String,
+    pub program: Arc<cel::Program>,
+    /// The finding's message (`message`), unless `messageExpression` gives one.
+    pub message: Option<String>,
+    pub message_expression: Option<Arc<cel::Program>>,
+    pub severity: Severity,
+}
+
+/// Which documents a custom rule applies to; every condition given must hold.
+#[derive(Clone, Debug, Default)]
+pub struct CustomMatch {
+    pub api_version: Option<String>,
+    /// Kinds (`Deployment`, `NodePool`); empty = every kind.
+    pub kinds: Vec<String>,
+    /// Namespaces (`metadata.namespace`, `default` when unset); empty = any, cluster-scoped
+    /// objects included.
+    pub namespaces: Vec<String>,
+    /// `labelSelector.matchLabels`: labels the object must carry.
+    pub match_labels: Vec<(String, String)>,
+}
+
+impl CustomMatch {
+    /// Whether the document is one the rule applies to.
+    #[must_use]
+    pub fn matches(&self, doc: &source::Document) -> bool {
+        if let Some(api) = &self.api_version
+            && doc.api_version() != Some(api.as_str())
+        {
+            return false;
+        }
+        if !self.kinds.is_empty()
+            && !doc
+                .kind()
+                .is_some_and(|k| self.kinds.iter().any(|x| x == k))
+        {
+            return false;
+        }
+        if !self.namespaces.is_empty() {
+            let ns = doc.namespace().unwrap_or("default");
+            if !self.namespaces.iter().any(|n| n == ns) {
+                return false;
+            }
+        }
+        self.match_labels.iter().all(|(k, v)| {
+            doc.root
+                .path(&["metadata", "labels", k])
+                .and_then(Node::scalar_text)
+                .is_some_and(|text| &text == v)
+        })
+    }
+}
+
+/// Whether `id` may name a custom rule: `^[A-Z][A-Z0-9-]*[0-9]+$`.
+#[must_use]
+pub fn is_custom_rule_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && id.ends_with(|c: char| c.is_ascii_digit())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
 }
 
 #[derive(Clone, Debug)]
@@ -197,12 +272,21 @@ impl Policy {
                 ));
             }
         }
-        let mut reader = Reader { errors: Vec::new() };
+        let mut reader = Reader {
+            errors: Vec::new(),
+            source,
+        };
         let policy = reader.policy(doc);
         match reader.errors.into_iter().next() {
             Some((span, message)) => Err(fail(span, message)),
             None => Ok(policy),
         }
+    }
+
+    /// The custom rule with this ID.
+    #[must_use]
+    pub fn custom_rule(&self, id: &str) -> Option<&CustomRule> {
+        self.rules.iter().find(|r| r.id == id)
     }
 
     #[must_use]
@@ -227,11 +311,12 @@ impl Policy {
 }
 
 /// Reads the policy document, collecting errors with the span they belong to.
-struct Reader {
+struct Reader<'s> {
     errors: Vec<(Span, String)>,
+    source: &'s SourceFile,
 }
 
-impl Reader {
+impl Reader<'_> {
     fn error(&mut self, node: &Node, message: String) {
         self.errors.push((node.span, message));
     }
@@ -351,6 +436,7 @@ impl Reader {
                 "encryption",
                 "spot",
                 "overrides",
+                "rules",
             ],
         );
         let mut pool_classes = Vec::new();
@@ -442,7 +528,22 @@ impl Reader {
                 overrides.insert(id, RuleOverride { severity, enabled });
             }
         }
+        let mut rules: Vec<CustomRule> = Vec::new();
+        if let Some(list) = spec.get("rules") {
+            if list.as_seq().is_none() {
+                self.error(list, "`rules` must be a list".to_string());
+            }
+            for item in list.items() {
+                if let Some(rule) = self.custom_rule(item) {
+                    if rules.iter().any(|r| r.id == rule.id) {
+                        self.error(item, format!("custom rule `{}` is defined twice", rule.id));
+                    }
+                    rules.push(rule);
+                }
+            }
+        }
         Policy {
+            rules,
             name: doc.name().unwrap_or("policy").to_string(),
             pool_classes,
             infra_namespaces: self.strings(
@@ -481,6 +582,130 @@ impl Reader {
                 ),
             },
             overrides,
+        }
+    }
+
+    fn custom_rule(&mut self, node: &Node) -> Option<CustomRule> {
+        let node = self.map(node, "a custom rule")?;
+        self.known_keys(
+            node,
+            "a custom rule",
+            &[
+                "id",
+                "match",
+                "expression",
+                "message",
+                "messageExpression",
+                "severity",
+            ],
+        );
+        let Some(id_node) = node.get("id") else {
+            self.error(node, "a custom rule needs an `id`".to_string());
+            return None;
+        };
+        let id = self.string(id_node, "`id`");
+        if !is_custom_rule_id(&id) {
+            self.error(
+                id_node,
+                format!("custom rule ID `{id}` must be upper-case letters, digits and `-`, starting with a letter and ending with a digit (like `ACME001`)"),
+            );
+        } else if crate::rules::find(&id).is_some() {
+            self.error(
+                id_node,
+                format!("custom rule ID `{id}` is a built-in rule's ID; choose another (`eksgate rules` lists them)"),
+            );
+        }
+        let Some(expression_node) = node.get("expression") else {
+            self.error(node, format!("custom rule `{id}` needs an `expression`"));
+            return None;
+        };
+        let expression = self.string(expression_node, "`expression`");
+        let program = self.cel(expression_node, &expression)?;
+        let message = node.get("message").map(|m| self.string(m, "`message`"));
+        let message_expression = match node.get("messageExpression") {
+            Some(m) => {
+                let text = self.string(m, "`messageExpression`");
+                Some(Arc::new(self.cel(m, &text)?))
+            }
+            None => None,
+        };
+        if message.is_none() && message_expression.is_none() {
+            self.error(
+                node,
+                format!("custom rule `{id}` needs a `message` or a `messageExpression`"),
+            );
+        }
+        let severity = match node.get("severity") {
+            None => Severity::Error,
+            Some(s) => {
+                let text = s.as_str().unwrap_or("");
+                Severity::parse(text).unwrap_or_else(|| {
+                    self.error(
+                        s,
+                        format!("severity must be `error`, `warning` or `info`, found `{text}`"),
+                    );
+                    Severity::Error
+                })
+            }
+        };
+        let mut matcher = CustomMatch::default();
+        if let Some(m) = node.get("match").and_then(|m| self.map(m, "`match`")) {
+            self.known_keys(
+                m,
+                "`match`",
+                &["apiVersion", "kinds", "namespaces", "labelSelector"],
+            );
+            matcher.api_version = m.get("apiVersion").map(|a| self.string(a, "`apiVersion`"));
+            matcher.kinds = self.strings(m.get("kinds"), "`kinds`");
+            matcher.namespaces = self.strings(m.get("namespaces"), "`namespaces`");
+            if let Some(selector) = m
+                .get("labelSelector")
+                .and_then(|l| self.map(l, "`labelSelector`"))
+            {
+                self.known_keys(selector, "`labelSelector`", &["matchLabels"]);
+                matcher.match_labels =
+                    self.string_map(selector.get("matchLabels"), "`matchLabels`");
+            }
+        }
+        Some(CustomRule {
+            id,
+            matcher,
+            expression,
+            program: Arc::new(program),
+            message,
+            message_expression,
+            severity,
+        })
+    }
+
+    /// Compiles a CEL expression of the policy; errors point into the expression's text.
+    fn cel(&mut self, node: &Node, text: &str) -> Option<cel::Program> {
+        match crate::cel::compile(text) {
+            Ok(program) => {
+                let missing = crate::cel::refs::missing(program.expression(), &["object"]);
+                if let Some(f) = missing.functions.first() {
+                    self.error(node, format!("CEL function `{f}` is not supported (see `eksgate explain CEL001` for what is)"));
+                    return None;
+                }
+                if let Some(v) = missing.variables.first() {
+                    self.error(
+                        node,
+                        format!(
+                            "unknown variable `{v}` in CEL expression; the document is `object`"
+                        ),
+                    );
+                    return None;
+                }
+                Some(program)
+            }
+            Err(e) => {
+                let at = expression_offset(self.source, node, e.line, e.column);
+                self.errors.push((
+                    Span::empty(at),
+                    format!("invalid CEL expression: {}", e.message),
+                ));
+                None
+            }
         }
     }
 
@@ -593,6 +818,46 @@ impl Reader {
     }
 }
 
+/// The byte offset in `source` of `line`:`column` (1-based, characters) inside the string
+/// scalar `node`: plain and quoted scalars start on their own line (after the quote), block
+/// scalars (`|`, `>`) on the line after the indicator, at the block's indentation.
+fn expression_offset(source: &SourceFile, node: &Node, line: usize, column: usize) -> u32 {
+    let raw = source.slice(node.span);
+    let (start_line, start_column) = source.line_col(node.span.start);
+    // A block scalar's node starts at its content; its indicator ends the line before.
+    let block = start_line > 1 && {
+        let before = source.line_text(start_line - 1);
+        let before = before.split(" #").next().unwrap_or("").trim_end();
+        ["|", ">", "|-", "|+", ">-", ">+"]
+            .iter()
+            .any(|indicator| before.ends_with(indicator))
+    };
+    let quoted = raw.starts_with('"') || raw.starts_with('\'');
+    let (file_line, first_column) = if block {
+        (start_line + line.saturating_sub(1), start_column)
+    } else if line <= 1 {
+        (start_line, start_column + usize::from(quoted))
+    } else {
+        let file_line = start_line + line - 1;
+        let indent = source
+            .line_text(file_line)
+            .chars()
+            .take_while(|c| *c == ' ')
+            .count();
+        (file_line, indent + 1)
+    };
+    let Some(line_start) = source.line_start(file_line) else {
+        return node.span.start;
+    };
+    let text = source.line_text(file_line);
+    let target = first_column + column.saturating_sub(1);
+    let byte = text
+        .char_indices()
+        .nth(target.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| i);
+    line_start + u32::try_from(byte).unwrap_or(0)
+}
+
 /// `*` matches any run of characters; everything else matches itself.
 #[must_use]
 pub fn glob_match(pattern: &str, text: &str) -> bool {
@@ -637,6 +902,66 @@ mod tests {
         assert!(!glob_match("infra", "infra2"));
         assert!(glob_match("a*b*c", "aXbYc"));
         assert!(!glob_match("a*b*c", "aXbY"));
+    }
+
+    const RULES_HEAD: &str = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  rules:\n";
+
+    fn policy_error(rules: &str) -> PolicyError {
+        Policy::from_source(&SourceFile::new("p.yaml", format!("{RULES_HEAD}{rules}"))).unwrap_err()
+    }
+
+    #[test]
+    fn custom_rules_load_and_match() {
+        let text = format!(
+            "{RULES_HEAD}    - id: TEAM001\n      match: {{kinds: [Deployment], namespaces: [shop], labelSelector: {{matchLabels: {{tier: web}}}}}}\n      expression: \"has(object.metadata.labels) && 'team' in object.metadata.labels\"\n      message: every Deployment needs a `team` label\n      severity: warning\n"
+        );
+        let policy = Policy::from_source(&SourceFile::new("p.yaml", text)).unwrap();
+        let rule = policy.custom_rule("TEAM001").unwrap();
+        assert_eq!(rule.severity, Severity::Warning);
+        assert_eq!(rule.matcher.kinds, vec!["Deployment"]);
+        assert_eq!(
+            rule.matcher.match_labels,
+            vec![("tier".to_string(), "web".to_string())]
+        );
+    }
+
+    #[test]
+    fn bad_cel_points_into_the_expression() {
+        // Plain scalar: `object.spec.x ==` ends at column 34 of line 6.
+        let err = policy_error(
+            "    - id: ACME001\n      message: m\n      expression: object.spec.x == \n",
+        );
+        assert_eq!(err.line, 7, "{err}");
+        assert!(err.column > 19, "{err}");
+        assert!(err.message.starts_with("invalid CEL expression"), "{err}");
+        // Quoted scalar: the column counts the quote.
+        let err =
+            policy_error("    - id: ACME001\n      message: m\n      expression: \"object.(x\"\n");
+        assert_eq!(err.line, 7, "{err}");
+        assert!(err.column >= 27, "{err}");
+        // Block scalar: the second line of the expression is the file's line 9.
+        let err = policy_error(
+            "    - id: ACME001\n      message: m\n      expression: |\n        has(object.spec) &&\n          object.spec.x == )\n",
+        );
+        assert_eq!((err.line, err.column), (9, 28), "{err}");
+    }
+
+    #[test]
+    fn custom_rule_ids_are_checked() {
+        let err = policy_error("    - id: IMDS001\n      message: m\n      expression: 'true'\n");
+        assert!(err.message.contains("built-in"), "{err}");
+        let err = policy_error("    - id: lower1\n      message: m\n      expression: 'true'\n");
+        assert!(err.message.contains("upper-case"), "{err}");
+        let err = policy_error("    - id: ACME001\n      expression: 'true'\n");
+        assert!(err.message.contains("`message`"), "{err}");
+        let err = policy_error(
+            "    - id: ACME001\n      message: m\n      expression: quantity(object.x) != null\n",
+        );
+        assert!(err.message.contains("`quantity` is not supported"), "{err}");
+        let err = policy_error("    - id: ACME001\n      message: m\n      expression: self.x\n");
+        assert!(err.message.contains("unknown variable `self`"), "{err}");
+        assert!(is_custom_rule_id("TEAM-LABEL-1"));
+        assert!(!is_custom_rule_id("TEAM"));
     }
 
     #[test]

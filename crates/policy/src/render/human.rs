@@ -31,7 +31,7 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
         Severity::Warning => Level::WARNING,
         Severity::Info => Level::INFO,
     };
-    let title = level.primary_title(d.message.as_str()).id(d.rule);
+    let title = level.primary_title(d.message.as_str()).id(d.rule.as_ref());
     let position = report.position(d);
     let path = report.file_name(d).to_string();
     let mut groups: Vec<Group<'_>> = Vec::new();

@@ -35,7 +35,7 @@ pub fn json(report: &Report) -> String {
         .map(|d| {
             let p = report.position(d);
             Item {
-                rule: d.rule,
+                rule: &d.rule,
                 severity: d.severity,
                 message: &d.message,
                 file: report.file_name(d),

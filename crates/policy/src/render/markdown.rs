@@ -25,9 +25,9 @@ pub fn markdown(report: &Report) -> String {
     }
     let mut by_rule: BTreeMap<&str, (usize, &str, &str)> = BTreeMap::new();
     for d in &report.diagnostics {
-        let summary = rules::find(d.rule).map_or("", |r| r.meta().summary());
+        let summary = rules::find(&d.rule).map_or("", |r| r.meta().summary());
         let entry = by_rule
-            .entry(d.rule)
+            .entry(d.rule.as_ref())
             .or_insert((0, d.severity.as_str(), summary));
         entry.0 += 1;
     }

@@ -46,7 +46,7 @@ pub fn path_to_uri(path: &str) -> String {
 /// The report as a SARIF 2.1.0 log. `version` names the tool version in the log.
 #[must_use]
 pub fn sarif(report: &Report, version: &str) -> String {
-    let rules: Vec<ReportingDescriptor> = RULES
+    let mut rules: Vec<ReportingDescriptor> = RULES
         .iter()
         .map(|rule| {
             let m = rule.meta();
@@ -78,6 +78,34 @@ pub fn sarif(report: &Report, version: &str) -> String {
                 .build()
         })
         .collect();
+    for custom in &report.custom_rules {
+        let docs = format!(
+            "Custom rule of the policy: `{}` must be true.\n\n{}",
+            custom.expression, custom.summary
+        );
+        rules.push(
+            ReportingDescriptor::builder()
+                .id(custom.id.as_str())
+                .name(custom.id.to_lowercase())
+                .short_description(
+                    MultiformatMessageString::builder()
+                        .text(custom.summary.as_str())
+                        .build(),
+                )
+                .full_description(
+                    MultiformatMessageString::builder()
+                        .text(docs.as_str())
+                        .markdown(docs.as_str())
+                        .build(),
+                )
+                .default_configuration(
+                    ReportingConfiguration::builder()
+                        .level(serde_json::Value::from(level(custom.severity)))
+                        .build(),
+                )
+                .build(),
+        );
+    }
     let results: Vec<SarifResult> = report
         .diagnostics
         .iter()
@@ -105,9 +133,18 @@ pub fn sarif(report: &Report, version: &str) -> String {
                         .build(),
                 )
                 .build();
-            let rule_index = RULES.iter().position(|r| r.meta().id == d.rule);
+            let rule_index = RULES
+                .iter()
+                .position(|r| r.meta().id == d.rule)
+                .or_else(|| {
+                    report
+                        .custom_rules
+                        .iter()
+                        .position(|c| c.id == d.rule)
+                        .map(|i| RULES.len() + i)
+                });
             let mut result = SarifResult::builder()
-                .rule_id(d.rule)
+                .rule_id(d.rule.as_ref())
                 .level(result_level(d.severity))
                 .message(Message::builder().text(text).build())
                 .locations(vec![location])

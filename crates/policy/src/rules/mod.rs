@@ -5,6 +5,7 @@
 //! positions are the engine's job, not the rule's.
 
 pub mod api;
+pub mod cel;
 pub mod enc;
 pub mod imds;
 pub mod karp;
@@ -103,6 +104,7 @@ pub static RULES: &[&dyn Rule] = &[
     &api::DeprecatedApiVersion,
     &sch::schema_violation::SchemaViolation,
     &sch::unknown_field_pruned::UnknownFieldPruned,
+    &cel::crd_rule_violated::CrdRuleViolated,
     &imds::imdsv1_allowed::ImdsV1Allowed,
     &imds::hop_limit_too_high::HopLimitTooHigh,
     &enc::ebs_unencrypted::EbsUnencrypted,

@@ -221,7 +221,12 @@ spec:
         .diagnostics
         .into_iter()
         .filter(|d| d.rule.starts_with("ENC"))
-        .map(|d| (d.rule, d.message))
+        .map(|d| {
+            (
+                crate::rules::find(&d.rule).map_or("", |r| r.meta().id),
+                d.message,
+            )
+        })
         .collect()
     }
 

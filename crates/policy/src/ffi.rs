@@ -1,0 +1,108 @@
+//! A string-in, JSON-out API over the engine, for adapters that cross a language boundary
+//! (the WASM build in `crates/wasm`, and anything else that speaks JSON).
+//!
+//! - [`check`]: manifests (YAML or JSON, several documents) and an optional policy file's
+//!   text in; the report out as the JSON contract of `eksgate check --format json`
+//!   (`{"version": 1, "diagnostics": [...], "summary": {...}}`), or, when the policy cannot be
+//!   used, `{"version": 1, "error": {"file", "line", "column", "message"}}`.
+//! - [`rules`]: every built-in rule as `[{"id", "name", "severity", "summary", "docs"}]`.
+
+use serde_json::json;
+
+use crate::{CheckOptions, Input, Policy, SourceFile, render, rules as registry};
+
+/// The name manifests are reported under.
+pub const INPUT_NAME: &str = "input.yaml";
+/// The name a policy's errors are reported under.
+pub const POLICY_NAME: &str = "policy.yaml";
+
+/// Checks `text` against `policy` (the text of a policy file; `None` = the default policy).
+#[must_use]
+pub fn check(text: &str, policy: Option<&str>) -> String {
+    let policy = match policy {
+        Some(p) => Policy::from_source(&SourceFile::new(POLICY_NAME, p)),
+        None => Policy::default_policy(),
+    };
+    match policy {
+        Ok(policy) => {
+            let report = crate::check(
+                vec![Input::text(INPUT_NAME, text)],
+                &policy,
+                &CheckOptions::default(),
+            );
+            render::json(&report)
+        }
+        Err(e) => {
+            let value = json!({
+                "version": 1,
+                "error": {"file": e.file, "line": e.line, "column": e.column, "message": e.message},
+            });
+            serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+        }
+    }
+}
+
+/// Every built-in rule with its documentation.
+#[must_use]
+pub fn rules() -> String {
+    let list: Vec<serde_json::Value> = registry::RULES
+        .iter()
+        .map(|rule| {
+            let m = rule.meta();
+            json!({
+                "id": m.id,
+                "name": m.name,
+                "severity": m.severity.as_str(),
+                "summary": m.summary(),
+                "docs": m.docs(),
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+    use super::*;
+
+    const POOL: &str = "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: x}\nspec:\n  template:\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: x}\n      requirements:\n        - {key: karpenter.sh/capacity-types, operator: Exists}\n";
+
+    #[test]
+    fn check_gives_the_json_contract() {
+        let out: serde_json::Value = serde_json::from_str(&check(POOL, None)).unwrap();
+        assert_eq!(out["version"], 1);
+        let cel: Vec<&serde_json::Value> = out["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["rule"] == "CEL001")
+            .collect();
+        assert_eq!(cel.len(), 1);
+        assert_eq!(cel[0]["line"], 9);
+        assert_eq!(cel[0]["file"], INPUT_NAME);
+    }
+
+    #[test]
+    fn custom_rules_and_policy_errors() {
+        let policy = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  rules:\n    - id: ACME001\n      expression: object.metadata.name != 'x'\n      message: do not call it x\n";
+        let out: serde_json::Value = serde_json::from_str(&check(POOL, Some(policy))).unwrap();
+        assert!(
+            out["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["rule"] == "ACME001")
+        );
+        let bad = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  rules:\n    - id: ACME001\n      expression: object.(\n      message: m\n";
+        let out: serde_json::Value = serde_json::from_str(&check(POOL, Some(bad))).unwrap();
+        assert_eq!(out["error"]["line"], 6);
+        assert_eq!(out["error"]["file"], POLICY_NAME);
+    }
+
+    #[test]
+    fn rules_lists_the_registry() {
+        let out: serde_json::Value = serde_json::from_str(&rules()).unwrap();
+        assert!(out.as_array().unwrap().iter().any(|r| r["id"] == "CEL001"));
+    }
+}
