@@ -10,9 +10,11 @@ step "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-step "test tools (pre-commit from PyPI, for the hook test)"
+step "test tools from PyPI (pre-commit for the hook test, junitparser for the JUnit test)"
 command -v pre-commit >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check 'pre-commit>=3' 2>&1 | grep -v "Running pip as the 'root' user" || true
 command -v pre-commit >/dev/null 2>&1 || { echo "pre-commit could not be installed" >&2; exit 1; }
+python3 -c 'import junitparser' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'junitparser>=3' 2>&1 | grep -v "Running pip as the 'root' user" || true
+python3 -c 'import junitparser' || { echo "junitparser could not be installed" >&2; exit 1; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -984,3 +984,45 @@ fn parse_findings_carry_pointer_kind_and_name() {
     assert_eq!(d["kind"], "ConfigMap");
     assert_eq!(d["name"], "flags");
 }
+
+/// JUnit output read by a real JUnit parser (`junitparser` from PyPI; scripts/test.sh installs it).
+#[test]
+fn junit_output_is_accepted_by_a_junit_parser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let xml = tmp.path().join("eksgate.xml");
+    let run = eksgate([
+        "check",
+        "--format",
+        "human",
+        "--report",
+        &format!("junit={}", xml.display()),
+        &fixture("imdsv1.yaml"),
+        &fixture("clean.yaml"),
+    ])
+    .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let script = "import sys\nfrom junitparser import JUnitXml, Failure\nxml = JUnitXml.fromfile(sys.argv[1])\ncases = [c for s in xml for c in s]\nfailed = [c for c in cases if any(isinstance(r, Failure) for r in c.result)]\nprint(len(list(xml)), len(cases), len(failed), failed[0].classname if failed else '')\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "junitparser rejected the report (pip install junitparser): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fields: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let rules = eksgate_policy::rules::RULES.len();
+    assert_eq!(fields[0], "2", "one suite per file");
+    assert_eq!(
+        fields[1],
+        (2 * rules).to_string(),
+        "one case per rule and file"
+    );
+    assert!(fields[2].parse::<usize>().unwrap() >= 1);
+    assert!(fields[3].ends_with("imdsv1.yaml"), "{fields:?}");
+}
