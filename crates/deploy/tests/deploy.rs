@@ -811,3 +811,147 @@ fn dry_run_prints_everything_and_touches_nothing() {
     let names: BTreeSet<&str> = ["stage 1/4", "stage 4/4"].into_iter().collect();
     assert!(names.iter().all(|n| out.stdout.contains(n)));
 }
+
+/// The `kubernetes-api` gate over HTTPS, as against EKS: the API server's certificate is issued
+/// by the cluster CA, which comes from `--kube-ca-file` or from DescribeCluster.
+#[test]
+fn kubernetes_api_over_https_trusts_the_cluster_ca() {
+    let ca = TestCa::new();
+    let oidc = oidc_server();
+    let gate = plan("    - name: cluster\n      gates: [{name: kubernetes-api, timeout: 20s}]\n");
+
+    // (a) `--kube-ca-file` names the CA: the TLS handshake and /readyz succeed.
+    let (aws, _) = aws_double(double_ok());
+    let (kube, kube_state) = kube_server_tls(KubeSettings::default(), &ca);
+    assert!(kube.url().starts_with("https://127.0.0.1:"));
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write("deploy.yaml", &gate);
+    let ca_file = run.write("ca.pem", &ca.ca_pem);
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+        "--kube-ca-file",
+        &ca_file.display().to_string(),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(
+        out.stdout.contains("[kubernetes-api] ready"),
+        "{}",
+        out.all()
+    );
+    let st = kube_state.lock().expect("lock");
+    assert!(st.readyz_calls >= 3, "readyz flipped after two failures");
+    assert!(st.token_errors.is_empty(), "{:?}", st.token_errors);
+    drop(st);
+
+    // (b) No CA: the certificate is not trusted. The gate fails at once and says why, instead
+    // of retrying a handshake that cannot succeed until the timeout.
+    let (kube, kube_state) = kube_server_tls(KubeSettings::default(), &ca);
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write("deploy.yaml", &gate);
+    let started = Instant::now();
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "an untrusted certificate is not waited on ({:?})\n{}",
+        started.elapsed(),
+        out.all()
+    );
+    assert!(
+        out.stderr
+            .contains("stage `cluster`, gate `kubernetes-api`"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "the TLS certificate of the Kubernetes API at `{}` is not trusted",
+            kube.url()
+        )),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains("UnknownIssuer") && out.stderr.contains("--kube-ca-file"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(
+        kube_state.lock().expect("lock").requests.len(),
+        0,
+        "no request got past the handshake"
+    );
+
+    // A CA that did not issue the certificate: the same, and the message points at the CA.
+    let other_ca = TestCa::new();
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write("deploy.yaml", &gate);
+    let wrong = run.write("other-ca.pem", &other_ca.ca_pem);
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+        "--kube-ca-file",
+        &wrong.display().to_string(),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("is not trusted (invalid peer certificate")
+            && out.stderr.contains("not issued by the CA in use"),
+        "{}",
+        out.all()
+    );
+
+    // (c) No `--kube-api-url` and no `--kube-ca-file`: the endpoint and the CA
+    // (`certificateAuthority.data`, base64 PEM) come from DescribeCluster.
+    let (kube, kube_state) = kube_server_tls(KubeSettings::default(), &ca);
+    let (aws, aws_state) = aws_double(AwsScript {
+        sts: VecDeque::from([sts_ok()]),
+        cluster: VecDeque::from([cluster_at(&kube.url(), &ca.ca_data())]),
+        ..AwsScript::default()
+    });
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: cluster\n      gates: [eks-cluster-active, {name: kubernetes-api, timeout: 20s}]\n"),
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml"]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(
+        out.stdout
+            .contains(&format!("kubernetes API: {}", kube.url())),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout.contains("[kubernetes-api] ready"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(out.output("cluster-endpoint"), Some(kube.url()));
+    assert!(
+        aws_state
+            .lock()
+            .expect("lock")
+            .calls
+            .iter()
+            .any(|c| c == "eks:/clusters/demo"),
+        "DescribeCluster was asked"
+    );
+    let st = kube_state.lock().expect("lock");
+    assert!(st.readyz_calls >= 3);
+    assert!(st.token_errors.is_empty(), "{:?}", st.token_errors);
+}
