@@ -200,12 +200,29 @@ fn copy_example(run: &Run) {
     assert!(status.success());
 }
 
+/// The example's terraform commands, in plan order (`program` is what eksgate runs).
+fn example_terraform_calls() -> Vec<Vec<&'static str>> {
+    let apply = ["-chdir=infra", "apply", "-auto-approve", "-input=false"];
+    let with = |extra: &[&'static str]| {
+        apply
+            .iter()
+            .chain(extra)
+            .copied()
+            .chain(["-var-file=env/prod.tfvars"])
+            .collect::<Vec<_>>()
+    };
+    vec![
+        vec!["-chdir=infra", "init", "-input=false"],
+        with(&["-target=module.network"]),
+        with(&["-target=module.eks"]),
+        with(&[]),
+    ]
+}
+
+/// The example plan with the real terraform when it is on PATH (which applies the
+/// `terraform_data` root), else with the argument recorder.
 #[test]
-fn the_example_plan_end_to_end_with_real_terraform() {
-    assert!(
-        terraform(),
-        "the real terraform CLI must be on PATH (it is at /usr/local/bin/terraform here)"
-    );
+fn the_example_plan_end_to_end() {
     let oidc = oidc_server();
     let (aws, aws_state) = aws_double(AwsScript {
         sts: VecDeque::from([
@@ -225,7 +242,8 @@ fn the_example_plan_end_to_end_with_real_terraform() {
         cluster: "acme-prod".into(),
         ..KubeSettings::default()
     });
-    let run = Run::new().actions(&oidc, &aws.url());
+    let mut run = Run::new().actions(&oidc, &aws.url());
+    let tf = run.terraform();
     copy_example(&run);
     let out = run.eksgate(&[
         "deploy",
@@ -259,7 +277,8 @@ fn the_example_plan_end_to_end_with_real_terraform() {
         out.all()
     );
 
-    // Terraform: init once, each stage applies only its targets, in plan order.
+    // Terraform: init once, each stage applies only its targets, in plan order, and the full
+    // apply waits for the last stage, after the node pools are ready.
     let pos = |needle: &str| {
         out.stdout
             .find(needle)
@@ -270,33 +289,63 @@ fn the_example_plan_end_to_end_with_real_terraform() {
         1,
         "init once per directory"
     );
-    assert!(pos("module.network.terraform_data.vpc: Creation complete") < pos("stage `cluster`"));
-    assert!(pos("stage `cluster`") < pos("module.eks.terraform_data.cluster: Creation complete"));
-    assert!(
-        pos("stage `apps`") < pos("module.apps.terraform_data.platform_release: Creation complete")
-    );
-    assert!(
-        !out.stdout[..pos("stage `cluster`")].contains("module.eks."),
-        "network stage touched only module.network"
-    );
-    assert!(
-        !out.stdout[..pos("stage `apps`")].contains("module.apps."),
-        "the full apply waited for the last stage"
-    );
     assert!(out.stdout.contains("::group::terraform: stage `network`"));
-    let state = Command::new("terraform")
-        .args(["-chdir=infra", "state", "list"])
-        .current_dir(run.dir.path())
-        .envs(run.env.iter().cloned())
-        .output()
-        .expect("state list");
-    let state = String::from_utf8_lossy(&state.stdout);
-    for r in [
-        "module.network.terraform_data.vpc",
-        "module.eks.terraform_data.ci_access_entry",
-        "module.apps.terraform_data.platform_release",
-    ] {
-        assert!(state.contains(r), "{r} not in state:\n{state}");
+    let ran = |args: &[&str]| pos(&format!("$ {} {}", tf.program(), args.join(" ")));
+    let expected = example_terraform_calls();
+    assert!(ran(&expected[1]) < pos("stage `cluster`"));
+    assert!(pos("stage `cluster`") < ran(&expected[2]));
+    assert!(ran(&expected[2]) < pos("[kubernetes-api] ready"));
+    assert!(pos("[nodepools-ready] ready") < ran(&expected[3]));
+    match &tf {
+        Terraform::Real => {
+            assert!(
+                pos("module.network.terraform_data.vpc: Creation complete")
+                    < pos("stage `cluster`")
+            );
+            assert!(
+                pos("stage `cluster`")
+                    < pos("module.eks.terraform_data.cluster: Creation complete")
+            );
+            assert!(
+                pos("stage `apps`")
+                    < pos("module.apps.terraform_data.platform_release: Creation complete")
+            );
+            assert!(
+                !out.stdout[..pos("stage `cluster`")].contains("module.eks."),
+                "network stage touched only module.network"
+            );
+            assert!(
+                !out.stdout[..pos("stage `apps`")].contains("module.apps."),
+                "the full apply waited for the last stage"
+            );
+            let state = Command::new("terraform")
+                .args(["-chdir=infra", "state", "list"])
+                .current_dir(run.dir.path())
+                .envs(run.env.iter().cloned())
+                .output()
+                .expect("state list");
+            let state = String::from_utf8_lossy(&state.stdout);
+            for r in [
+                "module.network.terraform_data.vpc",
+                "module.eks.terraform_data.ci_access_entry",
+                "module.apps.terraform_data.platform_release",
+            ] {
+                assert!(state.contains(r), "{r} not in state:\n{state}");
+            }
+        }
+        Terraform::Recorder { .. } => {
+            let calls = tf.calls();
+            let argv: Vec<Vec<&str>> = calls
+                .iter()
+                .map(|c| c.args.iter().map(String::as_str).collect())
+                .collect();
+            assert_eq!(
+                argv, expected,
+                "init once, then each stage's targets in order"
+            );
+            let here = run.dir.path().canonicalize().expect("run dir");
+            assert!(calls.iter().all(|c| c.cwd == here), "{calls:?}");
+        }
     }
 
     // Manifests: CRDs, then (once served) the node classes and pools, then namespace + app.
@@ -573,10 +622,10 @@ fn the_policy_gate_stops_the_run_before_anything_is_applied() {
 
 #[test]
 fn a_failing_terraform_stage_stops_later_stages() {
-    assert!(terraform(), "the real terraform CLI must be on PATH");
     let oidc = oidc_server();
     let (aws, _) = aws_double(double_ok());
-    let run = Run::new().actions(&oidc, &aws.url());
+    let mut run = Run::new().actions(&oidc, &aws.url());
+    let tf = run.terraform();
     run.write(
         "tf/main.tf",
         "resource \"terraform_data\" \"first\" {\n  input = \"one\"\n}\n\nresource \"terraform_data\" \"second\" {\n  input = \"two\"\n}\n\nresource \"terraform_data\" \"broken\" {\n  provisioner \"local-exec\" {\n    command = \"echo creds-present=$${AWS_ACCESS_KEY_ID:+yes}; exit 3\"\n  }\n}\n",
@@ -592,19 +641,42 @@ fn a_failing_terraform_stage_stops_later_stages() {
         "terraform got the credentials in its environment: {}",
         out.all()
     );
-    assert!(out.stderr.contains("stage `broken`: `terraform -chdir=tf apply -auto-approve -input=false -target=terraform_data.broken` failed (exit code 1); later stages were not run"), "{}", out.all());
-    let state = Command::new("terraform")
-        .args(["-chdir=tf", "state", "list"])
-        .current_dir(run.dir.path())
-        .envs(run.env.iter().cloned())
-        .output()
-        .expect("state");
-    let state = String::from_utf8_lossy(&state.stdout);
-    assert!(state.contains("terraform_data.first"), "{state}");
     assert!(
-        !state.contains("terraform_data.second"),
-        "stage `later` did not run: {state}"
+        out.stderr.contains(&format!(
+            "stage `broken`: `{} -chdir=tf apply -auto-approve -input=false -target=terraform_data.broken` failed (exit code 1); later stages were not run",
+            tf.program()
+        )),
+        "{}",
+        out.all()
     );
+    match &tf {
+        Terraform::Real => {
+            let state = Command::new("terraform")
+                .args(["-chdir=tf", "state", "list"])
+                .current_dir(run.dir.path())
+                .envs(run.env.iter().cloned())
+                .output()
+                .expect("state");
+            let state = String::from_utf8_lossy(&state.stdout);
+            assert!(state.contains("terraform_data.first"), "{state}");
+            assert!(
+                !state.contains("terraform_data.second"),
+                "stage `later` did not run: {state}"
+            );
+        }
+        Terraform::Recorder { .. } => {
+            let argv: Vec<String> = tf.calls().iter().map(|c| c.args.join(" ")).collect();
+            assert_eq!(
+                argv,
+                [
+                    "-chdir=tf init -input=false",
+                    "-chdir=tf apply -auto-approve -input=false -target=terraform_data.first",
+                    "-chdir=tf apply -auto-approve -input=false -target=terraform_data.broken",
+                ],
+                "stage `later` did not run"
+            );
+        }
+    }
     assert!(
         out.summary.contains("| first |") && out.summary.contains("❌ failed"),
         "{}",
@@ -612,6 +684,153 @@ fn a_failing_terraform_stage_stops_later_stages() {
     );
     assert!(!out.summary.contains("| later |"));
     assert_eq!(out.output("stages-completed").as_deref(), Some("first"));
+    out.assert_no_secrets();
+}
+
+/// The argument recorder always (so the stand-in path runs where terraform is installed too):
+/// `init` once per directory per run, `workspace select -or-create` before each apply that sets
+/// a workspace, and each stage's exact apply argv, in plan order. The plan sits in a
+/// subdirectory, so `dir` is resolved against it and `varFiles` stay relative to `dir`.
+#[test]
+fn terraform_stages_run_the_exact_commands_in_order() {
+    let oidc = oidc_server();
+    let (aws, _) = aws_double(double_ok());
+    let mut run = Run::new().actions(&oidc, &aws.url());
+    let tf = run.terraform_recorder();
+    let Terraform::Recorder { record } = &tf else {
+        unreachable!("the recorder")
+    };
+    let record = record.clone();
+    for f in [
+        "deploy/infra/main.tf",
+        "deploy/infra/env/prod.tfvars",
+        "deploy/infra/env/extra.tfvars",
+        "deploy/edge/main.tf",
+    ] {
+        run.write(f, "");
+    }
+    run.write(
+        "deploy/plan.yaml",
+        &plan(
+            "    - name: network
+      terraform:
+        dir: infra
+        targets: [module.network, module.dns]
+        varFiles: [env/prod.tfvars]
+        vars: {replicas: 3, greeting: hello world}
+        workspace: prod
+    - name: edge
+      terraform: {dir: edge, targets: [module.cdn], workspace: prod}
+    - name: cluster
+      terraform: {dir: infra, targets: [module.eks], varFiles: [env/prod.tfvars, env/extra.tfvars]}
+    - name: apps
+      terraform: {dir: infra}
+      command: [touch, apps-ran]
+",
+        ),
+    );
+    let program = terraform_recorder().display().to_string();
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy/plan.yaml",
+        "--terraform",
+        &program,
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let here = run.dir.path().canonicalize().expect("run dir");
+    let calls = tf.calls();
+    assert!(calls.iter().all(|c| c.cwd == here), "{calls:?}");
+    let argv: Vec<Vec<&str>> = calls
+        .iter()
+        .map(|c| c.args.iter().map(String::as_str).collect())
+        .collect();
+    let apply = |dir: &'static str, rest: &[&'static str]| {
+        let mut v = vec![dir, "apply", "-auto-approve", "-input=false"];
+        v.extend(rest);
+        v
+    };
+    let infra = "-chdir=deploy/infra";
+    let edge = "-chdir=deploy/edge";
+    assert_eq!(
+        argv,
+        [
+            vec![infra, "init", "-input=false"],
+            vec![infra, "workspace", "select", "-or-create", "prod"],
+            apply(
+                infra,
+                &[
+                    "-target=module.network",
+                    "-target=module.dns",
+                    "-var-file=env/prod.tfvars",
+                    "-var=greeting=hello world",
+                    "-var=replicas=3",
+                ]
+            ),
+            vec![edge, "init", "-input=false"],
+            vec![edge, "workspace", "select", "-or-create", "prod"],
+            apply(edge, &["-target=module.cdn"]),
+            apply(
+                infra,
+                &[
+                    "-target=module.eks",
+                    "-var-file=env/prod.tfvars",
+                    "-var-file=env/extra.tfvars",
+                ]
+            ),
+            apply(infra, &[]),
+        ],
+        "{}",
+        out.all()
+    );
+    // Each stage's commands ran inside that stage, and the stages in plan order.
+    let pos = |needle: &str| {
+        out.stdout
+            .find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` not in output\n{}", out.all()))
+    };
+    let mut last = 0;
+    for (stage, first_apply) in [
+        ("network", "-target=module.network"),
+        ("edge", "-target=module.cdn"),
+        ("cluster", "-target=module.eks"),
+    ] {
+        let at = pos(&format!("stage `{stage}`"));
+        assert!(last < at, "stage `{stage}` out of order");
+        assert!(at < pos(first_apply), "{stage}: its apply ran in it");
+        last = at;
+    }
+    assert!(pos("stage `apps`") < pos("$ touch apps-ran"));
+    assert!(
+        run.path("deploy/apps-ran").exists(),
+        "the command ran in the plan's directory"
+    );
+    assert_eq!(
+        out.output("stages-completed").as_deref(),
+        Some("network,edge,cluster,apps")
+    );
+
+    // `--from cluster` is a new run: `infra` is initialized again, once, before its first apply.
+    std::fs::write(&record, "").expect("reset the record");
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy/plan.yaml",
+        "--terraform",
+        &program,
+        "--from",
+        "cluster",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let argv: Vec<String> = tf.calls().iter().map(|c| c.args.join(" ")).collect();
+    assert_eq!(
+        argv,
+        [
+            "-chdir=deploy/infra init -input=false",
+            "-chdir=deploy/infra apply -auto-approve -input=false -target=module.eks -var-file=env/prod.tfvars -var-file=env/extra.tfvars",
+            "-chdir=deploy/infra apply -auto-approve -input=false",
+        ]
+    );
     out.assert_no_secrets();
 }
 

@@ -1101,3 +1101,86 @@ pub fn terraform() -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// `tests/support/terraform-argument-recorder`: a stand-in for terraform that records each
+/// invocation's working directory and argv, and fails an apply that targets `*broken*`.
+pub fn terraform_recorder() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/terraform-argument-recorder")
+}
+
+/// Which terraform a run uses.
+#[derive(Debug)]
+pub enum Terraform {
+    /// The real CLI on PATH.
+    Real,
+    /// The argument recorder, which appends to `record`.
+    Recorder { record: PathBuf },
+}
+
+impl Terraform {
+    /// The program eksgate runs (as it shows in its messages).
+    pub fn program(&self) -> String {
+        match self {
+            Terraform::Real => "terraform".into(),
+            Terraform::Recorder { .. } => terraform_recorder().display().to_string(),
+        }
+    }
+
+    /// What the recorder recorded, in order (empty for the real terraform).
+    pub fn calls(&self) -> Vec<TerraformCall> {
+        match self {
+            Terraform::Real => Vec::new(),
+            Terraform::Recorder { record } => recorded_calls(record),
+        }
+    }
+}
+
+/// One recorded terraform invocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TerraformCall {
+    pub cwd: PathBuf,
+    pub args: Vec<String>,
+}
+
+pub fn recorded_calls(record: &Path) -> Vec<TerraformCall> {
+    std::fs::read_to_string(record)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            let mut fields = line.split('\t');
+            TerraformCall {
+                cwd: PathBuf::from(fields.next().unwrap_or_default()),
+                args: fields.map(str::to_string).collect(),
+            }
+        })
+        .collect()
+}
+
+impl Run {
+    /// The real terraform when `terraform version` works here; else the argument recorder,
+    /// through `EKSGATE_TERRAFORM` (said loudly: the run then checks argv, not state).
+    pub fn terraform(&mut self) -> Terraform {
+        if terraform() {
+            return Terraform::Real;
+        }
+        eprintln!(
+            "\n!!!!!!!! terraform is not on PATH: this test uses tests/support/terraform-argument-recorder and checks the recorded argv instead of Terraform state !!!!!!!!\n"
+        );
+        let recorder = self.terraform_recorder();
+        self.env.push((
+            "EKSGATE_TERRAFORM".into(),
+            terraform_recorder().display().to_string(),
+        ));
+        recorder
+    }
+
+    /// The argument recorder's record file for this run (the caller passes the program).
+    pub fn terraform_recorder(&mut self) -> Terraform {
+        let record = self.path("terraform-calls");
+        self.env.push((
+            "EKSGATE_TERRAFORM_RECORD".into(),
+            record.display().to_string(),
+        ));
+        Terraform::Recorder { record }
+    }
+}
