@@ -28,10 +28,23 @@ cargo clippy -p eksgate-policy --target wasm32-unknown-unknown --locked -- -D wa
 step "build the core for wasm32"
 cargo build -p eksgate-policy --target wasm32-unknown-unknown --locked
 
-# ---- deploy tests: moto_server (STS/EKS wire protocols) -------------------------------------
-# crates/deploy/tests start moto_server on a free port; install it if it is missing (idempotent).
-step "moto_server for the deploy tests"
+# ---- deploy tests: moto_server (STS/EKS wire protocols) and the aws CLI ----------------------
+# crates/deploy/tests start moto_server on a free port, create clusters in it with the `aws` CLI
+# and compare eksgate's EKS token with `aws eks get-token`; install both from PyPI if missing
+# (idempotent). Terraform is optional: the tests use the real CLI when it is on PATH and
+# crates/deploy/tests/support/terraform-argument-recorder otherwise.
+step "moto_server and the aws CLI for the deploy tests"
 command -v moto_server >/dev/null 2>&1 || python3 -m pip install -q 'moto[server]'
+command -v aws >/dev/null 2>&1 || python3 -m pip install -q awscli
+hash -r
+for tool in moto_server aws; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool could not be installed (pip)" >&2; exit 1; }
+done
+if command -v terraform >/dev/null 2>&1 && terraform version >/dev/null 2>&1; then
+  echo "terraform: $(command -v terraform) (the deploy tests apply real terraform_data roots)"
+else
+  echo "terraform: not on PATH (the deploy tests use the terraform-argument-recorder)"
+fi
 # ----------------------------------------------------------------------------------------------
 
 step "tests"

@@ -22,6 +22,16 @@ pub enum KubeError {
     Ca(String),
     #[error("cannot reach the Kubernetes API at `{url}`: {message}")]
     Connect { url: String, message: String },
+    /// The TLS handshake rejected the server's certificate. Waiting cannot fix this: the client
+    /// trusts the same CA on every attempt.
+    #[error(
+        "the TLS certificate of the Kubernetes API at `{url}` is not trusted ({reason}); {hint}"
+    )]
+    Certificate {
+        url: String,
+        reason: String,
+        hint: String,
+    },
     #[error("{0}")]
     Token(#[from] crate::token::TokenError),
     #[error("{method} {path} answered {status}: {message}")]
@@ -42,6 +52,50 @@ impl KubeError {
             KubeError::Status { status, .. } => Some(*status),
             _ => None,
         }
+    }
+
+    /// Whether asking again cannot help (an untrusted certificate), so a gate fails at once.
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, KubeError::Certificate { .. })
+    }
+}
+
+/// The certificate error rustls reported somewhere in `err`'s chain. rustls's error reaches
+/// reqwest inside `io::Error`s (hyper-rustls wraps tokio-rustls's one in another), and an
+/// `io::Error`'s `source()` skips what it wraps, so each one is opened too.
+fn rejected_certificate<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::CertificateError> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(rustls::Error::InvalidCertificate(c)) = e.downcast_ref::<rustls::Error>() {
+            return Some(c);
+        }
+        next = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    None
+}
+
+/// What to do about a rejected certificate, given whether a cluster CA was in use.
+fn certificate_hint(cert: &rustls::CertificateError, has_ca: bool) -> String {
+    match cert {
+        rustls::CertificateError::NotValidForName
+        | rustls::CertificateError::NotValidForNameContext { .. } => "the certificate does not name the URL's host; through a tunnel to a private endpoint, reach it by the endpoint's own hostname (for example with an /etc/hosts entry) rather than by 127.0.0.1".to_string(),
+        rustls::CertificateError::Expired
+        | rustls::CertificateError::ExpiredContext { .. }
+        | rustls::CertificateError::NotValidYet
+        | rustls::CertificateError::NotValidYetContext { .. } => {
+            "the certificate is outside its validity period; check this machine's clock".to_string()
+        }
+        _ if has_ca => "the certificate was not issued by the CA in use (`--kube-ca-file`, else DescribeCluster's `certificateAuthority.data`): check that it is this cluster's CA".to_string(),
+        _ => "no cluster CA is in use, so only public roots are trusted: pass the cluster CA with `--kube-ca-file` (DescribeCluster's `certificateAuthority.data`, base64-decoded), or leave out `--kube-api-url` so that the endpoint and the CA both come from DescribeCluster".to_string(),
     }
 }
 
@@ -84,6 +138,8 @@ pub fn discovery_base(api_version: &str) -> String {
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    /// Whether a cluster CA was given (else only the built-in public roots are trusted).
+    has_ca: bool,
     tokens: Arc<TokenSource>,
     /// group-version → its resource list (`None`: the API does not serve it).
     discovery: Arc<Mutex<HashMap<String, Option<Vec<Value>>>>>,
@@ -123,6 +179,7 @@ impl Client {
         Ok(Self {
             http,
             base: url.trim_end_matches('/').to_string(),
+            has_ca: ca_pem.is_some(),
             tokens: Arc::new(tokens),
             discovery: Arc::new(Mutex::new(HashMap::new())),
         })
@@ -150,10 +207,20 @@ impl Client {
         if let Some((content_type, bytes)) = body {
             request = request.header("Content-Type", content_type).body(bytes);
         }
-        let response = request.send().await.map_err(|e| KubeError::Connect {
-            url: self.base.clone(),
-            message: crate::aws::error_chain(Some(&e)),
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| match rejected_certificate(&e) {
+                Some(cert) => KubeError::Certificate {
+                    url: self.base.clone(),
+                    reason: rustls::Error::InvalidCertificate(cert.clone()).to_string(),
+                    hint: certificate_hint(cert, self.has_ca),
+                },
+                None => KubeError::Connect {
+                    url: self.base.clone(),
+                    message: crate::aws::error_chain(Some(&e)),
+                },
+            })?;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
         Ok((status, text))
@@ -323,5 +390,27 @@ mod tests {
             "/apis/apps/v1/namespaces/web/deployments/api"
         );
         assert_eq!(deploys.collection(None), "/apis/apps/v1/deployments");
+    }
+
+    #[test]
+    fn a_rejected_certificate_is_found_inside_nested_io_errors() {
+        // As hyper-rustls hands it to reqwest: io::Error(io::Error(rustls::Error)).
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, tls);
+        let outer = std::io::Error::other(inner);
+        assert!(matches!(
+            rejected_certificate(&outer),
+            Some(rustls::CertificateError::UnknownIssuer)
+        ));
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(rejected_certificate(&refused).is_none());
+        assert!(
+            certificate_hint(&rustls::CertificateError::UnknownIssuer, false)
+                .contains("--kube-ca-file")
+        );
+        assert!(
+            certificate_hint(&rustls::CertificateError::NotValidForName, true)
+                .contains("does not name the URL's host")
+        );
     }
 }

@@ -827,7 +827,7 @@ impl Deploy<'_> {
                             Err(e) if matches!(e.status(), Some(401 | 403)) => {
                                 Check::Failed(e.to_string())
                             }
-                            Err(e) => Check::Pending(e.to_string()),
+                            Err(e) => kube_check(&e),
                         }
                     }
                 },
@@ -951,7 +951,7 @@ impl Deploy<'_> {
                                     status, &body, denied_for, principal, cluster, region,
                                 )
                             }
-                            Err(e) => Check::Pending(e.to_string()),
+                            Err(e) => kube_check(&e),
                         }
                     }
                 })
@@ -1012,7 +1012,7 @@ impl Deploy<'_> {
                         for path in &paths {
                             checks.push(match kube.get(path).await {
                                 Ok(obj) => conditions::ready_condition(what, obj.as_ref()),
-                                Err(e) => Check::Pending(e.to_string()),
+                                Err(e) => kube_check(&e),
                             });
                         }
                         combine(checks)
@@ -1052,7 +1052,7 @@ impl Deploy<'_> {
                         for path in &paths {
                             checks.push(match kube.get(path).await {
                                 Ok(obj) => conditions::workload_available(obj.as_ref()),
-                                Err(e) => Check::Pending(e.to_string()),
+                                Err(e) => kube_check(&e),
                             });
                         }
                         combine(checks)
@@ -1138,12 +1138,12 @@ async fn targets_or_list(
         let resource = match kube.resolve(api_version, kind).await {
             Ok(Some(r)) => r,
             Ok(None) => continue,
-            Err(e) => return Err(Check::Pending(e.to_string())),
+            Err(e) => return Err(kube_check(&e)),
         };
         served = true;
         let list = match kube.get(&resource.collection(None)).await {
             Ok(l) => l.unwrap_or(Value::Null),
-            Err(e) => return Err(Check::Pending(e.to_string())),
+            Err(e) => return Err(kube_check(&e)),
         };
         for item in list
             .get("items")
@@ -1197,6 +1197,16 @@ fn combine(checks: Vec<Check>) -> Check {
     }
 }
 
+/// A Kubernetes error seen while a gate waits: worth another try, unless it cannot change
+/// (an untrusted certificate).
+fn kube_check(e: &kube::KubeError) -> Check {
+    if e.is_permanent() {
+        Check::Failed(e.to_string())
+    } else {
+        Check::Pending(e.to_string())
+    }
+}
+
 async fn poll_crds(kube: &kube::Client, names: &[String]) -> Check {
     let mut checks = Vec::new();
     let mut crds = Vec::new();
@@ -1207,7 +1217,7 @@ async fn poll_crds(kube: &kube::Client, names: &[String]) -> Check {
                 checks.push(conditions::crd_established(name, crd.as_ref()));
                 crds.extend(crd);
             }
-            Err(e) => checks.push(Check::Pending(e.to_string())),
+            Err(e) => checks.push(kube_check(&e)),
         }
     }
     let established = combine(checks);
@@ -1242,7 +1252,7 @@ async fn poll_crds(kube: &kube::Client, names: &[String]) -> Check {
                         "`{kind}` is Established but discovery does not list it in `{api_version}` yet"
                     ));
                 }
-                Err(e) => return Check::Pending(e.to_string()),
+                Err(e) => return kube_check(&e),
             }
         }
     }

@@ -200,12 +200,29 @@ fn copy_example(run: &Run) {
     assert!(status.success());
 }
 
+/// The example's terraform commands, in plan order (`program` is what eksgate runs).
+fn example_terraform_calls() -> Vec<Vec<&'static str>> {
+    let apply = ["-chdir=infra", "apply", "-auto-approve", "-input=false"];
+    let with = |extra: &[&'static str]| {
+        apply
+            .iter()
+            .chain(extra)
+            .copied()
+            .chain(["-var-file=env/prod.tfvars"])
+            .collect::<Vec<_>>()
+    };
+    vec![
+        vec!["-chdir=infra", "init", "-input=false"],
+        with(&["-target=module.network"]),
+        with(&["-target=module.eks"]),
+        with(&[]),
+    ]
+}
+
+/// The example plan with the real terraform when it is on PATH (which applies the
+/// `terraform_data` root), else with the argument recorder.
 #[test]
-fn the_example_plan_end_to_end_with_real_terraform() {
-    assert!(
-        terraform(),
-        "the real terraform CLI must be on PATH (it is at /usr/local/bin/terraform here)"
-    );
+fn the_example_plan_end_to_end() {
     let oidc = oidc_server();
     let (aws, aws_state) = aws_double(AwsScript {
         sts: VecDeque::from([
@@ -225,7 +242,8 @@ fn the_example_plan_end_to_end_with_real_terraform() {
         cluster: "acme-prod".into(),
         ..KubeSettings::default()
     });
-    let run = Run::new().actions(&oidc, &aws.url());
+    let mut run = Run::new().actions(&oidc, &aws.url());
+    let tf = run.terraform();
     copy_example(&run);
     let out = run.eksgate(&[
         "deploy",
@@ -259,7 +277,8 @@ fn the_example_plan_end_to_end_with_real_terraform() {
         out.all()
     );
 
-    // Terraform: init once, each stage applies only its targets, in plan order.
+    // Terraform: init once, each stage applies only its targets, in plan order, and the full
+    // apply waits for the last stage, after the node pools are ready.
     let pos = |needle: &str| {
         out.stdout
             .find(needle)
@@ -270,33 +289,63 @@ fn the_example_plan_end_to_end_with_real_terraform() {
         1,
         "init once per directory"
     );
-    assert!(pos("module.network.terraform_data.vpc: Creation complete") < pos("stage `cluster`"));
-    assert!(pos("stage `cluster`") < pos("module.eks.terraform_data.cluster: Creation complete"));
-    assert!(
-        pos("stage `apps`") < pos("module.apps.terraform_data.platform_release: Creation complete")
-    );
-    assert!(
-        !out.stdout[..pos("stage `cluster`")].contains("module.eks."),
-        "network stage touched only module.network"
-    );
-    assert!(
-        !out.stdout[..pos("stage `apps`")].contains("module.apps."),
-        "the full apply waited for the last stage"
-    );
     assert!(out.stdout.contains("::group::terraform: stage `network`"));
-    let state = Command::new("terraform")
-        .args(["-chdir=infra", "state", "list"])
-        .current_dir(run.dir.path())
-        .envs(run.env.iter().cloned())
-        .output()
-        .expect("state list");
-    let state = String::from_utf8_lossy(&state.stdout);
-    for r in [
-        "module.network.terraform_data.vpc",
-        "module.eks.terraform_data.ci_access_entry",
-        "module.apps.terraform_data.platform_release",
-    ] {
-        assert!(state.contains(r), "{r} not in state:\n{state}");
+    let ran = |args: &[&str]| pos(&format!("$ {} {}", tf.program(), args.join(" ")));
+    let expected = example_terraform_calls();
+    assert!(ran(&expected[1]) < pos("stage `cluster`"));
+    assert!(pos("stage `cluster`") < ran(&expected[2]));
+    assert!(ran(&expected[2]) < pos("[kubernetes-api] ready"));
+    assert!(pos("[nodepools-ready] ready") < ran(&expected[3]));
+    match &tf {
+        Terraform::Real => {
+            assert!(
+                pos("module.network.terraform_data.vpc: Creation complete")
+                    < pos("stage `cluster`")
+            );
+            assert!(
+                pos("stage `cluster`")
+                    < pos("module.eks.terraform_data.cluster: Creation complete")
+            );
+            assert!(
+                pos("stage `apps`")
+                    < pos("module.apps.terraform_data.platform_release: Creation complete")
+            );
+            assert!(
+                !out.stdout[..pos("stage `cluster`")].contains("module.eks."),
+                "network stage touched only module.network"
+            );
+            assert!(
+                !out.stdout[..pos("stage `apps`")].contains("module.apps."),
+                "the full apply waited for the last stage"
+            );
+            let state = Command::new("terraform")
+                .args(["-chdir=infra", "state", "list"])
+                .current_dir(run.dir.path())
+                .envs(run.env.iter().cloned())
+                .output()
+                .expect("state list");
+            let state = String::from_utf8_lossy(&state.stdout);
+            for r in [
+                "module.network.terraform_data.vpc",
+                "module.eks.terraform_data.ci_access_entry",
+                "module.apps.terraform_data.platform_release",
+            ] {
+                assert!(state.contains(r), "{r} not in state:\n{state}");
+            }
+        }
+        Terraform::Recorder { .. } => {
+            let calls = tf.calls();
+            let argv: Vec<Vec<&str>> = calls
+                .iter()
+                .map(|c| c.args.iter().map(String::as_str).collect())
+                .collect();
+            assert_eq!(
+                argv, expected,
+                "init once, then each stage's targets in order"
+            );
+            let here = run.dir.path().canonicalize().expect("run dir");
+            assert!(calls.iter().all(|c| c.cwd == here), "{calls:?}");
+        }
     }
 
     // Manifests: CRDs, then (once served) the node classes and pools, then namespace + app.
@@ -573,10 +622,10 @@ fn the_policy_gate_stops_the_run_before_anything_is_applied() {
 
 #[test]
 fn a_failing_terraform_stage_stops_later_stages() {
-    assert!(terraform(), "the real terraform CLI must be on PATH");
     let oidc = oidc_server();
     let (aws, _) = aws_double(double_ok());
-    let run = Run::new().actions(&oidc, &aws.url());
+    let mut run = Run::new().actions(&oidc, &aws.url());
+    let tf = run.terraform();
     run.write(
         "tf/main.tf",
         "resource \"terraform_data\" \"first\" {\n  input = \"one\"\n}\n\nresource \"terraform_data\" \"second\" {\n  input = \"two\"\n}\n\nresource \"terraform_data\" \"broken\" {\n  provisioner \"local-exec\" {\n    command = \"echo creds-present=$${AWS_ACCESS_KEY_ID:+yes}; exit 3\"\n  }\n}\n",
@@ -592,19 +641,42 @@ fn a_failing_terraform_stage_stops_later_stages() {
         "terraform got the credentials in its environment: {}",
         out.all()
     );
-    assert!(out.stderr.contains("stage `broken`: `terraform -chdir=tf apply -auto-approve -input=false -target=terraform_data.broken` failed (exit code 1); later stages were not run"), "{}", out.all());
-    let state = Command::new("terraform")
-        .args(["-chdir=tf", "state", "list"])
-        .current_dir(run.dir.path())
-        .envs(run.env.iter().cloned())
-        .output()
-        .expect("state");
-    let state = String::from_utf8_lossy(&state.stdout);
-    assert!(state.contains("terraform_data.first"), "{state}");
     assert!(
-        !state.contains("terraform_data.second"),
-        "stage `later` did not run: {state}"
+        out.stderr.contains(&format!(
+            "stage `broken`: `{} -chdir=tf apply -auto-approve -input=false -target=terraform_data.broken` failed (exit code 1); later stages were not run",
+            tf.program()
+        )),
+        "{}",
+        out.all()
     );
+    match &tf {
+        Terraform::Real => {
+            let state = Command::new("terraform")
+                .args(["-chdir=tf", "state", "list"])
+                .current_dir(run.dir.path())
+                .envs(run.env.iter().cloned())
+                .output()
+                .expect("state");
+            let state = String::from_utf8_lossy(&state.stdout);
+            assert!(state.contains("terraform_data.first"), "{state}");
+            assert!(
+                !state.contains("terraform_data.second"),
+                "stage `later` did not run: {state}"
+            );
+        }
+        Terraform::Recorder { .. } => {
+            let argv: Vec<String> = tf.calls().iter().map(|c| c.args.join(" ")).collect();
+            assert_eq!(
+                argv,
+                [
+                    "-chdir=tf init -input=false",
+                    "-chdir=tf apply -auto-approve -input=false -target=terraform_data.first",
+                    "-chdir=tf apply -auto-approve -input=false -target=terraform_data.broken",
+                ],
+                "stage `later` did not run"
+            );
+        }
+    }
     assert!(
         out.summary.contains("| first |") && out.summary.contains("❌ failed"),
         "{}",
@@ -612,6 +684,153 @@ fn a_failing_terraform_stage_stops_later_stages() {
     );
     assert!(!out.summary.contains("| later |"));
     assert_eq!(out.output("stages-completed").as_deref(), Some("first"));
+    out.assert_no_secrets();
+}
+
+/// The argument recorder always (so the stand-in path runs where terraform is installed too):
+/// `init` once per directory per run, `workspace select -or-create` before each apply that sets
+/// a workspace, and each stage's exact apply argv, in plan order. The plan sits in a
+/// subdirectory, so `dir` is resolved against it and `varFiles` stay relative to `dir`.
+#[test]
+fn terraform_stages_run_the_exact_commands_in_order() {
+    let oidc = oidc_server();
+    let (aws, _) = aws_double(double_ok());
+    let mut run = Run::new().actions(&oidc, &aws.url());
+    let tf = run.terraform_recorder();
+    let Terraform::Recorder { record } = &tf else {
+        unreachable!("the recorder")
+    };
+    let record = record.clone();
+    for f in [
+        "deploy/infra/main.tf",
+        "deploy/infra/env/prod.tfvars",
+        "deploy/infra/env/extra.tfvars",
+        "deploy/edge/main.tf",
+    ] {
+        run.write(f, "");
+    }
+    run.write(
+        "deploy/plan.yaml",
+        &plan(
+            "    - name: network
+      terraform:
+        dir: infra
+        targets: [module.network, module.dns]
+        varFiles: [env/prod.tfvars]
+        vars: {replicas: 3, greeting: hello world}
+        workspace: prod
+    - name: edge
+      terraform: {dir: edge, targets: [module.cdn], workspace: prod}
+    - name: cluster
+      terraform: {dir: infra, targets: [module.eks], varFiles: [env/prod.tfvars, env/extra.tfvars]}
+    - name: apps
+      terraform: {dir: infra}
+      command: [touch, apps-ran]
+",
+        ),
+    );
+    let program = terraform_recorder().display().to_string();
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy/plan.yaml",
+        "--terraform",
+        &program,
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let here = run.dir.path().canonicalize().expect("run dir");
+    let calls = tf.calls();
+    assert!(calls.iter().all(|c| c.cwd == here), "{calls:?}");
+    let argv: Vec<Vec<&str>> = calls
+        .iter()
+        .map(|c| c.args.iter().map(String::as_str).collect())
+        .collect();
+    let apply = |dir: &'static str, rest: &[&'static str]| {
+        let mut v = vec![dir, "apply", "-auto-approve", "-input=false"];
+        v.extend(rest);
+        v
+    };
+    let infra = "-chdir=deploy/infra";
+    let edge = "-chdir=deploy/edge";
+    assert_eq!(
+        argv,
+        [
+            vec![infra, "init", "-input=false"],
+            vec![infra, "workspace", "select", "-or-create", "prod"],
+            apply(
+                infra,
+                &[
+                    "-target=module.network",
+                    "-target=module.dns",
+                    "-var-file=env/prod.tfvars",
+                    "-var=greeting=hello world",
+                    "-var=replicas=3",
+                ]
+            ),
+            vec![edge, "init", "-input=false"],
+            vec![edge, "workspace", "select", "-or-create", "prod"],
+            apply(edge, &["-target=module.cdn"]),
+            apply(
+                infra,
+                &[
+                    "-target=module.eks",
+                    "-var-file=env/prod.tfvars",
+                    "-var-file=env/extra.tfvars",
+                ]
+            ),
+            apply(infra, &[]),
+        ],
+        "{}",
+        out.all()
+    );
+    // Each stage's commands ran inside that stage, and the stages in plan order.
+    let pos = |needle: &str| {
+        out.stdout
+            .find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` not in output\n{}", out.all()))
+    };
+    let mut last = 0;
+    for (stage, first_apply) in [
+        ("network", "-target=module.network"),
+        ("edge", "-target=module.cdn"),
+        ("cluster", "-target=module.eks"),
+    ] {
+        let at = pos(&format!("stage `{stage}`"));
+        assert!(last < at, "stage `{stage}` out of order");
+        assert!(at < pos(first_apply), "{stage}: its apply ran in it");
+        last = at;
+    }
+    assert!(pos("stage `apps`") < pos("$ touch apps-ran"));
+    assert!(
+        run.path("deploy/apps-ran").exists(),
+        "the command ran in the plan's directory"
+    );
+    assert_eq!(
+        out.output("stages-completed").as_deref(),
+        Some("network,edge,cluster,apps")
+    );
+
+    // `--from cluster` is a new run: `infra` is initialized again, once, before its first apply.
+    std::fs::write(&record, "").expect("reset the record");
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy/plan.yaml",
+        "--terraform",
+        &program,
+        "--from",
+        "cluster",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let argv: Vec<String> = tf.calls().iter().map(|c| c.args.join(" ")).collect();
+    assert_eq!(
+        argv,
+        [
+            "-chdir=deploy/infra init -input=false",
+            "-chdir=deploy/infra apply -auto-approve -input=false -target=module.eks -var-file=env/prod.tfvars -var-file=env/extra.tfvars",
+            "-chdir=deploy/infra apply -auto-approve -input=false",
+        ]
+    );
     out.assert_no_secrets();
 }
 
@@ -810,4 +1029,148 @@ fn dry_run_prints_everything_and_touches_nothing() {
     );
     let names: BTreeSet<&str> = ["stage 1/4", "stage 4/4"].into_iter().collect();
     assert!(names.iter().all(|n| out.stdout.contains(n)));
+}
+
+/// The `kubernetes-api` gate over HTTPS, as against EKS: the API server's certificate is issued
+/// by the cluster CA, which comes from `--kube-ca-file` or from DescribeCluster.
+#[test]
+fn kubernetes_api_over_https_trusts_the_cluster_ca() {
+    let ca = TestCa::new();
+    let oidc = oidc_server();
+    let gate = plan("    - name: cluster\n      gates: [{name: kubernetes-api, timeout: 20s}]\n");
+
+    // (a) `--kube-ca-file` names the CA: the TLS handshake and /readyz succeed.
+    let (aws, _) = aws_double(double_ok());
+    let (kube, kube_state) = kube_server_tls(KubeSettings::default(), &ca);
+    assert!(kube.url().starts_with("https://127.0.0.1:"));
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write("deploy.yaml", &gate);
+    let ca_file = run.write("ca.pem", &ca.ca_pem);
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+        "--kube-ca-file",
+        &ca_file.display().to_string(),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(
+        out.stdout.contains("[kubernetes-api] ready"),
+        "{}",
+        out.all()
+    );
+    let st = kube_state.lock().expect("lock");
+    assert!(st.readyz_calls >= 3, "readyz flipped after two failures");
+    assert!(st.token_errors.is_empty(), "{:?}", st.token_errors);
+    drop(st);
+
+    // (b) No CA: the certificate is not trusted. The gate fails at once and says why, instead
+    // of retrying a handshake that cannot succeed until the timeout.
+    let (kube, kube_state) = kube_server_tls(KubeSettings::default(), &ca);
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write("deploy.yaml", &gate);
+    let started = Instant::now();
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "an untrusted certificate is not waited on ({:?})\n{}",
+        started.elapsed(),
+        out.all()
+    );
+    assert!(
+        out.stderr
+            .contains("stage `cluster`, gate `kubernetes-api`"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "the TLS certificate of the Kubernetes API at `{}` is not trusted",
+            kube.url()
+        )),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains("UnknownIssuer") && out.stderr.contains("--kube-ca-file"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(
+        kube_state.lock().expect("lock").requests.len(),
+        0,
+        "no request got past the handshake"
+    );
+
+    // A CA that did not issue the certificate: the same, and the message points at the CA.
+    let other_ca = TestCa::new();
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write("deploy.yaml", &gate);
+    let wrong = run.write("other-ca.pem", &other_ca.ca_pem);
+    let out = run.eksgate(&[
+        "deploy",
+        "--plan",
+        "deploy.yaml",
+        "--kube-api-url",
+        &kube.url(),
+        "--kube-ca-file",
+        &wrong.display().to_string(),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("is not trusted (invalid peer certificate")
+            && out.stderr.contains("not issued by the CA in use"),
+        "{}",
+        out.all()
+    );
+
+    // (c) No `--kube-api-url` and no `--kube-ca-file`: the endpoint and the CA
+    // (`certificateAuthority.data`, base64 PEM) come from DescribeCluster.
+    let (kube, kube_state) = kube_server_tls(KubeSettings::default(), &ca);
+    let (aws, aws_state) = aws_double(AwsScript {
+        sts: VecDeque::from([sts_ok()]),
+        cluster: VecDeque::from([cluster_at(&kube.url(), &ca.ca_data())]),
+        ..AwsScript::default()
+    });
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: cluster\n      gates: [eks-cluster-active, {name: kubernetes-api, timeout: 20s}]\n"),
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml"]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(
+        out.stdout
+            .contains(&format!("kubernetes API: {}", kube.url())),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout.contains("[kubernetes-api] ready"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(out.output("cluster-endpoint"), Some(kube.url()));
+    assert!(
+        aws_state
+            .lock()
+            .expect("lock")
+            .calls
+            .iter()
+            .any(|c| c == "eks:/clusters/demo"),
+        "DescribeCluster was asked"
+    );
+    let st = kube_state.lock().expect("lock");
+    assert!(st.readyz_calls >= 3);
+    assert!(st.token_errors.is_empty(), "{:?}", st.token_errors);
 }

@@ -311,19 +311,38 @@ type Handler = Arc<dyn Fn(Req) -> Resp + Send + Sync>;
 
 pub struct Server {
     pub addr: SocketAddr,
+    /// Served over TLS (with a certificate for `127.0.0.1` from a [`TestCa`]).
+    pub tls: bool,
 }
 
 impl Server {
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 }
 
 pub fn serve(handler: impl Fn(Req) -> Resp + Send + Sync + 'static) -> Server {
-    let handler: Handler = Arc::new(handler);
+    serve_with(Arc::new(handler), None)
+}
+
+/// Like [`serve`], over HTTPS with `tls` (see [`TestCa::server_config`]).
+pub fn serve_tls(
+    handler: impl Fn(Req) -> Resp + Send + Sync + 'static,
+    tls: Arc<tokio_rustls::rustls::ServerConfig>,
+) -> Server {
+    serve_with(Arc::new(handler), Some(tls))
+}
+
+fn serve_with(handler: Handler, tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>) -> Server {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
+    let server = Server {
+        addr,
+        tls: tls.is_some(),
+    };
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -336,54 +355,134 @@ pub fn serve(handler: impl Fn(Req) -> Resp + Send + Sync + 'static) -> Server {
                     continue;
                 };
                 let handler = handler.clone();
+                let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(
-                        move |req: hyper::Request<hyper::body::Incoming>| {
-                            let handler = handler.clone();
-                            async move {
-                                let (parts, body) = req.into_parts();
-                                let body = body
-                                    .collect()
-                                    .await
-                                    .map(|b| b.to_bytes().to_vec())
-                                    .unwrap_or_default();
-                                let req = Req {
-                                    method: parts.method.to_string(),
-                                    path: parts.uri.path().to_string(),
-                                    query: parts.uri.query().unwrap_or("").to_string(),
-                                    headers: parts
-                                        .headers
-                                        .iter()
-                                        .map(|(k, v)| {
-                                            (
-                                                k.as_str().to_ascii_lowercase(),
-                                                v.to_str().unwrap_or("").to_string(),
-                                            )
-                                        })
-                                        .collect(),
-                                    body,
-                                };
-                                let resp = handler(req);
-                                let mut builder = hyper::Response::builder().status(resp.status);
-                                for (k, v) in &resp.headers {
-                                    builder = builder.header(k, v);
-                                }
-                                Ok::<_, Infallible>(
-                                    builder
-                                        .body(Full::new(Bytes::from(resp.body)))
-                                        .expect("response"),
-                                )
+                    match acceptor {
+                        // A client that does not trust the certificate ends the handshake here.
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                serve_connection(stream, handler).await;
                             }
-                        },
-                    );
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
+                        }
+                        None => serve_connection(stream, handler).await,
+                    }
                 });
             }
         });
     });
-    Server { addr }
+    server
+}
+
+async fn serve_connection<S>(stream: S, handler: Handler)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let handler = handler.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes().to_vec())
+                .unwrap_or_default();
+            let req = Req {
+                method: parts.method.to_string(),
+                path: parts.uri.path().to_string(),
+                query: parts.uri.query().unwrap_or("").to_string(),
+                headers: parts
+                    .headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_ascii_lowercase(),
+                            v.to_str().unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect(),
+                body,
+            };
+            let resp = handler(req);
+            let mut builder = hyper::Response::builder().status(resp.status);
+            for (k, v) in &resp.headers {
+                builder = builder.header(k, v);
+            }
+            Ok::<_, Infallible>(
+                builder
+                    .body(Full::new(Bytes::from(resp.body)))
+                    .expect("response"),
+            )
+        }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+        .await;
+}
+
+// ---------- a CA made in the test, for the HTTPS Kubernetes test server ----------
+
+/// A self-signed CA and a server certificate it issued for `127.0.0.1` and `localhost`, as an
+/// EKS cluster CA and its API server's certificate are.
+pub struct TestCa {
+    /// The CA certificate, PEM: what `--kube-ca-file` names and what DescribeCluster's
+    /// `certificateAuthority.data` carries (base64 of this PEM).
+    pub ca_pem: String,
+    server_cert: tokio_rustls::rustls::pki_types::CertificateDer<'static>,
+    server_key: Vec<u8>,
+}
+
+impl TestCa {
+    pub fn new() -> Self {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        };
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "eksgate test cluster CA");
+        ca.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+        let server_key = KeyPair::generate().expect("server key");
+        let mut server =
+            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+                .expect("server params");
+        server
+            .distinguished_name
+            .push(DnType::CommonName, "kube-apiserver");
+        let issuer = Issuer::from_params(&ca, &ca_key);
+        let server_cert = server
+            .signed_by(&server_key, &issuer)
+            .expect("server certificate");
+        Self {
+            ca_pem: ca_cert.pem(),
+            server_cert: server_cert.der().clone(),
+            server_key: server_key.serialize_der(),
+        }
+    }
+
+    /// `certificateAuthority.data` as DescribeCluster returns it: base64 of the PEM.
+    pub fn ca_data(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&self.ca_pem)
+    }
+
+    pub fn server_config(&self) -> Arc<tokio_rustls::rustls::ServerConfig> {
+        use tokio_rustls::rustls;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.server_key.clone().into());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![self.server_cert.clone()], key)
+            .expect("server certificate and key");
+        Arc::new(config)
+    }
 }
 
 // ---------- the GitHub OIDC token endpoint ----------
@@ -468,6 +567,15 @@ pub fn cluster(status: &str) -> Resp {
         json!({"cluster": {"name": "demo", "arn": "arn:aws:eks:us-east-1:123456789012:cluster/demo", "status": status,
             "endpoint": "https://demo.gr7.us-east-1.eks.amazonaws.com", "certificateAuthority": {"data": "bm90LWEtcGVt"},
             "health": {"issues": if status == "FAILED" { json!([{"code": "Ec2SubnetNotFound", "message": "subnet-123 does not exist"}]) } else { json!([]) }}}}),
+    )
+}
+
+/// An ACTIVE cluster whose API is at `endpoint`, with `ca_data` (base64 PEM) as its CA.
+pub fn cluster_at(endpoint: &str, ca_data: &str) -> Resp {
+    Resp::json(
+        200,
+        json!({"cluster": {"name": "demo", "arn": "arn:aws:eks:us-east-1:123456789012:cluster/demo", "status": "ACTIVE",
+            "endpoint": endpoint, "certificateAuthority": {"data": ca_data}, "health": {"issues": []}}}),
     )
 }
 
@@ -780,8 +888,22 @@ fn crd_served(st: &KubeState, s: &KubeSettings, base: &str) -> Option<Value> {
 
 pub fn kube_server(settings: KubeSettings) -> (Server, Arc<Mutex<KubeState>>) {
     let state = Arc::new(Mutex::new(KubeState::default()));
-    let shared = state.clone();
-    let server = serve(move |req| {
+    let server = serve(kube_handler(settings, state.clone()));
+    (server, state)
+}
+
+/// The same Kubernetes API test server over HTTPS, with a certificate issued by `ca`.
+pub fn kube_server_tls(settings: KubeSettings, ca: &TestCa) -> (Server, Arc<Mutex<KubeState>>) {
+    let state = Arc::new(Mutex::new(KubeState::default()));
+    let server = serve_tls(kube_handler(settings, state.clone()), ca.server_config());
+    (server, state)
+}
+
+fn kube_handler(
+    settings: KubeSettings,
+    shared: Arc<Mutex<KubeState>>,
+) -> impl Fn(Req) -> Resp + Send + Sync + 'static {
+    move |req| {
         let s = &settings;
         let mut st = shared.lock().expect("lock");
         st.requests.push(format!("{} {}", req.method, req.path));
@@ -906,8 +1028,7 @@ pub fn kube_server(settings: KubeSettings) -> (Server, Arc<Mutex<KubeState>>) {
             }
             _ => Resp::json(405, json!({"message": "method not allowed"})),
         }
-    });
-    (server, state)
+    }
 }
 
 // ---------- moto_server ----------
@@ -979,4 +1100,87 @@ pub fn terraform() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// `tests/support/terraform-argument-recorder`: a stand-in for terraform that records each
+/// invocation's working directory and argv, and fails an apply that targets `*broken*`.
+pub fn terraform_recorder() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/terraform-argument-recorder")
+}
+
+/// Which terraform a run uses.
+#[derive(Debug)]
+pub enum Terraform {
+    /// The real CLI on PATH.
+    Real,
+    /// The argument recorder, which appends to `record`.
+    Recorder { record: PathBuf },
+}
+
+impl Terraform {
+    /// The program eksgate runs (as it shows in its messages).
+    pub fn program(&self) -> String {
+        match self {
+            Terraform::Real => "terraform".into(),
+            Terraform::Recorder { .. } => terraform_recorder().display().to_string(),
+        }
+    }
+
+    /// What the recorder recorded, in order (empty for the real terraform).
+    pub fn calls(&self) -> Vec<TerraformCall> {
+        match self {
+            Terraform::Real => Vec::new(),
+            Terraform::Recorder { record } => recorded_calls(record),
+        }
+    }
+}
+
+/// One recorded terraform invocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TerraformCall {
+    pub cwd: PathBuf,
+    pub args: Vec<String>,
+}
+
+pub fn recorded_calls(record: &Path) -> Vec<TerraformCall> {
+    std::fs::read_to_string(record)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            let mut fields = line.split('\t');
+            TerraformCall {
+                cwd: PathBuf::from(fields.next().unwrap_or_default()),
+                args: fields.map(str::to_string).collect(),
+            }
+        })
+        .collect()
+}
+
+impl Run {
+    /// The real terraform when `terraform version` works here; else the argument recorder,
+    /// through `EKSGATE_TERRAFORM` (said loudly: the run then checks argv, not state).
+    pub fn terraform(&mut self) -> Terraform {
+        if terraform() {
+            return Terraform::Real;
+        }
+        eprintln!(
+            "\n!!!!!!!! terraform is not on PATH: this test uses tests/support/terraform-argument-recorder and checks the recorded argv instead of Terraform state !!!!!!!!\n"
+        );
+        let recorder = self.terraform_recorder();
+        self.env.push((
+            "EKSGATE_TERRAFORM".into(),
+            terraform_recorder().display().to_string(),
+        ));
+        recorder
+    }
+
+    /// The argument recorder's record file for this run (the caller passes the program).
+    pub fn terraform_recorder(&mut self) -> Terraform {
+        let record = self.path("terraform-calls");
+        self.env.push((
+            "EKSGATE_TERRAFORM_RECORD".into(),
+            record.display().to_string(),
+        ));
+        Terraform::Recorder { record }
+    }
 }
