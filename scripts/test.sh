@@ -22,6 +22,9 @@ cargo fmt --all -- --check
 step "clippy (native)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "clippy (the CLI without the deploy feature, as the pre-commit hook builds it)"
+cargo clippy -p eksgate --no-default-features --all-targets --locked -- -D warnings
+
 step "clippy (wasm32: the policy core stays pure and portable)"
 cargo clippy -p eksgate-policy --target wasm32-unknown-unknown --locked -- -D warnings
 

@@ -49,6 +49,7 @@ pub enum Command {
         rule: String,
     },
     /// Run a staged deploy plan: Terraform, manifests and commands, with readiness gates.
+    #[cfg(feature = "deploy")]
     Deploy(crate::deploy::DeployArgs),
     /// Convert Karpenter v1beta1 NodePools and EC2NodeClasses to v1, keeping comments.
     Migrate(crate::migrate::MigrateArgs),

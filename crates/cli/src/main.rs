@@ -2,6 +2,7 @@
 //! picks colours and exit codes; every judgement is the core's.
 
 mod args;
+#[cfg(feature = "deploy")]
 mod deploy;
 mod inputs;
 mod migrate;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Check(args) => run_check(args),
+        #[cfg(feature = "deploy")]
         Command::Deploy(args) => Ok(deploy::run(args)),
         Command::Migrate(args) => migrate::run(args),
         Command::Rules { format } => {
