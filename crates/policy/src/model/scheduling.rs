@@ -304,6 +304,27 @@ impl LabelSet {
         out
     }
 
+    /// Whether some node satisfies both sets: `self.intersect(other).is_satisfiable()`, without
+    /// building the intersection when one side is a plain list (`In`, `DoesNotExist`, a
+    /// `nodeSelector` value), which is nearly every pod-against-pool comparison of `SEP006`.
+    #[must_use]
+    pub fn compatible(&self, other: &LabelSet) -> bool {
+        let unbounded = |s: &LabelSet| s.greater_than.is_none() && s.less_than.is_none();
+        match (self.complement, other.complement) {
+            // The intersection is the common values: absence or a shared value satisfies it.
+            (false, false) if unbounded(self) && unbounded(other) => {
+                (self.absent_ok && other.absent_ok)
+                    || self.values.iter().any(|v| other.values.contains(v))
+            }
+            // The intersection is this list, less the other's exclusions, within its bounds.
+            (false, true) if unbounded(self) => {
+                (self.absent_ok && other.absent_ok) || self.values.iter().any(|v| other.allows(v))
+            }
+            (true, false) if unbounded(other) => other.compatible(self),
+            _ => self.intersect(other).is_satisfiable(),
+        }
+    }
+
     /// Whether some node (with or without the label) satisfies the set.
     #[must_use]
     pub fn is_satisfiable(&self) -> bool {
@@ -561,27 +582,43 @@ impl Mismatch {
     }
 }
 
+/// Whether a pool can give its nodes label `key` (normalised) as `wanted` requires.
+fn label_fits(key: &str, wanted: &LabelSet, pool: &[(String, LabelSet)]) -> bool {
+    match set_for(pool, key) {
+        Some(offered) => wanted.compatible(offered),
+        None if is_well_known_label(key) => wanted.compatible(&LabelSet::any()),
+        // Karpenter will not put a label on a node that the pool does not define.
+        None => wanted.compatible(&LabelSet::from_operator("DoesNotExist", &[])),
+    }
+}
+
 /// Every label requirement of `pod` that `pool` cannot meet (Karpenter's `Compatible`).
 #[must_use]
 pub fn label_mismatches(pod: &[(String, LabelSet)], pool: &[(String, LabelSet)]) -> Vec<Mismatch> {
-    let mut out = Vec::new();
-    for (key, wanted) in pod {
-        let offered = set_for(pool, key).cloned();
-        let effective = match &offered {
-            Some(set) => set.clone(),
-            None if is_well_known_label(key) => LabelSet::any(),
-            // Karpenter will not put a label on a node that the pool does not define.
-            None => LabelSet::from_operator("DoesNotExist", &[]),
-        };
-        if !wanted.intersect(&effective).is_satisfiable() {
-            out.push(Mismatch {
-                key: key.clone(),
-                wanted: wanted.clone(),
-                offered,
-            });
-        }
-    }
-    out
+    pod.iter()
+        .filter(|(key, wanted)| !label_fits(key, wanted, pool))
+        .map(|(key, wanted)| Mismatch {
+            key: key.clone(),
+            wanted: wanted.clone(),
+            offered: set_for(pool, key).cloned(),
+        })
+        .collect()
+}
+
+/// How many label requirements of `pod` `pool` cannot meet: `label_mismatches(..).len()`,
+/// without building them.
+#[must_use]
+pub fn label_mismatch_count(pod: &[(String, LabelSet)], pool: &[(String, LabelSet)]) -> usize {
+    pod.iter()
+        .filter(|(key, wanted)| !label_fits(key, wanted, pool))
+        .count()
+}
+
+/// Whether `pool` meets every label requirement of `pod`: `label_mismatches(..)` is empty.
+#[must_use]
+pub fn labels_fit(pod: &[(String, LabelSet)], pool: &[(String, LabelSet)]) -> bool {
+    pod.iter()
+        .all(|(key, wanted)| label_fits(key, wanted, pool))
 }
 
 /// The first label requirement of `pod` that `pool` cannot meet, or `None` when it fits.
@@ -727,6 +764,52 @@ mod tests {
         assert!(!sat(&[set("In", &[])]));
         // Unknown operators match nothing.
         assert!(!sat(&[set("Like", &["a"])]));
+    }
+
+    /// `compatible` is `intersect(..).is_satisfiable()` for every pair of sets built from
+    /// every operator, including sets that are themselves intersections.
+    #[test]
+    fn compatible_is_a_satisfiable_intersection() {
+        let ops = [
+            "In",
+            "NotIn",
+            "Exists",
+            "DoesNotExist",
+            "Gt",
+            "Lt",
+            "Gte",
+            "Lte",
+            "Like",
+        ];
+        let values: [&[&str]; 6] = [&[], &["a"], &["a", "b"], &["5"], &["5", "7"], &["x", "6"]];
+        let mut sets: Vec<LabelSet> = vec![LabelSet::any()];
+        for op in ops {
+            for v in values {
+                sets.push(set(op, v));
+            }
+        }
+        let base = sets.clone();
+        for a in &base {
+            for b in &base {
+                let both = a.intersect(b);
+                if !sets.contains(&both) {
+                    sets.push(both);
+                }
+            }
+        }
+        assert!(
+            sets.len() > base.len(),
+            "intersections add sets of their own"
+        );
+        for a in &sets {
+            for b in &sets {
+                assert_eq!(
+                    a.compatible(b),
+                    a.intersect(b).is_satisfiable(),
+                    "{a:?} with {b:?}"
+                );
+            }
+        }
     }
 
     #[test]

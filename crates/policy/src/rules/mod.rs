@@ -15,6 +15,8 @@ pub mod sch;
 pub mod sep;
 pub mod tag;
 
+use std::collections::BTreeMap;
+
 use crate::diagnostic::Severity;
 use crate::model::policy::{Policy, PoolClass};
 use crate::model::{NodeClass, NodePool, Workload};
@@ -211,28 +213,52 @@ pub struct Context<'a> {
     pub node_pools: Vec<NodePool<'a>>,
     pub node_classes: Vec<NodeClass<'a>>,
     pub workloads: Vec<Workload<'a>>,
+    /// Node class name -> indexes into `node_classes`, in order: lookups by name stay linear
+    /// in the classes of that name, not in every class of the run.
+    classes_by_name: BTreeMap<&'a str, Vec<usize>>,
+    /// `nodeClassRef` name -> indexes into `node_pools`, in order.
+    pools_by_ref: BTreeMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Context<'a> {
     #[must_use]
     pub fn new(policy: &'a Policy, documents: &'a [Document]) -> Self {
         static NONE: SchemaSet = SchemaSet { kinds: Vec::new() };
+        let node_pools: Vec<NodePool<'a>> = documents
+            .iter()
+            .filter_map(NodePool::from_document)
+            .collect();
+        let node_classes: Vec<NodeClass<'a>> = documents
+            .iter()
+            .filter_map(NodeClass::from_document)
+            .collect();
+        let mut classes_by_name: BTreeMap<&'a str, Vec<usize>> = BTreeMap::new();
+        for (i, class) in node_classes.iter().enumerate() {
+            classes_by_name.entry(class.name).or_default().push(i);
+        }
+        let mut pools_by_ref: BTreeMap<&'a str, Vec<usize>> = BTreeMap::new();
+        for (i, pool) in node_pools.iter().enumerate() {
+            if let Some(name) = pool
+                .node_class_ref
+                .as_ref()
+                .and_then(|r| r.name)
+                .and_then(Node::as_str)
+            {
+                pools_by_ref.entry(name).or_default().push(i);
+            }
+        }
         Self {
             policy,
             schemas: &NONE,
             documents,
-            node_pools: documents
-                .iter()
-                .filter_map(NodePool::from_document)
-                .collect(),
-            node_classes: documents
-                .iter()
-                .filter_map(NodeClass::from_document)
-                .collect(),
+            node_pools,
+            node_classes,
             workloads: documents
                 .iter()
                 .filter_map(Workload::from_document)
                 .collect(),
+            classes_by_name,
+            pools_by_ref,
         }
     }
 
@@ -312,20 +338,25 @@ impl<'a> Context<'a> {
         let r = pool.node_class_ref.as_ref()?;
         let name = r.name()?;
         let kind = r.kind();
-        self.node_classes
+        self.classes_by_name
+            .get(name)?
             .iter()
-            .find(|nc| nc.name == name && kind.is_none_or(|k| k == nc.kind()))
+            .filter_map(|&i| self.node_classes.get(i))
+            .find(|nc| kind.is_none_or(|k| k == nc.kind()))
     }
 
     /// The pools whose `nodeClassRef` names this node class.
     #[must_use]
     pub fn pools_of(&self, class: &NodeClass<'_>) -> Vec<&NodePool<'a>> {
-        self.node_pools
-            .iter()
+        self.pools_by_ref
+            .get(class.name)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.node_pools.get(i))
             .filter(|p| {
-                p.node_class_ref.as_ref().is_some_and(|r| {
-                    r.name() == Some(class.name) && r.kind().is_none_or(|k| k == class.kind())
-                })
+                p.node_class_ref
+                    .as_ref()
+                    .is_some_and(|r| r.kind().is_none_or(|k| k == class.kind()))
             })
             .collect()
     }

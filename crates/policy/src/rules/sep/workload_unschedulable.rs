@@ -1,5 +1,8 @@
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::model::scheduling::{
-    self, Alternative, LabelSet, LabelSets, Mismatch, label_mismatches, pool_label_sets,
+    self, Alternative, LabelSet, LabelSets, Mismatch, is_well_known_label, label_mismatch_count,
+    label_mismatches, labels_fit, pool_label_sets,
 };
 use crate::model::{NodePool, Taint, Workload};
 use crate::node::Node;
@@ -196,6 +199,96 @@ fn name_list(names: &[&str]) -> String {
     text
 }
 
+/// Whether `w` tolerates every taint of `pool` that blocks placement.
+fn tolerates_pool(w: &Workload<'_>, pool: &NodePool<'_>) -> bool {
+    !pool
+        .taints
+        .iter()
+        .any(|t| scheduling::blocks(&w.tolerations, t.key, t.value, t.effect))
+}
+
+/// `problems(..).len()`, without building them.
+fn problem_count(
+    w: &Workload<'_>,
+    alt: &Alternative<'_, '_>,
+    pool: &NodePool<'_>,
+    sets: &LabelSets,
+) -> usize {
+    label_mismatch_count(&alt.sets, sets)
+        + pool
+            .taints
+            .iter()
+            .filter(|t| scheduling::blocks(&w.tolerations, t.key, t.value, t.effect))
+            .count()
+}
+
+/// The pools that may define each value of each label, so that the search for a pool a pod
+/// fits visits only pools that can give it a label it requires, not every pool of the set.
+///
+/// A pod that requires a label that is not well known with `In` values (or a `nodeSelector`
+/// value) fits only pools that define that label: one the pool does not define is never on
+/// its nodes. Of those, a pool that lists the label's values fits only if it lists one the pod
+/// wants; a pool with an open requirement on it (`NotIn`, `Exists`, `Gt`, ...) may fit.
+struct PoolIndex<'s> {
+    /// (label, value) -> the pools whose nodes may carry the label with exactly listed values,
+    /// this one among them.
+    listed: BTreeMap<(&'s str, &'s str), Vec<usize>>,
+    /// label -> the pools with an open requirement on it.
+    open: BTreeMap<&'s str, Vec<usize>>,
+}
+
+impl<'s> PoolIndex<'s> {
+    fn new(pools: &'s [(&NodePool<'_>, LabelSets, bool)]) -> Self {
+        let mut index = Self {
+            listed: BTreeMap::new(),
+            open: BTreeMap::new(),
+        };
+        for (i, (_, sets, _)) in pools.iter().enumerate() {
+            for (key, set) in sets {
+                if set.complement || set.greater_than.is_some() || set.less_than.is_some() {
+                    index.open.entry(key).or_default().push(i);
+                } else {
+                    for value in &set.values {
+                        index.listed.entry((key, value)).or_default().push(i);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// The pool lists that may give label `key` one of `values` (with repeats).
+    fn lists<'q>(
+        &'q self,
+        key: &'q str,
+        values: &'q BTreeSet<String>,
+    ) -> impl Iterator<Item = &'q Vec<usize>> {
+        values
+            .iter()
+            .filter_map(move |v| self.listed.get(&(key, v.as_str())))
+            .chain(self.open.get(key))
+    }
+
+    /// Indexes (ascending) of the only pools whose labels `pod` may fit, when it requires a
+    /// label that is not well known with listed values; `None` when every pool may. Of the
+    /// labels it requires, the one with the fewest pools decides.
+    fn candidates(&self, pod: &LabelSets) -> Option<Vec<usize>> {
+        let (key, values) = pod
+            .iter()
+            .filter(|(key, wanted)| {
+                !is_well_known_label(key)
+                    && wanted.greater_than.is_none()
+                    && wanted.less_than.is_none()
+            })
+            .filter_map(|(key, wanted)| Some((key.as_str(), wanted.required_values()?)))
+            .min_by_key(|(key, values)| self.lists(key, values).map(Vec::len).sum::<usize>())?;
+        let mut pools: Vec<usize> = self.lists(key, values).flatten().copied().collect();
+        pools.sort_unstable();
+        pools.dedup();
+        Some(pools)
+    }
+}
+
 fn taint_text(t: &Taint<'_>) -> String {
     if t.value.is_empty() {
         format!("{}:{}", t.key, t.effect)
@@ -209,11 +302,13 @@ impl Rule for WorkloadUnschedulable {
         if cx.node_pools.is_empty() {
             return;
         }
-        let pools: Vec<(&NodePool<'a>, LabelSets)> = cx
+        // Each pool's labels and class, worked out once rather than for every workload.
+        let pools: Vec<(&NodePool<'a>, LabelSets, bool)> = cx
             .node_pools
             .iter()
-            .map(|p| (p, pool_label_sets(p)))
+            .map(|p| (p, pool_label_sets(p), cx.is_infra_pool(p)))
             .collect();
+        let index = PoolIndex::new(&pools);
         let pool_names: Vec<&str> = cx.node_pools.iter().map(|p| p.name).collect();
         for w in &cx.workloads {
             let Some(spec) = w.pod_spec else {
@@ -254,35 +349,53 @@ impl Rule for WorkloadUnschedulable {
             {
                 continue;
             }
-            // The closest (alternative, pool): the fewest problems; on a tie, a pool on the
-            // workload's side of the fence (infrastructure pools for infrastructure namespaces,
-            // other pools for the rest), then the first in the files.
-            let infra_workload = cx.policy.is_infra_namespace(w.effective_namespace());
-            let rank = |pool: &NodePool<'_>, found: &[Problem<'_>]| {
-                (found.len(), cx.is_infra_pool(pool) != infra_workload)
-            };
-            let mut closest: Option<(&Alternative<'_, 'a>, &NodePool<'a>, Vec<Problem<'_>>)> = None;
-            let mut fits = false;
-            'search: for alt in &alternatives {
-                for (pool, sets) in &pools {
-                    let found = problems(w, alt, pool, sets);
-                    if found.is_empty() {
-                        fits = true;
-                        break 'search;
-                    }
-                    if closest.as_ref().is_none_or(|(_, best_pool, best)| {
-                        rank(pool, &found) < rank(best_pool, best)
-                    }) {
-                        closest = Some((alt, pool, found));
-                    }
+            // Does the workload fit some pool? Only the pools the index leaves can fit.
+            let fits = alternatives.iter().any(|alt| {
+                let fits_pool = |(pool, sets, _): &(&NodePool<'a>, LabelSets, bool)| {
+                    labels_fit(&alt.sets, sets) && tolerates_pool(w, pool)
+                };
+                match index.candidates(&alt.sets) {
+                    Some(candidates) => candidates
+                        .iter()
+                        .filter_map(|&i| pools.get(i))
+                        .any(fits_pool),
+                    None => pools.iter().any(fits_pool),
                 }
-            }
+            });
             if fits {
                 continue;
             }
-            let Some((alt, pool, found)) = closest else {
+            // It fits none. The closest (alternative, pool): the fewest problems; on a tie, a
+            // pool on the workload's side of the fence (infrastructure pools for infrastructure
+            // namespaces, other pools for the rest), then the first in the files.
+            let infra_workload = cx.policy.is_infra_namespace(w.effective_namespace());
+            let mut closest: Option<(
+                &Alternative<'_, 'a>,
+                &NodePool<'a>,
+                &LabelSets,
+                (usize, bool),
+            )> = None;
+            // Nothing fits, so every pair has a problem: the first pair with one problem on the
+            // workload's side of the fence is the closest, and the search can stop there.
+            const UNBEATABLE: (usize, bool) = (1, false);
+            'search: for alt in &alternatives {
+                for (pool, sets, infra_pool) in &pools {
+                    let rank = (
+                        problem_count(w, alt, pool, sets),
+                        *infra_pool != infra_workload,
+                    );
+                    if closest.as_ref().is_none_or(|(_, _, _, best)| rank < *best) {
+                        closest = Some((alt, pool, sets, rank));
+                        if rank == UNBEATABLE {
+                            break 'search;
+                        }
+                    }
+                }
+            }
+            let Some((alt, pool, sets, _)) = closest else {
                 continue;
             };
+            let found = problems(w, alt, pool, sets);
             // A pool name that is not in the set says more than any label of the closest pool.
             if let Some(names) = alt.get(NODEPOOL).and_then(LabelSet::required_values)
                 && !names.is_empty()
