@@ -36,19 +36,9 @@ pub enum Error {
     InvalidName { name: String, what: &'static str },
 }
 
-/// `%`, CR and LF escaped, as the runner expects in a workflow command's message.
-#[must_use]
-pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// [`escape_data`] plus `:` and `,`, for a workflow command's property values.
-#[must_use]
-pub fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
-}
+/// Workflow-command escaping is the policy core's (its `github` renderer writes the same
+/// commands): `%`, CR and LF in data; also `:` and `,` in property values.
+pub use eksgate_policy::render::{escape_data, escape_property};
 
 /// The `::add-mask::` command for `secret` (one line per line of the secret: the runner masks
 /// line by line).
