@@ -133,21 +133,30 @@ fn closest<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
 }
 
 /// Levenshtein distance in characters.
+///
+/// One row, updated in place: `closest` runs this for every node class against every
+/// dangling reference, so it allocates twice per call rather than once per character.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    // Distances from the first i characters of `a` to each prefix of `b`.
+    let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
-        let mut row = Vec::with_capacity(b.len() + 1);
-        row.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let delete = previous.get(j + 1).copied().unwrap_or(0) + 1;
-            let insert = row.last().copied().unwrap_or(0) + 1;
-            row.push(substitute.min(delete).min(insert));
+        // The previous row's value one column left (`diagonal`), and this row's (`left`).
+        let mut diagonal = i;
+        let mut left = i + 1;
+        for (cb, cell) in b.iter().zip(row.iter_mut().skip(1)) {
+            let above = *cell;
+            left = (diagonal + usize::from(ca != *cb))
+                .min(above + 1)
+                .min(left + 1);
+            diagonal = above;
+            *cell = left;
         }
-        previous = row;
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
     }
-    previous.last().copied().unwrap_or(0)
+    row.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -163,6 +172,49 @@ mod tests {
         assert_eq!(edit_distance("infra", "infra"), 0);
         assert_eq!(edit_distance("aps", "apps"), 1);
         assert_eq!(edit_distance("ünï", "uni"), 2);
+    }
+
+    /// The textbook two-row form, to check the in-place one against.
+    fn reference_distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut previous: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut row = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                let substitute = previous.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+                let delete = previous.get(j + 1).copied().unwrap_or(0) + 1;
+                let insert = row.last().copied().unwrap_or(0) + 1;
+                row.push(substitute.min(delete).min(insert));
+            }
+            previous = row;
+        }
+        previous.last().copied().unwrap_or(0)
+    }
+
+    #[test]
+    fn distances_match_the_reference() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abc",
+            "infra",
+            "infrastructure",
+            "client-acme",
+            "client-acme-v2",
+            "client-bcme",
+            "cleint-acme",
+            "ünï",
+            "uni",
+            "aaaa",
+            "bbbb",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(edit_distance(a, b), reference_distance(a, b), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
