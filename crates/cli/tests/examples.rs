@@ -151,6 +151,7 @@ broken! {
     broken_deprecated => "deprecated.yaml",
     broken_malformed => "malformed.yaml",
     broken_duplicate_keys => "duplicate-keys.yaml",
+    broken_document_stream => "document-stream.yaml",
     broken_yaml11 => "yaml11.yaml",
     broken_suppression => "suppression.yaml",
 }

@@ -386,7 +386,9 @@ fn empty_inputs_are_clean() {
         ("empty.yaml", b"".as_slice()),
         ("comments.yaml", b"# nothing here\n# still nothing\n"),
         ("separator.yaml", b"---\n"),
-        ("separators.yaml", b"---\n---\n...\n---\n"),
+        // (`...` alone between separators is an error to kubectl: "did not find expected node
+        // content"; see `a_lone_document_end_marker_is_what_kubectl_rejects`.)
+        ("separators.yaml", b"---\n---\n# c\n---\n"),
         ("blank.yaml", b"\n\n   \n"),
         ("empty.json", b""),
     ] {
@@ -436,4 +438,18 @@ fn size_refusal_reports_the_real_size() {
     let (report, _) = check_in(tmp.path(), "huge.yaml", &[]);
     let message = yaml001(&report)["message"].as_str().unwrap().to_string();
     assert!(message.contains("104857600"), "{message}");
+}
+
+#[test]
+fn a_lone_document_end_marker_is_what_kubectl_rejects() {
+    // kubectl 1.32: `error converting YAML to JSON: yaml: did not find expected node content`.
+    let (report, _) = check_bytes("dots.yaml", b"---\n---\n...\n---\n");
+    let finding = yaml001(&report);
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not find expected node content"),
+        "{finding}"
+    );
 }

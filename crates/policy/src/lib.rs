@@ -147,16 +147,7 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
     for (index, input) in inputs.into_iter().enumerate() {
         if let Some(fault) = &input.fault {
             let span = match fault {
-                DecodeFault::InvalidUtf8 { line, column } => {
-                    let start = input.source.line_start(*line).unwrap_or(0);
-                    let offset = input
-                        .source
-                        .line_text(*line)
-                        .char_indices()
-                        .nth(column.saturating_sub(1))
-                        .map_or(0, |(i, _)| i as u32);
-                    node::Span::empty(start + offset)
-                }
+                DecodeFault::InvalidUtf8 { offset, .. } => node::Span::empty(*offset as u32),
                 DecodeFault::TooLarge { .. } => node::Span::empty(0),
             };
             raw.push(parse_diagnostic(
@@ -171,19 +162,36 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
             continue;
         }
         let loaded = source::load(index, &input.source, &options.limits);
+        // Documents by their index in the file (items of a `List` share their list's index),
+        // so locating a note costs a lookup, not a scan of the file's documents.
+        let mut by_index: std::collections::HashMap<usize, Vec<&Document>> =
+            std::collections::HashMap::new();
+        for doc in &loaded.documents {
+            by_index.entry(doc.index).or_default().push(doc);
+        }
         for note in loaded.notes {
+            let candidates = by_index
+                .get(&note.document)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let doc = candidates
+                .iter()
+                .copied()
+                .find(|d| d.root.span.start <= note.span.start && note.span.end <= d.root.span.end);
+            let is_object = |d: &Document| d.api_version().is_some() && d.kind().is_some();
             let rule: &dyn rules::Rule = match note.kind {
                 ParseNoteKind::Syntax => &rules::parse::SourceUnparsable,
-                ParseNoteKind::Yaml11Scalar => {
-                    // Only what Kubernetes decodes matters: a GitHub workflow's `on:` is fine.
-                    let is_object = loaded.documents.iter().any(|d| {
-                        d.index == note.document && d.api_version().is_some() && d.kind().is_some()
-                    });
-                    if !is_object {
-                        continue;
-                    }
+                // Only what Kubernetes decodes matters: a GitHub workflow's `on:` is fine, and
+                // so is a `.nan` in a Helm values file.
+                ParseNoteKind::NotJson if doc.is_some_and(is_object) => {
+                    &rules::parse::SourceUnparsable
+                }
+                ParseNoteKind::Yaml11Scalar if doc.is_some_and(is_object) => {
                     &rules::parse::Yaml11Scalar
                 }
+                ParseNoteKind::NotJson | ParseNoteKind::Yaml11Scalar => continue,
+                ParseNoteKind::DuplicateKey => &rules::parse::DuplicateKey,
+                ParseNoteKind::DocumentIgnored => &rules::parse::DocumentIgnored,
             };
             let mut diagnostic = parse_diagnostic(
                 rule,
@@ -193,12 +201,7 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
                 note.message,
                 note.help,
             );
-            // Locate the note in its document, when the document was read.
-            if let Some(doc) = loaded.documents.iter().find(|d| {
-                d.index == note.document
-                    && d.root.span.start <= note.span.start
-                    && note.span.end <= d.root.span.end
-            }) {
+            if let Some(doc) = doc {
                 if let Some(inner) = doc.root.pointer_to_span(note.span) {
                     diagnostic.pointer = format!("{}{inner}", doc.pointer_prefix);
                 }
@@ -225,7 +228,9 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         }
         let mut findings = Findings::new(meta);
         rule.check(&cx, &mut findings);
+        let overflow = findings.overflow();
         violations.extend(findings.violations);
+        violations.extend(overflow);
     }
 
     let custom = cel::custom::evaluate(policy, &documents);

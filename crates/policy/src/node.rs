@@ -4,6 +4,8 @@
 //! reader) resolves them, because that is what the cluster will see. The parser warns where that
 //! differs from YAML 1.2 (`on`, `yes`, `0755`), see `YAML002`.
 
+use std::sync::Arc;
+
 /// A byte range in a source text (`start..end`), 0-based.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
@@ -36,6 +38,9 @@ pub struct Node {
     pub span: Span,
 }
 
+/// A decoded value. Containers are shared (`Arc`): an alias of an anchored node costs a pointer,
+/// not a copy, so neither anchors nor aliases make memory grow with what they expand to (the
+/// alias budget in `source::Limits` bounds the expanded size that rules walk).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
@@ -43,8 +48,8 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
+    Seq(Arc<Vec<Node>>),
+    Map(Arc<Vec<Entry>>),
 }
 
 /// One `key: value` pair of a mapping. Keys keep their own span so a diagnostic can point at them.
@@ -253,7 +258,7 @@ fn find_path(node: &Node, target: &Node, path: &mut Vec<String>) -> bool {
             }
         }
         Value::Map(entries) => {
-            for entry in entries {
+            for entry in entries.iter() {
                 path.push(entry.key.scalar_text().unwrap_or_default());
                 if std::ptr::eq(&entry.key, target) || find_path(&entry.value, target, path) {
                     return true;

@@ -421,7 +421,7 @@ impl Reader<'_> {
             "the policy",
             &["apiVersion", "kind", "metadata", "spec"],
         );
-        let empty = Node::new(Value::Map(Vec::new()), Span::default());
+        let empty = Node::new(Value::Map(std::sync::Arc::new(Vec::new())), Span::default());
         let spec = match root.get("spec") {
             Some(s) => self.map(s, "`spec`").unwrap_or(&empty),
             None => &empty,

@@ -102,6 +102,8 @@ pub(crate) use declare_rule;
 pub static RULES: &[&dyn Rule] = &[
     &parse::SourceUnparsable,
     &parse::Yaml11Scalar,
+    &parse::DuplicateKey,
+    &parse::DocumentIgnored,
     &parse::SuppressionWithoutReason,
     &api::DeprecatedApiVersion,
     &sch::schema_violation::SchemaViolation,
@@ -146,11 +148,20 @@ pub struct Violation<'a> {
     pub help: Option<String>,
 }
 
+/// Findings of one rule in one document past this many are counted, not kept: the report
+/// stays readable and the run linear when a document repeats one mistake a hundred thousand
+/// times. The engine adds one line saying how many were left out.
+pub const FINDINGS_PER_RULE_AND_DOCUMENT: usize = 100;
+
 /// Where rules put what they find.
 #[derive(Debug)]
 pub struct Findings<'a> {
     pub(crate) rule: &'static RuleMeta,
     pub(crate) violations: Vec<Violation<'a>>,
+    /// Per document (by address): findings kept, and findings left out past the cap.
+    pub(crate) per_document: std::collections::HashMap<usize, (usize, usize, &'a Document)>,
+    /// Where findings past the cap are written, so `report(..).help(..)` still works.
+    discarded: Option<Violation<'a>>,
 }
 
 impl<'a> Findings<'a> {
@@ -159,6 +170,8 @@ impl<'a> Findings<'a> {
         Self {
             rule,
             violations: Vec::new(),
+            per_document: std::collections::HashMap::new(),
+            discarded: None,
         }
     }
 
@@ -170,6 +183,23 @@ impl<'a> Findings<'a> {
         node: &Node,
         message: impl Into<String>,
     ) -> &mut Violation<'a> {
+        let counts = self
+            .per_document
+            .entry(std::ptr::from_ref(doc) as usize)
+            .or_insert((0, 0, doc));
+        if counts.0 >= FINDINGS_PER_RULE_AND_DOCUMENT {
+            counts.1 += 1;
+            // Past the cap nothing is computed (a JSON pointer costs a walk of the document).
+            return self.discarded.insert(Violation {
+                rule: self.rule,
+                doc,
+                span: node.span,
+                pointer: String::new(),
+                message: String::new(),
+                help: None,
+            });
+        }
+        counts.0 += 1;
         let violation = Violation {
             rule: self.rule,
             doc,
@@ -192,6 +222,34 @@ impl<'a> Findings<'a> {
     #[must_use]
     pub fn violations(&self) -> &[Violation<'a>] {
         &self.violations
+    }
+
+    /// One violation per document whose findings were capped, saying how many were left out;
+    /// it points at the last finding kept.
+    pub(crate) fn overflow(&self) -> Vec<Violation<'a>> {
+        let mut out = Vec::new();
+        for &(shown, hidden, doc) in self.per_document.values() {
+            if hidden == 0 {
+                continue;
+            }
+            let last = self
+                .violations
+                .iter()
+                .rev()
+                .find(|v| std::ptr::eq(v.doc, doc));
+            out.push(Violation {
+                rule: self.rule,
+                doc,
+                span: last.map(|v| v.span).unwrap_or_default(),
+                pointer: last.map(|v| v.pointer.clone()).unwrap_or_default(),
+                message: format!(
+                    "{hidden} more `{}` findings in this document are not shown (the first {shown} are)",
+                    self.rule.id
+                ),
+                help: Some("fix the ones shown and check again".to_string()),
+            });
+        }
+        out
     }
 }
 

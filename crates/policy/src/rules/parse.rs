@@ -9,9 +9,18 @@ declare_rule! {
     /// ## Why
     /// A file that is not valid YAML or JSON is rejected by `kubectl`, Flux or Terraform, and
     /// eksgate cannot check what it cannot read: nothing after the fault is checked. The finding
-    /// points at the line and column where the parser stopped. Files that are not UTF-8, larger
-    /// than the size limit, nested deeper than 100 levels, that repeat a mapping key, or whose
-    /// aliases expand past 100 000 nodes ("billion laughs") are reported here too.
+    /// points at the line and column where the parser stopped.
+    ///
+    /// eksgate reads YAML as Kubernetes does (kubectl, the API server and Flux decode it with
+    /// go-yaml v2, a port of libyaml, through `sigs.k8s.io/yaml`), so it accepts and rejects the
+    /// same files `kubectl apply` does: a tab after a block sequence's `-` is an error here as
+    /// there ("found character that cannot start any token"), and a flow sequence closed at its
+    /// key's indentation is fine. Also reported here: text after `---` on the separator line
+    /// (kubectl: "invalid Yaml document separator"), values JSON cannot hold in a Kubernetes
+    /// object (`.nan`, `.inf`, a mapping or `null` as a key: kubectl "error converting YAML to
+    /// JSON"), control characters, files that are not UTF-8 or larger than the size limit,
+    /// nesting deeper than 100 levels, more than 4 000 000 values in one file, and aliases that
+    /// expand past 100 000 nodes ("billion laughs").
     ///
     /// ## Example
     /// ```yaml,fail
@@ -70,6 +79,85 @@ declare_rule! {
 }
 
 impl Rule for Yaml11Scalar {}
+
+declare_rule! {
+    /// A mapping repeats a key, or a `<<` merge overrides a key written before it.
+    ///
+    /// ## Why
+    /// kubectl and the API server decode YAML with go-yaml v2 without strict mode: of a repeated
+    /// key, the last value wins and nothing is said (`sigs.k8s.io/yaml` `YAMLToJSON`: "duplicate
+    /// fields are ... ignored"). The first value, often the one a reviewer reads, is silently
+    /// dropped. kustomize, and so Flux's kustomize-controller, rejects the same file ("mapping key
+    /// already defined"). go-yaml v2 also applies `<<` merge keys in document order, so a key
+    /// written *before* `<<: *base` is replaced by the merged value, unlike in YAML 1.2 tools.
+    ///
+    /// ## Example
+    /// ```yaml,fail
+    /// apiVersion: karpenter.k8s.aws/v1
+    /// kind: EC2NodeClass
+    /// metadata:
+    ///   name: default
+    /// spec:
+    ///   role: KarpenterNodeRole
+    ///   amiSelectorTerms: [{alias: al2023@latest}]
+    ///   subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+    ///   securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+    ///   metadataOptions:
+    ///     httpTokens: required
+    ///     httpTokens: optional
+    /// ```
+    /// Use instead:
+    /// ```yaml,pass
+    /// apiVersion: karpenter.k8s.aws/v1
+    /// kind: EC2NodeClass
+    /// metadata:
+    ///   name: default
+    /// spec:
+    ///   role: KarpenterNodeRole
+    ///   amiSelectorTerms: [{alias: al2023@latest}]
+    ///   subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+    ///   securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+    ///   metadataOptions:
+    ///     httpTokens: required
+    /// ```
+    pub DuplicateKey { id: "YAML003", name: "duplicate-key", severity: Warning }
+}
+
+impl Rule for DuplicateKey {}
+
+declare_rule! {
+    /// A document that Kubernetes never reads.
+    ///
+    /// ## Why
+    /// kubectl splits a stream at lines that start with `---` (apimachinery's `YAMLReader`) and
+    /// decodes only the first document of each piece (`yaml.Unmarshal`). A document that follows
+    /// a `...` end marker without a `---` line of its own is never applied, yet it looks applied
+    /// to a reader and to tools that follow the YAML spec.
+    ///
+    /// ## Example
+    /// ```yaml,fail
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata: {name: team-a}
+    /// ...
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata: {name: team-b}
+    /// ```
+    /// Use instead:
+    /// ```yaml,pass
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata: {name: team-a}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata: {name: team-b}
+    /// ```
+    pub DocumentIgnored { id: "YAML004", name: "document-ignored", severity: Warning }
+}
+
+impl Rule for DocumentIgnored {}
 
 declare_rule! {
     /// A suppression has no reason, or names a rule that does not exist.

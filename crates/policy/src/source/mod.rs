@@ -4,7 +4,10 @@
 //! into documents (YAML streams, JSON, `kind: List` items, manifests inside Terraform plans) and
 //! the parse findings (`YAML001`, `YAML002`).
 
+mod json;
+mod scalar;
 mod tfplan;
+mod tree;
 mod yaml;
 
 use std::sync::Arc;
@@ -24,6 +27,9 @@ pub struct Limits {
     pub max_alias_nodes: usize,
     /// Most documents in one file.
     pub max_documents: usize,
+    /// Most values (scalars, lists and mappings) read from one file: memory stays in
+    /// proportion to this, whatever the shape of the text.
+    pub max_nodes: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +39,7 @@ impl Default for Limits {
             max_depth: 100,
             max_alias_nodes: 100_000,
             max_documents: 100_000,
+            max_nodes: 4_000_000,
         }
     }
 }
@@ -45,13 +52,25 @@ pub struct SourceFile {
     line_starts: Vec<u32>,
     /// Byte length of a leading byte-order mark (0 or 3): not a column.
     bom: u32,
+    /// Characters before every [`CHAR_MARK_STRIDE`]-th byte (rounded to a character boundary),
+    /// so a column costs at most one stride of counting, even on a one-line 32 MiB plan.
+    /// Empty when the text is ASCII (columns are then byte differences).
+    char_marks: Vec<(u32, u32)>,
 }
+
+/// Bytes between two [`SourceFile`] character marks.
+const CHAR_MARK_STRIDE: usize = 4096;
 
 /// Why bytes could not become a [`SourceFile`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DecodeFault {
-    /// Not UTF-8: where the first bad byte is (1-based line and column).
-    InvalidUtf8 { line: usize, column: usize },
+    /// Not UTF-8: where the first bad byte is (1-based line and column, and byte offset; the
+    /// text before it is the same in a lossy decoding, so the offset holds there too).
+    InvalidUtf8 {
+        line: usize,
+        column: usize,
+        offset: usize,
+    },
     /// Larger than [`Limits::max_source_bytes`].
     TooLarge { bytes: usize, limit: usize },
 }
@@ -59,7 +78,7 @@ pub enum DecodeFault {
 impl std::fmt::Display for DecodeFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DecodeFault::InvalidUtf8 { line, column } => {
+            DecodeFault::InvalidUtf8 { line, column, .. } => {
                 write!(f, "invalid UTF-8 at line {line}, column {column}")
             }
             DecodeFault::TooLarge { bytes, limit } => write!(
@@ -81,11 +100,13 @@ impl SourceFile {
         let text: Arc<str> = text.into();
         let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let line_starts = line_starts(&text);
+        let char_marks = char_marks(&text);
         Self {
             name: name.into(),
             text,
             line_starts,
             bom,
+            char_marks,
         }
     }
 
@@ -110,13 +131,15 @@ impl SourceFile {
                 let valid = err.utf8_error().valid_up_to();
                 let bytes = err.as_bytes();
                 let prefix = bytes.get(..valid).unwrap_or_default();
-                // The valid prefix is UTF-8 by definition; count lines and characters in it.
+                // The valid prefix is UTF-8 by definition; count lines (CR, LF and CRLF, as
+                // everywhere else) and characters in it.
                 let prefix = std::str::from_utf8(prefix).unwrap_or_default();
-                let line = prefix.matches('\n').count() + 1;
-                let last_line = prefix.rsplit('\n').next().unwrap_or_default();
+                let starts = line_starts(prefix);
+                let last = starts.last().copied().unwrap_or(0) as usize;
                 Err(DecodeFault::InvalidUtf8 {
-                    line,
-                    column: last_line.chars().count() + 1,
+                    line: starts.len(),
+                    column: prefix.get(last..).map_or(0, |l| l.chars().count()) + 1,
+                    offset: valid,
                 })
             }
         }
@@ -134,11 +157,25 @@ impl SourceFile {
         if line == 0 {
             start = start.max(self.bom).min(offset);
         }
-        let column = self
-            .text
-            .get(start as usize..offset as usize)
-            .map_or(0, |s| s.chars().count());
+        let column = self.chars_before(offset) - self.chars_before(start);
         (line + 1, column + 1)
+    }
+
+    /// Characters in the text before byte `offset` (a character boundary).
+    fn chars_before(&self, offset: u32) -> usize {
+        if self.char_marks.is_empty() {
+            return offset as usize;
+        }
+        let i = match self.char_marks.binary_search_by_key(&offset, |m| m.0) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let (at, chars) = self.char_marks.get(i).copied().unwrap_or((0, 0));
+        chars as usize
+            + self
+                .text
+                .get(at as usize..offset as usize)
+                .map_or(0, |s| s.chars().count())
     }
 
     /// The text of 1-based line `line`, without its line break.
@@ -181,6 +218,26 @@ impl SourceFile {
             .get(span.start as usize..span.end as usize)
             .unwrap_or("")
     }
+}
+
+/// Character counts at stride boundaries; empty for ASCII text.
+fn char_marks(text: &str) -> Vec<(u32, u32)> {
+    if text.is_ascii() {
+        return Vec::new();
+    }
+    let mut marks = vec![(0, 0)];
+    let mut chars = 0u32;
+    let mut at = 0usize;
+    while at < text.len() {
+        let mut next = (at + CHAR_MARK_STRIDE).min(text.len());
+        while !text.is_char_boundary(next) {
+            next += 1;
+        }
+        chars += text.get(at..next).map_or(0, |s| s.chars().count()) as u32;
+        at = next;
+        marks.push((at as u32, chars));
+    }
+    marks
 }
 
 /// Line starts for `\n`, `\r\n` and lone `\r` breaks, as YAML counts them.
@@ -275,7 +332,8 @@ pub struct Loaded {
 /// Reads every document of a source. `file` is the file's index in the run.
 #[must_use]
 pub fn load(file: usize, source: &SourceFile, limits: &Limits) -> Loaded {
-    let parsed = yaml::parse_stream(&source.text, limits);
+    let mut budget = tree::Budget::default();
+    let parsed = parse_text(&source.text, limits, &mut budget);
     let mut loaded = Loaded {
         notes: parsed.notes,
         ..Loaded::default()
@@ -286,12 +344,21 @@ pub fn load(file: usize, source: &SourceFile, limits: &Limits) -> Loaded {
             continue;
         };
         if tfplan::is_plan(&root) {
-            tfplan::extract(file, this, source, &root, limits, &mut loaded);
+            tfplan::extract(file, this, source, &root, limits, &mut budget, &mut loaded);
             continue;
         }
         push_document(file, this, String::new(), Origin::Stream, root, &mut loaded);
     }
     loaded
+}
+
+/// Parses a text as Kubernetes would: JSON when it starts with `{`, YAML otherwise.
+fn parse_text(text: &str, limits: &Limits, budget: &mut tree::Budget) -> yaml::Parsed {
+    if json::is_json_stream(text) {
+        json::parse_stream(text, limits, budget)
+    } else {
+        yaml::parse_stream(text, limits, budget)
+    }
 }
 
 /// Adds a document, unrolling `kind: List` (as `kubectl get -o yaml` prints) into its items.
@@ -321,12 +388,12 @@ fn push_document(
     let crate::node::Value::Map(entries) = root.value else {
         return;
     };
-    for entry in entries {
+    for entry in entries.iter() {
         if entry.key_str() != Some("items") {
             continue;
         }
-        if let crate::node::Value::Seq(items) = entry.value.value {
-            for (i, item) in items.into_iter().enumerate() {
+        if let crate::node::Value::Seq(items) = &entry.value.value {
+            for (i, item) in items.iter().cloned().enumerate() {
                 let item_origin = match &origin {
                     Origin::Stream => Origin::ListItem,
                     other => other.clone(),

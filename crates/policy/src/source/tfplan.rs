@@ -6,7 +6,8 @@
 //! of the plan file.
 
 use crate::node::{Node, Span, Value};
-use crate::source::{Limits, Loaded, Origin, SourceFile, push_document, yaml};
+use crate::source::tree::Budget;
+use crate::source::{Limits, Loaded, Origin, SourceFile, parse_text, push_document};
 
 /// A plan or state: `format_version` plus planned or current values.
 pub(crate) fn is_plan(root: &Node) -> bool {
@@ -20,6 +21,7 @@ pub(crate) fn extract(
     source: &SourceFile,
     root: &Node,
     limits: &Limits,
+    budget: &mut Budget,
     loaded: &mut Loaded,
 ) {
     let (section, module) = if let Some(m) = root.path(&["planned_values", "root_module"]) {
@@ -29,102 +31,118 @@ pub(crate) fn extract(
     } else {
         return;
     };
-    walk_module(
+    let mut walk = Walk {
         file,
         index,
         source,
-        module,
-        section.to_string(),
         limits,
+        budget,
         loaded,
-    );
+    };
+    walk.module(module, section);
 }
 
-fn walk_module(
+/// One plan's walk: where its manifests go, and the file's budget they draw on.
+struct Walk<'w> {
     file: usize,
     index: usize,
-    source: &SourceFile,
-    module: &Node,
-    pointer: String,
-    limits: &Limits,
-    loaded: &mut Loaded,
-) {
-    for (i, resource) in module
-        .get("resources")
-        .map(Node::items)
-        .unwrap_or(&[])
-        .iter()
-        .enumerate()
-    {
-        let address = resource
-            .get("address")
-            .and_then(Node::as_str)
-            .unwrap_or("?")
-            .to_string();
-        let here = format!("{pointer}/resources/{i}/values");
-        match resource.get("type").and_then(Node::as_str) {
-            Some("kubernetes_manifest") => {
-                if let Some(manifest) = resource.path(&["values", "manifest"])
-                    && manifest.as_map().is_some()
-                {
-                    push_document(
-                        file,
-                        index,
-                        format!("{here}/manifest"),
-                        Origin::TerraformPlan { address },
-                        manifest.clone(),
-                        loaded,
-                    );
+    source: &'w SourceFile,
+    limits: &'w Limits,
+    budget: &'w mut Budget,
+    loaded: &'w mut Loaded,
+}
+
+impl Walk<'_> {
+    fn module(&mut self, module: &Node, pointer: &str) {
+        for (i, resource) in module
+            .get("resources")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            let address = resource
+                .get("address")
+                .and_then(Node::as_str)
+                .unwrap_or("?")
+                .to_string();
+            let here = format!("{pointer}/resources/{i}/values");
+            match resource.get("type").and_then(Node::as_str) {
+                Some("kubernetes_manifest") => {
+                    if let Some(manifest) = resource.path(&["values", "manifest"])
+                        && manifest.as_map().is_some()
+                    {
+                        push_document(
+                            self.file,
+                            self.index,
+                            format!("{here}/manifest"),
+                            Origin::TerraformPlan { address },
+                            manifest.clone(),
+                            self.loaded,
+                        );
+                    }
                 }
-            }
-            Some("kubectl_manifest") => {
-                if let Some(body) = resource.path(&["values", "yaml_body"])
-                    && body.as_str().is_some()
-                {
-                    embedded_yaml(file, index, source, body, &here, address, limits, loaded);
+                Some("kubectl_manifest") => {
+                    if let Some(body) = resource.path(&["values", "yaml_body"])
+                        && body.as_str().is_some()
+                    {
+                        let at = Embedded {
+                            file: self.file,
+                            index: self.index,
+                            here: &here,
+                            address,
+                        };
+                        embedded_yaml(
+                            &at,
+                            self.source,
+                            body,
+                            self.limits,
+                            self.budget,
+                            self.loaded,
+                        );
+                    }
                 }
+                _ => {}
             }
-            _ => {}
+        }
+        for (i, child) in module
+            .get("child_modules")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            self.module(child, &format!("{pointer}/child_modules/{i}"));
         }
     }
-    for (i, child) in module
-        .get("child_modules")
-        .map(Node::items)
-        .unwrap_or(&[])
-        .iter()
-        .enumerate()
-    {
-        walk_module(
-            file,
-            index,
-            source,
-            child,
-            format!("{pointer}/child_modules/{i}"),
-            limits,
-            loaded,
-        );
-    }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; a struct would only rename them"
-)]
-fn embedded_yaml(
+/// Where an embedded manifest sits in the plan.
+struct Embedded<'h> {
     file: usize,
     index: usize,
+    here: &'h str,
+    address: String,
+}
+
+fn embedded_yaml(
+    at: &Embedded<'_>,
     source: &SourceFile,
     body: &Node,
-    here: &str,
-    address: String,
     limits: &Limits,
+    budget: &mut Budget,
     loaded: &mut Loaded,
 ) {
-    let literal = source.slice(body.span);
-    let Some((inner, map)) = decode_json_string(literal, body.span.start) else {
+    let Some(value) = body.as_str() else {
         return;
     };
-    let parsed = yaml::parse_stream(&inner, limits);
+    let literal = source.slice(body.span);
+    // A JSON string literal maps exactly through its escapes; any other form (a plan converted
+    // to YAML: block, quoted or plain scalars) is aligned character by character.
+    let map = decode_json_string(literal, body.span.start)
+        .filter(|(decoded, _)| decoded == value)
+        .map_or_else(|| align(value, literal, body.span.start), |(_, map)| map);
+    let parsed = parse_text(value, limits, budget);
     let remap = |offset: u32| -> u32 {
         map.get(offset as usize)
             .copied()
@@ -132,17 +150,17 @@ fn embedded_yaml(
     };
     for mut note in parsed.notes {
         note.span = Span::new(remap(note.span.start), remap(note.span.end));
-        note.document = index;
+        note.document = at.index;
         loaded.notes.push(note);
     }
     for mut root in parsed.documents.into_iter().flatten() {
         remap_spans(&mut root, &remap);
         push_document(
-            file,
-            index,
-            format!("{here}/yaml_body"),
+            at.file,
+            at.index,
+            format!("{}/yaml_body", at.here),
             Origin::TerraformPlan {
-                address: address.clone(),
+                address: at.address.clone(),
             },
             root,
             loaded,
@@ -150,12 +168,39 @@ fn embedded_yaml(
     }
 }
 
+/// Maps each byte of `decoded` to a byte of `literal` (the scalar as written, at `base`) by
+/// walking both in order: each character is looked for a short way ahead, so indentation,
+/// quotes and folding are skipped over. Exact for block literals, close for the rest.
+fn align(decoded: &str, literal: &str, base: u32) -> Vec<u32> {
+    const LOOKAHEAD: usize = 64;
+    let mut map = Vec::with_capacity(decoded.len() + 1);
+    let mut j = 0usize;
+    for c in decoded.chars() {
+        let window_end = (j + LOOKAHEAD).min(literal.len());
+        let found = literal
+            .get(j..window_end)
+            .and_then(|w| w.find(c))
+            .map(|k| j + k);
+        let at = found.unwrap_or(j);
+        for _ in 0..c.len_utf8() {
+            map.push(base + at as u32);
+        }
+        if let Some(k) = found {
+            j = k + c.len_utf8();
+        }
+    }
+    map.push(base + literal.len().saturating_sub(1) as u32);
+    map
+}
+
 fn remap_spans(node: &mut Node, remap: &impl Fn(u32) -> u32) {
     node.span = Span::new(remap(node.span.start), remap(node.span.end));
     match &mut node.value {
-        Value::Seq(items) => items.iter_mut().for_each(|n| remap_spans(n, remap)),
+        Value::Seq(items) => std::sync::Arc::make_mut(items)
+            .iter_mut()
+            .for_each(|n| remap_spans(n, remap)),
         Value::Map(entries) => {
-            for e in entries {
+            for e in std::sync::Arc::make_mut(entries) {
                 remap_spans(&mut e.key, remap);
                 remap_spans(&mut e.value, remap);
             }
@@ -184,11 +229,44 @@ fn decode_json_string(literal: &str, base: u32) -> Option<(String, Vec<u32>)> {
                 '\\' => '\\',
                 '"' => '"',
                 'u' => {
-                    let mut code = 0u32;
-                    for _ in 0..4 {
-                        code = code * 16 + chars.next()?.1.to_digit(16)?;
+                    let mut hex4 = || -> Option<u32> {
+                        let mut code = 0u32;
+                        for _ in 0..4 {
+                            code = code * 16 + chars.next()?.1.to_digit(16)?;
+                        }
+                        Some(code)
+                    };
+                    let first = hex4()?;
+                    if (0xD800..0xDC00).contains(&first) {
+                        // A surrogate pair takes two escapes; both halves map to the first.
+                        let mut ahead = chars.clone();
+                        let pair = match (ahead.next(), ahead.next()) {
+                            (Some((_, '\\')), Some((_, 'u'))) => {
+                                let mut code = 0u32;
+                                let mut ok = true;
+                                for _ in 0..4 {
+                                    match ahead.next().and_then(|(_, d)| d.to_digit(16)) {
+                                        Some(d) => code = code * 16 + d,
+                                        None => ok = false,
+                                    }
+                                }
+                                (ok && (0xDC00..0xE000).contains(&code)).then_some(code)
+                            }
+                            _ => None,
+                        };
+                        match pair {
+                            Some(second) => {
+                                chars = ahead;
+                                char::from_u32(
+                                    0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00),
+                                )
+                                .unwrap_or('\u{fffd}')
+                            }
+                            None => '\u{fffd}',
+                        }
+                    } else {
+                        char::from_u32(first).unwrap_or('\u{fffd}')
                     }
-                    char::from_u32(code).unwrap_or('\u{fffd}')
                 }
                 _ => return None,
             }

@@ -1,0 +1,449 @@
+//! Builds [`Node`] trees from parser events, for YAML and JSON alike.
+//!
+//! The tree is built with an explicit stack (no recursion, so nesting is bounded by
+//! [`Limits::max_depth`] and never by the native stack), every node is counted against the
+//! file's [`Budget`], and mappings are merged the way Kubernetes' decoder merges them:
+//! a repeated key keeps the last value (go-yaml v2 without strict mode, and Go's JSON decoder),
+//! and `<<` merge keys apply in document order (go-yaml v2 `decode.go`, `mapping` and `merge`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::node::{Entry, Node, Span, Value};
+use crate::source::Limits;
+use crate::source::yaml::{ParseNote, ParseNoteKind};
+
+/// What one file may cost, shared by every document of the file and by every manifest embedded
+/// in it (each `yaml_body` of a Terraform plan draws on the same budget).
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    /// Nodes created so far (scalars and containers; aliases are shared, not created).
+    pub nodes: usize,
+    /// Nodes that alias expansion has added to the logical tree so far.
+    pub alias_nodes: usize,
+}
+
+/// Repeated findings of one kind in one document are capped: the rest are counted.
+pub(crate) const NOTES_PER_KIND_AND_DOCUMENT: usize = 100;
+
+pub(crate) type Step = Result<(), (Span, String)>;
+
+enum Frame {
+    Seq {
+        start: u32,
+        anchor: Option<String>,
+        flow: bool,
+        items: Vec<Node>,
+        /// Logical nodes below (alias expansions included), for alias budgets.
+        count: usize,
+    },
+    Map {
+        start: u32,
+        anchor: Option<String>,
+        flow: bool,
+        entries: Vec<Entry>,
+        /// The key read, waiting for its value; and whether it is a `<<` merge key.
+        key: Option<(Node, bool)>,
+        /// Index into `entries` by the key's JSON text.
+        seen: HashMap<String, usize>,
+        /// Keys written explicitly (not merged), so a merge that overrides one can say so.
+        explicit: Vec<bool>,
+        count: usize,
+    },
+}
+
+pub(crate) struct TreeBuilder<'a> {
+    limits: &'a Limits,
+    budget: &'a mut Budget,
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    anchors: HashMap<String, (Node, usize)>,
+    pub(crate) document: usize,
+    pub(crate) notes: Vec<ParseNote>,
+    /// Notes of the current document by kind: (kind, shown, not shown).
+    note_counts: Vec<(ParseNoteKind, usize, usize)>,
+}
+
+impl<'a> TreeBuilder<'a> {
+    pub(crate) fn new(limits: &'a Limits, budget: &'a mut Budget) -> Self {
+        Self {
+            limits,
+            budget,
+            stack: Vec::new(),
+            root: None,
+            anchors: HashMap::new(),
+            document: 0,
+            notes: Vec::new(),
+            note_counts: Vec::new(),
+        }
+    }
+
+    /// Starts a document: anchors are per document, as in go-yaml.
+    pub(crate) fn start_document(&mut self, index: usize) {
+        self.document = index;
+        self.stack.clear();
+        self.root = None;
+        self.anchors.clear();
+        self.note_counts.clear();
+    }
+
+    /// Ends the document and returns its root (`None` when empty or `null`), plus a summary
+    /// note for each kind of note that was capped.
+    pub(crate) fn end_document(&mut self) -> Option<Node> {
+        for (kind, shown, hidden) in std::mem::take(&mut self.note_counts) {
+            if hidden > 0 {
+                let span = self
+                    .notes
+                    .iter()
+                    .rev()
+                    .find(|n| n.kind == kind)
+                    .map(|n| n.span);
+                self.notes.push(ParseNote {
+                    kind,
+                    span: span.unwrap_or_default(),
+                    document: self.document,
+                    message: format!(
+                        "{hidden} more findings like this in this document are not shown (the first {shown} are)"
+                    ),
+                    help: None,
+                });
+            }
+        }
+        self.stack.clear();
+        self.root.take().filter(|n| !n.is_null())
+    }
+
+    /// Records a note, counting (not keeping) those past the per-document cap.
+    pub(crate) fn note(
+        &mut self,
+        kind: ParseNoteKind,
+        span: Span,
+        message: String,
+        help: Option<String>,
+    ) {
+        if kind != ParseNoteKind::Syntax {
+            let slot = match self.note_counts.iter_mut().find(|(k, _, _)| *k == kind) {
+                Some(slot) => slot,
+                None => {
+                    self.note_counts.push((kind, 0, 0));
+                    let last = self.note_counts.len() - 1;
+                    #[expect(clippy::indexing_slicing, reason = "pushed on the line above")]
+                    &mut self.note_counts[last]
+                }
+            };
+            if slot.1 >= NOTES_PER_KIND_AND_DOCUMENT {
+                slot.2 += 1;
+                return;
+            }
+            slot.1 += 1;
+        }
+        self.notes.push(ParseNote {
+            kind,
+            span,
+            document: self.document,
+            message,
+            help,
+        });
+    }
+
+    fn count_node(&mut self, span: Span) -> Step {
+        self.budget.nodes += 1;
+        if self.budget.nodes > self.limits.max_nodes {
+            return Err((
+                span,
+                format!(
+                    "the file has more than {} values; eksgate reads at most that many from one file (split it, or raise the limit)",
+                    self.limits.max_nodes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn open_seq(&mut self, start: Span, anchor: Option<String>, flow: bool) -> Step {
+        self.depth_check(start)?;
+        self.count_node(start)?;
+        self.stack.push(Frame::Seq {
+            start: start.start,
+            anchor,
+            flow,
+            items: Vec::new(),
+            count: 1,
+        });
+        Ok(())
+    }
+
+    pub(crate) fn open_map(&mut self, start: Span, anchor: Option<String>, flow: bool) -> Step {
+        self.depth_check(start)?;
+        self.count_node(start)?;
+        self.stack.push(Frame::Map {
+            start: start.start,
+            anchor,
+            flow,
+            entries: Vec::new(),
+            key: None,
+            seen: HashMap::new(),
+            explicit: Vec::new(),
+            count: 1,
+        });
+        Ok(())
+    }
+
+    fn depth_check(&self, span: Span) -> Step {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err((
+                span,
+                format!(
+                    "nesting is deeper than {} levels; no Kubernetes object needs that",
+                    self.limits.max_depth
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A scalar (already resolved). `merge_key` marks a plain `<<` in key position.
+    pub(crate) fn scalar(&mut self, node: Node, anchor: Option<String>, merge_key: bool) -> Step {
+        self.count_node(node.span)?;
+        self.place(node, 1, anchor, merge_key)
+    }
+
+    /// An alias of an anchor of this document: the anchored node, shared.
+    pub(crate) fn alias(&mut self, name: &str, span: Span) -> Step {
+        let Some((node, count)) = self.anchors.get(name) else {
+            return Err((span, format!("unknown anchor `{name}` referenced")));
+        };
+        let (mut node, count) = (node.clone(), *count);
+        self.budget.alias_nodes += count;
+        if self.budget.alias_nodes > self.limits.max_alias_nodes {
+            return Err((
+                span,
+                format!(
+                    "aliases expand to more than {} nodes (a \"billion laughs\" document?)",
+                    self.limits.max_alias_nodes
+                ),
+            ));
+        }
+        // A scalar is a copy anyway, so it takes the alias's place (a repeated key written as
+        // `*name` is reported there). A container keeps the anchor's spans: findings inside it
+        // point at the anchored text, the only place its contents are written.
+        if !matches!(node.value, Value::Seq(_) | Value::Map(_)) {
+            node.span = span;
+        }
+        self.place(node, count, None, false)
+    }
+
+    /// Closes the innermost container; `end` is the closing event's span (flow collections end
+    /// at their bracket; block collections at their last child).
+    pub(crate) fn close(&mut self, end: Span) -> Step {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
+        match frame {
+            Frame::Seq {
+                start,
+                anchor,
+                flow,
+                items,
+                count,
+            } => {
+                let end = container_end(flow, end, items.last());
+                self.place(
+                    Node::new(Value::Seq(Arc::new(items)), Span::new(start, end)),
+                    count,
+                    anchor,
+                    false,
+                )
+            }
+            Frame::Map {
+                start,
+                anchor,
+                flow,
+                entries,
+                count,
+                ..
+            } => {
+                let end = container_end(flow, end, entries.last().map(|e| &e.value));
+                self.place(
+                    Node::new(Value::Map(Arc::new(entries)), Span::new(start, end)),
+                    count,
+                    anchor,
+                    false,
+                )
+            }
+        }
+    }
+
+    /// Puts a finished node into its parent, or makes it the document's root.
+    fn place(&mut self, node: Node, count: usize, anchor: Option<String>, merge_key: bool) -> Step {
+        if let Some(name) = anchor {
+            // A container's clone is a pointer copy: anchors cost nothing until aliased.
+            self.anchors.insert(name, (node.clone(), count));
+        }
+        let mut duplicate: Option<(Span, String)> = None;
+        let mut overridden: Vec<(Span, String)> = Vec::new();
+        match self.stack.last_mut() {
+            None => {
+                self.root = Some(node);
+                return Ok(());
+            }
+            Some(Frame::Seq {
+                items, count: c, ..
+            }) => {
+                items.push(node);
+                *c += count;
+                return Ok(());
+            }
+            Some(Frame::Map {
+                entries,
+                key,
+                seen,
+                explicit,
+                count: c,
+                ..
+            }) => {
+                *c += count;
+                let Some((k, is_merge)) = key.take() else {
+                    *key = Some((node, merge_key));
+                    return Ok(());
+                };
+                if is_merge {
+                    merge_into(entries, seen, explicit, &node, &mut overridden)
+                        .map_err(|message| (node.span, message))?;
+                } else {
+                    match json_key(&k) {
+                        Some(text) => {
+                            if let Some(&at) = seen.get(&text) {
+                                if let (Some(slot), Some(flag)) =
+                                    (entries.get_mut(at), explicit.get_mut(at))
+                                {
+                                    // Overriding a merged key is what merges are for.
+                                    if *flag {
+                                        duplicate = Some((k.span, text));
+                                    }
+                                    *slot = Entry {
+                                        key: k,
+                                        value: node,
+                                    };
+                                    *flag = true;
+                                }
+                            } else {
+                                seen.insert(text, entries.len());
+                                entries.push(Entry {
+                                    key: k,
+                                    value: node,
+                                });
+                                explicit.push(true);
+                            }
+                        }
+                        None => {
+                            let span = k.span;
+                            let what = k.type_name();
+                            self.note(
+                                ParseNoteKind::NotJson,
+                                span,
+                                format!("a {what} cannot be a mapping key in Kubernetes"),
+                                Some(
+                                    "Kubernetes converts YAML to JSON, whose keys are strings; use a string, number or boolean key".to_string(),
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((span, text)) = duplicate {
+            self.note(
+                ParseNoteKind::DuplicateKey,
+                span,
+                format!("key `{text}` is repeated in this mapping; Kubernetes keeps this last value"),
+                Some(
+                    "keep one: kubectl and the API server take the last value without a word, while kustomize (and so Flux) rejects the file".to_string(),
+                ),
+            );
+        }
+        for (span, text) in overridden {
+            self.note(
+                ParseNoteKind::DuplicateKey,
+                span,
+                format!("key `{text}` is overridden by the `<<` merge that follows it"),
+                Some(
+                    "Kubernetes' decoder (go-yaml v2) applies merge keys in order, so a key written before `<<` loses; move the key after the merge".to_string(),
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Applies a `<<` merge: a mapping, or a sequence of mappings where earlier ones win; merged
+/// keys override keys written before the merge (go-yaml v2 applies merges in document order).
+fn merge_into(
+    entries: &mut Vec<Entry>,
+    seen: &mut HashMap<String, usize>,
+    explicit: &mut Vec<bool>,
+    source: &Node,
+    overridden: &mut Vec<(Span, String)>,
+) -> Result<(), String> {
+    const WANT_MAP: &str = "map merge requires map or sequence of maps as the value";
+    let maps: Vec<&Node> = match &source.value {
+        Value::Map(_) => vec![source],
+        Value::Seq(items) => {
+            if items.iter().any(|i| i.as_map().is_none()) {
+                return Err(WANT_MAP.to_string());
+            }
+            items.iter().rev().collect()
+        }
+        _ => return Err(WANT_MAP.to_string()),
+    };
+    for map in maps {
+        for entry in map.entries() {
+            let Some(text) = json_key(&entry.key) else {
+                continue;
+            };
+            match seen.get(&text) {
+                Some(&at) => {
+                    if let (Some(slot), Some(flag)) = (entries.get_mut(at), explicit.get_mut(at)) {
+                        if *flag {
+                            overridden.push((slot.key.span, text));
+                        }
+                        *slot = entry.clone();
+                        *flag = false;
+                    }
+                }
+                None => {
+                    seen.insert(text, entries.len());
+                    entries.push(entry.clone());
+                    explicit.push(false);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The key as Kubernetes' YAML-to-JSON conversion writes it (`sigs.k8s.io/yaml`
+/// `convertToJSONableObject`): strings, numbers and booleans; `None` for null and containers,
+/// which it refuses.
+pub(crate) fn json_key(key: &Node) -> Option<String> {
+    match &key.value {
+        Value::Str(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) if f.is_nan() => Some(".nan".to_string()),
+        Value::Float(f) if f.is_infinite() => {
+            Some(if *f > 0.0 { ".inf" } else { "-.inf" }.to_string())
+        }
+        Value::Float(f) => Some(f.to_string()),
+        Value::Null | Value::Seq(_) | Value::Map(_) => None,
+    }
+}
+
+fn container_end(flow: bool, end: Span, last: Option<&Node>) -> u32 {
+    if flow {
+        // Just after the closing bracket.
+        end.end.max(end.start)
+    } else {
+        last.map_or(end.start, |n| n.span.end)
+    }
+}
