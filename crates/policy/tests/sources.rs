@@ -156,3 +156,141 @@ fn crd_sources_give_one_schema_per_served_version() {
         .unwrap_err();
     assert!(err.message.contains("spec.group"), "{err}");
 }
+
+/// Issue 8: one numeric model, as Kubernetes decodes it (the JSON round trip makes `2.0` the
+/// integer 2), for every rule.
+#[test]
+fn integers_written_as_floats_are_integers() {
+    for hop in ["2.0", "2e0", "20e-1"] {
+        let text = NODE_CLASS.replace(
+            "    httpTokens: optional\n",
+            &format!("    httpTokens: required\n    httpPutResponseHopLimit: {hop}\n"),
+        );
+        let report = run("hop.yaml", &text);
+        let d = only(&report, "IMDS002");
+        assert_eq!(underlined(&report, d), hop);
+    }
+}
+
+/// Issue 8: a plan converted to YAML is read (not skipped), its findings inside `yaml_body`.
+#[test]
+fn a_terraform_plan_in_yaml_form_is_read() {
+    let body = NODE_CLASS.replace('\n', "\n        ");
+    let text = format!(
+        "format_version: \"1.2\"\nplanned_values:\n  root_module:\n    resources:\n      - address: kubectl_manifest.infra\n        type: kubectl_manifest\n        values:\n          yaml_body: |\n            {}\n",
+        NODE_CLASS.replace('\n', "\n            ")
+    );
+    let _ = body;
+    let report = run("plan.yaml", &text);
+    let d = only(&report, "IMDS001");
+    assert_eq!(underlined(&report, d), "optional");
+}
+
+/// Issue 8: a `yaml_body` whose escapes are not the plain JSON set still maps into the file.
+#[test]
+fn a_yaml_body_with_a_surrogate_pair_maps_positions() {
+    let body = NODE_CLASS.replace("name: infra", "name: infra # \\ud83d\\ude00");
+    let literal = serde_json::to_string(&body)
+        .unwrap()
+        .replace("\\\\ud83d\\\\ude00", "\\ud83d\\ude00");
+    let plan = format!(
+        "{{\"format_version\":\"1.2\",\"planned_values\":{{\"root_module\":{{\"resources\":[{{\"address\":\"kubectl_manifest.x\",\"type\":\"kubectl_manifest\",\"values\":{{\"yaml_body\":{literal}}}}}]}}}}}}"
+    );
+    let report = run("plan.json", &plan);
+    let d = only(&report, "IMDS001");
+    assert_eq!(underlined(&report, d), "optional");
+}
+
+/// Issue 8: positions of invalid UTF-8 count CR-only line breaks like every other position.
+#[test]
+fn invalid_utf8_in_a_cr_only_file_is_located() {
+    let mut bytes = b"apiVersion: v1\rkind: ConfigMap\rdata:\r  a: x".to_vec();
+    bytes.push(0xff);
+    let report = check(
+        vec![Input::bytes(
+            "cr.yaml",
+            bytes,
+            &eksgate_policy::Limits::default(),
+        )],
+        &Policy::default_policy().unwrap(),
+        &CheckOptions::default(),
+    );
+    let d = only(&report, "YAML001");
+    let p = report.position(d);
+    assert_eq!((p.line, p.column), (4, 7), "{}", d.message);
+    assert!(d.message.contains("line 4, column 7"), "{}", d.message);
+}
+
+/// Issue 8: a key repeated through an alias is reported at the alias.
+#[test]
+fn a_duplicate_key_through_an_alias_points_at_the_alias() {
+    let text =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: &n name}\ndata:\n  name: a\n  *n : b\n";
+    let report = run("alias.yaml", text);
+    let d = only(&report, "YAML003");
+    assert_eq!(underlined(&report, d), "*n");
+}
+
+/// Issue 8: a complex key is named for what it is, not as "duplicate key ``".
+#[test]
+fn complex_keys_are_explained() {
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  ? [a, b]\n  : c\n  ? [d]\n  : e\n";
+    let report = run("complex.yaml", text);
+    let hits: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "YAML001")
+        .collect();
+    assert_eq!(hits.len(), 2, "{:#?}", report.diagnostics);
+    assert!(
+        hits[0].message.contains("a list cannot be a mapping key"),
+        "{}",
+        hits[0].message
+    );
+    assert_eq!(underlined(&report, hits[0]), "[a, b]");
+}
+
+/// Issue 8: the depth limit message names the level where the parser stopped.
+#[test]
+fn the_depth_limit_is_reported_at_the_level_it_names() {
+    // The root mapping is level 1, so 99 brackets make 100 levels: allowed.
+    let text = "a: ".to_string() + &"[".repeat(99) + &"]".repeat(99);
+    let report = run("deep.yaml", &text);
+    assert!(
+        report.diagnostics.iter().all(|d| d.rule != "YAML001"),
+        "100 levels are allowed: {:#?}",
+        report.diagnostics
+    );
+    let text = "a: ".to_string() + &"[".repeat(100) + &"]".repeat(100);
+    let report = run("deep.yaml", &text);
+    let d = only(&report, "YAML001");
+    assert!(
+        d.message.contains("deeper than 100 levels"),
+        "{}",
+        d.message
+    );
+    // Level 101 is the 100th bracket, at column 3 + 100.
+    assert_eq!(report.position(d).column, 3 + 100);
+}
+
+/// Issue 8: one mistake repeated in one document gives 100 findings and a summary line, in
+/// time linear in the number of mistakes.
+#[test]
+fn repeated_findings_are_capped_per_document() {
+    let values = "on, ".repeat(5_000);
+    let text = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\ndata:\n  x: [{values}on]\n"
+    );
+    let report = run("many.yaml", &text);
+    let hits: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "YAML002")
+        .collect();
+    assert_eq!(hits.len(), 101);
+    assert!(
+        hits.iter().any(|d| d.message.contains("4901 more")),
+        "{:#?}",
+        hits.last()
+    );
+}

@@ -6,6 +6,36 @@ use crate::render::RenderOptions;
 /// Lines of a finding shown at most (the rest of a long span is cut).
 const MAX_FRAME_LINES: usize = 6;
 
+/// A frame longer than this shows a window around the finding instead of whole lines.
+const MAX_FRAME_BYTES: usize = 1024;
+
+/// Bytes of context on each side of a finding in a windowed frame, and of the finding itself.
+const WINDOW_CONTEXT: usize = 60;
+const WINDOW_SPAN: usize = 200;
+
+/// The text around `start..end` of `text`, on one line, and the span's place in it.
+fn window(text: &str, start: usize, end: usize) -> (String, usize, usize) {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let end = floor(end.min(start + WINDOW_SPAN));
+    let from = floor(start.saturating_sub(WINDOW_CONTEXT));
+    let to = floor(end + WINDOW_CONTEXT);
+    let piece = text.get(from..to).unwrap_or("");
+    // One line: what follows a line break inside the window is cut.
+    let cut = piece
+        .find(['\n', '\r'])
+        .map_or(piece.len(), |i| i.max(start - from));
+    let piece = piece.get(..cut).unwrap_or(piece);
+    let local_start = (start - from).min(piece.len());
+    let local_end = (end - from).clamp(local_start, piece.len());
+    (piece.to_string(), local_start, local_end)
+}
+
 /// Code frames, one per finding, then a summary line.
 #[must_use]
 pub fn human(report: &Report, options: RenderOptions) -> String {
@@ -37,6 +67,7 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
     let mut groups: Vec<Group<'_>> = Vec::new();
     let file = report.files.get(d.file);
     let snippet_text;
+    let mut header_fix: Option<(String, String)> = None;
     let group = match file {
         Some(file) if !file.text.is_empty() => {
             // Only the lines of the finding go to the renderer: cheap on huge files.
@@ -47,18 +78,36 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
                 .max(first);
             let start = file.line_start(first).unwrap_or(0);
             let end = file.line_start(last + 1).unwrap_or(file.text.len() as u32);
-            snippet_text = file
+            let lines = file
                 .slice(crate::node::Span::new(start, end))
-                .trim_end_matches(['\n', '\r'])
-                .to_string();
-            let local_start = (d.span.start.saturating_sub(start) as usize).min(snippet_text.len());
+                .trim_end_matches(['\n', '\r']);
+            let local_start = (d.span.start.saturating_sub(start) as usize).min(lines.len());
             let local_end =
-                (d.span.end.saturating_sub(start) as usize).clamp(local_start, snippet_text.len());
-            let snippet = Snippet::source(snippet_text.as_str())
-                .line_start(first)
-                .path(path.as_str())
-                .annotation(AnnotationKind::Primary.span(local_start..local_end));
-            title.element(snippet)
+                (d.span.end.saturating_sub(start) as usize).clamp(local_start, lines.len());
+            if lines.len() <= MAX_FRAME_BYTES {
+                snippet_text = lines.to_string();
+                let snippet = Snippet::source(snippet_text.as_str())
+                    .line_start(first)
+                    .path(path.as_str())
+                    .annotation(AnnotationKind::Primary.span(local_start..local_end));
+                title.element(snippet)
+            } else {
+                // A long line (a one-line JSON plan): show a window around the finding, so each
+                // frame costs the window, not the line, and the header keeps the real column.
+                let (window, from, to) = window(lines, local_start, local_end);
+                let window_column = window.get(..from).map_or(0, |w| w.chars().count()) + 1;
+                snippet_text = window;
+                let snippet = Snippet::source(snippet_text.as_str())
+                    .line_start(first)
+                    .path(path.as_str())
+                    .annotation(AnnotationKind::Primary.span(from..to));
+                // The renderer counts the column in the window; the header gets the real one.
+                header_fix = Some((
+                    format!("{path}:{}:{window_column}", position.line),
+                    format!("{path}:{}:{}", position.line, position.column),
+                ));
+                title.element(snippet)
+            }
         }
         _ => title.element(
             annotate_snippets::Origin::path(path.as_str())
@@ -72,7 +121,15 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
             Level::HELP.secondary_title(help.as_str()),
         ));
     }
-    renderer.render(&groups)
+    let text = renderer.render(&groups);
+    match header_fix {
+        // After the title line, so a message that quotes the same text stays as it is.
+        Some((shown, real)) => match text.split_once('\n') {
+            Some((title, rest)) => format!("{title}\n{}", rest.replacen(&shown, &real, 1)),
+            None => text,
+        },
+        None => text,
+    }
 }
 
 /// `Found 2 errors and 1 warning in 3 files (9 documents, 1 skipped, 1 suppressed).`

@@ -42,7 +42,12 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits, budget: &mut Budget) -> 
         let result = value(&mut scanner, &mut builder);
         documents.push(builder.end_document());
         if let Err((span, message)) = result {
-            builder.note(ParseNoteKind::Syntax, span, message, None);
+            builder.note(
+                ParseNoteKind::Syntax,
+                span,
+                message,
+                Some("Kubernetes reads a file whose first character is `{` as JSON; if this is YAML in flow style, start the file with a `---` line or a comment".to_string()),
+            );
             break;
         }
     }
