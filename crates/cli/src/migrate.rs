@@ -71,7 +71,7 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
         ));
     }
     let source = SourceFile::from_bytes(name.clone(), bytes, &limits)
-        .map_err(|fault| format!("`{name}`: {fault}"))?;
+        .map_err(|(fault, _)| format!("`{name}`: {fault}"))?;
     let migration = migrate::to_v1_with(&source, &limits);
 
     let mut err = anstream::stderr();

@@ -66,12 +66,12 @@ impl Input {
         if bytes.len() > limits.max_source_bytes {
             return Self::too_large(name, bytes.len(), limits);
         }
-        match SourceFile::from_bytes(name.clone(), bytes.clone(), limits) {
+        match SourceFile::from_bytes(name.clone(), bytes, limits) {
             Ok(source) => Self {
                 source,
                 fault: None,
             },
-            Err(fault) => Self {
+            Err((fault, bytes)) => Self {
                 source: SourceFile::new(name, String::from_utf8_lossy(&bytes).into_owned()),
                 fault: Some(fault),
             },
@@ -293,7 +293,8 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
             .and_then(|o| o.enabled)
             .unwrap_or(true)
     });
-    raw.sort_by(|a, b| {
+    // Unstable is deterministic here (no randomness) and needs no scratch copy of the findings.
+    raw.sort_unstable_by(|a, b| {
         (a.file, a.span.start, &a.rule, &a.message).cmp(&(
             b.file,
             b.span.start,

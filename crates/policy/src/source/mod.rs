@@ -113,17 +113,19 @@ impl SourceFile {
     /// A source from raw bytes: checks size and UTF-8 so that neither reaches the parser.
     ///
     /// # Errors
-    /// [`DecodeFault`] when the bytes are too many or not UTF-8; the fault says where.
+    /// [`DecodeFault`] when the bytes are too many or not UTF-8; the fault says where, and the
+    /// bytes come back (for a lossy view in the code frame).
     pub fn from_bytes(
         name: impl Into<String>,
         bytes: Vec<u8>,
         limits: &Limits,
-    ) -> Result<Self, DecodeFault> {
+    ) -> Result<Self, (DecodeFault, Vec<u8>)> {
         if bytes.len() > limits.max_source_bytes || bytes.len() > u32::MAX as usize {
-            return Err(DecodeFault::TooLarge {
+            let fault = DecodeFault::TooLarge {
                 bytes: bytes.len(),
                 limit: limits.max_source_bytes,
-            });
+            };
+            return Err((fault, bytes));
         }
         match String::from_utf8(bytes) {
             Ok(text) => Ok(Self::new(name, text)),
@@ -136,11 +138,12 @@ impl SourceFile {
                 let prefix = std::str::from_utf8(prefix).unwrap_or_default();
                 let starts = line_starts(prefix);
                 let last = starts.last().copied().unwrap_or(0) as usize;
-                Err(DecodeFault::InvalidUtf8 {
+                let fault = DecodeFault::InvalidUtf8 {
                     line: starts.len(),
                     column: prefix.get(last..).map_or(0, |l| l.chars().count()) + 1,
                     offset: valid,
-                })
+                };
+                Err((fault, err.into_bytes()))
             }
         }
     }

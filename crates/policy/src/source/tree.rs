@@ -244,9 +244,11 @@ impl<'a> TreeBuilder<'a> {
                 start,
                 anchor,
                 flow,
-                items,
+                mut items,
                 count,
             } => {
+                // The tree is kept for the run: give back what the growing vector reserved.
+                items.shrink_to_fit();
                 let end = container_end(flow, end, items.last());
                 self.place(
                     Node::new(Value::Seq(Arc::new(items)), Span::new(start, end)),
@@ -259,10 +261,11 @@ impl<'a> TreeBuilder<'a> {
                 start,
                 anchor,
                 flow,
-                entries,
+                mut entries,
                 count,
                 ..
             } => {
+                entries.shrink_to_fit();
                 let end = container_end(flow, end, entries.last().map(|e| &e.value));
                 self.place(
                     Node::new(Value::Map(Arc::new(entries)), Span::new(start, end)),
