@@ -17,7 +17,7 @@ pub const VERSION: &str = concat!(
 
 const CHECK_AFTER: &str = "\
 Examples:
-  eksgate check k8s/                        check every *.yaml, *.yml and *.json below k8s/
+  eksgate check k8s/                        check every *.yaml, *.yml, *.json and *.tf below k8s/
   helm template charts/platform | eksgate check -
   terraform show -json plan.out > plan.json && eksgate check plan.json
   eksgate check --format json --fail-on warning manifests/
@@ -59,7 +59,7 @@ pub enum Command {
 #[command(after_help = CHECK_AFTER)]
 pub struct CheckArgs {
     /// Files or directories to check (default: the current directory); `-` reads standard
-    /// input. Directories are searched for *.yaml, *.yml and *.json, skipping hidden files and
+    /// input. Directories are searched for *.yaml, *.yml, *.json and *.tf, skipping hidden files and
     /// directories, target and node_modules.
     #[arg(value_name = "PATH", default_value = None)]
     pub paths: Vec<PathBuf>,

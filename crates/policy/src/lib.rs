@@ -240,20 +240,20 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         raw.push(Diagnostic {
             rule: v.rule.id.into(),
             rule_name: v.rule.name.into(),
-            severity: v.rule.severity,
+            severity: v.severity,
             message: v.message,
             help: v.help,
-            file: v.doc.file,
+            file: v.subject.file,
             span: v.span,
             pointer: v.pointer,
-            document: v.doc.index,
-            kind: v.doc.kind().map(str::to_string),
-            name: v.doc.name().map(str::to_string),
+            document: v.subject.document,
+            kind: v.subject.kind.map(str::to_string),
+            name: v.subject.name.map(str::to_string),
         });
     }
 
     for c in custom {
-        if suppressions.suppresses_at(c.doc, c.span, &c.rule) {
+        if suppressions.suppresses_at(&rules::Subject::of(c.doc), c.span, &c.rule) {
             report.summary.suppressed += 1;
             continue;
         }

@@ -135,11 +135,45 @@ pub fn find(id: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().id == id)
 }
 
+/// What a finding is about: the object it names, found by file and document index, with what
+/// suppression needs. Cross-document rules report from summaries, so this borrows no tree.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// Index of the file in the run.
+    pub file: usize,
+    /// 0-based index of the document in its file.
+    pub document: usize,
+    pub kind: Option<&'a str>,
+    pub name: Option<&'a str>,
+    /// The object's `eksgate.dev/ignore` annotation, if it has one.
+    pub ignore: Option<&'a str>,
+}
+
+impl<'a> Subject<'a> {
+    /// The subject of a finding in `doc`.
+    #[must_use]
+    pub fn of(doc: &'a Document) -> Self {
+        Self {
+            file: doc.file,
+            document: doc.index,
+            kind: doc.kind(),
+            name: doc.name(),
+            ignore: doc
+                .root
+                .path(&["metadata", "annotations", crate::suppress::ANNOTATION])
+                .and_then(Node::as_str),
+        }
+    }
+}
+
 /// One finding of one rule, before severity overrides and suppression.
 #[derive(Debug, Clone)]
 pub struct Violation<'a> {
     pub rule: &'static RuleMeta,
-    pub doc: &'a Document,
+    pub subject: Subject<'a>,
+    /// The rule's default severity, unless this finding has its own (ORD003's missing
+    /// dependency is a warning, its cycle an error).
+    pub severity: Severity,
     pub span: Span,
     pub pointer: String,
     pub message: String,
@@ -170,11 +204,25 @@ impl<'a> Findings<'a> {
         node: &Node,
         message: impl Into<String>,
     ) -> &mut Violation<'a> {
+        let pointer = doc.pointer(node);
+        self.report_at(Subject::of(doc), node.span, pointer, message)
+    }
+
+    /// Reports `message` at `span` of the subject's file, for rules that work on summaries
+    /// rather than document trees. `pointer` is the JSON pointer of the spot, or empty.
+    pub fn report_at(
+        &mut self,
+        subject: Subject<'a>,
+        span: Span,
+        pointer: String,
+        message: impl Into<String>,
+    ) -> &mut Violation<'a> {
         let violation = Violation {
             rule: self.rule,
-            doc,
-            span: node.span,
-            pointer: doc.pointer(node),
+            subject,
+            severity: self.rule.severity,
+            span,
+            pointer,
             message: message.into(),
             help: None,
         };
@@ -199,6 +247,12 @@ impl Violation<'_> {
     /// Attaches advice on what to do.
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Gives this finding a severity other than the rule's default.
+    pub fn severity(&mut self, severity: Severity) -> &mut Self {
+        self.severity = severity;
         self
     }
 }

@@ -1,9 +1,10 @@
 //! Source texts and the documents read from them.
 //!
 //! A [`SourceFile`] is a name and its text; the core never opens files itself. [`load`] turns one
-//! into documents (YAML streams, JSON, `kind: List` items, manifests inside Terraform plans) and
-//! the parse findings (`YAML001`, `YAML002`).
+//! into documents (YAML streams, JSON, `kind: List` items, manifests inside Terraform plans and
+//! Terraform source) and the parse findings (`YAML001`, `YAML002`).
 
+pub mod terraform;
 mod tfplan;
 mod yaml;
 
@@ -208,6 +209,9 @@ pub enum Origin {
     ListItem,
     /// A manifest inside a `terraform show -json` plan.
     TerraformPlan { address: String },
+    /// A manifest in Terraform source (`*.tf`): `kubernetes_manifest.manifest` or
+    /// `kubectl_manifest.yaml_body` of the resource at `address`.
+    TerraformSource { address: String },
 }
 
 /// One Kubernetes-style object read from a source.
@@ -270,11 +274,18 @@ pub struct Loaded {
     /// Documents that were empty (`---` with nothing after it); they count as nothing.
     pub empty_documents: usize,
     pub notes: Vec<ParseNote>,
+    /// What a Terraform source file says about providers, modules and clusters (`*.tf` only).
+    pub terraform: Option<terraform::TerraformFacts>,
 }
 
 /// Reads every document of a source. `file` is the file's index in the run.
 #[must_use]
 pub fn load(file: usize, source: &SourceFile, limits: &Limits) -> Loaded {
+    if terraform::is_terraform(&source.name) {
+        let mut loaded = Loaded::default();
+        terraform::load(file, source, limits, &mut loaded);
+        return loaded;
+    }
     let parsed = yaml::parse_stream(&source.text, limits);
     let mut loaded = Loaded {
         notes: parsed.notes,
@@ -341,5 +352,20 @@ fn push_document(
                 );
             }
         }
+    }
+}
+
+/// Moves every span of a tree read from embedded text to where that text sits in its file.
+pub(crate) fn remap_spans(node: &mut Node, remap: &impl Fn(u32) -> u32) {
+    node.span = Span::new(remap(node.span.start), remap(node.span.end));
+    match &mut node.value {
+        crate::node::Value::Seq(items) => items.iter_mut().for_each(|n| remap_spans(n, remap)),
+        crate::node::Value::Map(entries) => {
+            for e in entries {
+                remap_spans(&mut e.key, remap);
+                remap_spans(&mut e.value, remap);
+            }
+        }
+        _ => {}
     }
 }

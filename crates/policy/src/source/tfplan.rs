@@ -5,8 +5,8 @@
 //! are mapped back through the JSON string's escapes, so a finding points at the exact character
 //! of the plan file.
 
-use crate::node::{Node, Span, Value};
-use crate::source::{Limits, Loaded, Origin, SourceFile, push_document, yaml};
+use crate::node::{Node, Span};
+use crate::source::{Limits, Loaded, Origin, SourceFile, push_document, remap_spans, yaml};
 
 /// A plan or state: `format_version` plus planned or current values.
 pub(crate) fn is_plan(root: &Node) -> bool {
@@ -147,20 +147,6 @@ fn embedded_yaml(
             root,
             loaded,
         );
-    }
-}
-
-fn remap_spans(node: &mut Node, remap: &impl Fn(u32) -> u32) {
-    node.span = Span::new(remap(node.span.start), remap(node.span.end));
-    match &mut node.value {
-        Value::Seq(items) => items.iter_mut().for_each(|n| remap_spans(n, remap)),
-        Value::Map(entries) => {
-            for e in entries {
-                remap_spans(&mut e.key, remap);
-                remap_spans(&mut e.value, remap);
-            }
-        }
-        _ => {}
     }
 }
 
