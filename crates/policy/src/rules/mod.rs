@@ -9,16 +9,19 @@ pub mod cel;
 pub mod enc;
 pub mod imds;
 pub mod karp;
+pub mod ord;
 pub mod parse;
 pub mod refs;
 pub mod sch;
 pub mod sep;
 pub mod tag;
+pub mod tf;
 
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Severity;
 use crate::model::policy::{Policy, PoolClass};
+use crate::model::repo::Repository;
 use crate::model::{NodeClass, NodePool, Workload};
 use crate::node::{Node, Span};
 use crate::schema::{KindSchema, SchemaSet};
@@ -127,6 +130,11 @@ pub static RULES: &[&dyn Rule] = &[
     &karp::spot_diversity_low::SpotDiversityLow,
     &karp::pool_without_limits::PoolWithoutLimits,
     &karp::infra_pool_without_budget::InfraPoolWithoutBudget,
+    &ord::custom_resource_before_crd::CustomResourceBeforeCrd,
+    &ord::crd_dependency_not_awaited::CrdDependencyNotAwaited,
+    &ord::dependency_cycle_or_missing::DependencyCycleOrMissing,
+    &ord::argo_wave_before_crd::ArgoWaveBeforeCrd,
+    &tf::manifest_planned_before_cluster::ManifestPlannedBeforeCluster,
 ];
 
 /// The rule with this ID.
@@ -272,6 +280,8 @@ pub struct Context<'a> {
     classes_by_name: BTreeMap<&'a str, Vec<usize>>,
     /// `nodeClassRef` name -> indexes into `node_pools`, in order.
     pools_by_ref: BTreeMap<&'a str, Vec<usize>>,
+    /// What applies which file, in what order (the ordering rules); `None` outside a run.
+    repository: Option<&'a Repository>,
 }
 
 impl<'a> Context<'a> {
@@ -313,7 +323,21 @@ impl<'a> Context<'a> {
                 .collect(),
             classes_by_name,
             pools_by_ref,
+            repository: None,
         }
+    }
+
+    /// Gives the ordering rules the run's repository model.
+    #[must_use]
+    pub fn with_repository(mut self, repository: &'a Repository) -> Self {
+        self.repository = Some(repository);
+        self
+    }
+
+    /// The run's repository model, when the engine built one.
+    #[must_use]
+    pub fn repository(&self) -> Option<&'a Repository> {
+        self.repository
     }
 
     /// Uses the schemas of these CRDs (`--crd`) before the built-in ones.

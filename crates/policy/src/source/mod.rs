@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::node::{Node, Span};
 
+pub use terraform::{TerraformFacts, TfBlock, TfBlockKind};
 pub use yaml::{ParseNote, ParseNoteKind};
 
 /// Bounds that keep hostile input from costing unbounded time or memory.
