@@ -233,6 +233,26 @@ impl Repository {
         })
     }
 
+    /// How messages name applier `a`: `namespace/name`, with the file that defines it when
+    /// another applier of the run has the same name (one per cluster of a fleet).
+    #[must_use]
+    pub fn label(&self, a: usize) -> String {
+        let Some(applier) = self.appliers.get(a) else {
+            return String::new();
+        };
+        let name = applier.display();
+        let twins = self
+            .appliers
+            .iter()
+            .filter(|x| x.kind == applier.kind && x.display() == name)
+            .count();
+        if twins > 1 {
+            format!("{name}` in `{}", self.path(applier.id.file))
+        } else {
+            name
+        }
+    }
+
     /// The file name (normalised) of a file position.
     #[must_use]
     pub fn path(&self, file: usize) -> &str {
@@ -814,13 +834,13 @@ impl Repository {
                         (_, Some(n)) => n.clone(),
                         _ => "?".to_string(),
                     };
-                    format!("HelmRelease `{name}` (chart `{chart}`)")
+                    format!("HelmRelease `{name}` of chart `{chart}`")
                 })
                 .unwrap_or_default(),
             ProviderSource::Applier(a) => self
                 .appliers
                 .get(*a)
-                .map(|x| format!("{} `{}`", x.kind_name(), x.display()))
+                .map(|x| format!("{} `{}`", x.kind_name(), self.label(*a)))
                 .unwrap_or_default(),
         }
     }

@@ -151,6 +151,7 @@ impl Rule for CrdDependencyNotAwaited {
             let what = repo.provider_display(p);
             let more = match objects.len() {
                 1 => String::new(),
+                2 => " (and 1 more object)".to_string(),
                 n => format!(" (and {} more objects)", n - 1),
             };
             let through = if dep.name == v.name {
@@ -160,8 +161,8 @@ impl Rule for CrdDependencyNotAwaited {
             };
             let message = format!(
                 "Kustomization `{}` depends on `{}`{through}, which is `Ready` before {what} has installed the CRD of `{}` `{}`{more}",
-                a.display(),
-                v.display(),
+                repo.label(applier),
+                repo.label(via),
                 first.kind,
                 first.name.as_deref().unwrap_or("?"),
             );

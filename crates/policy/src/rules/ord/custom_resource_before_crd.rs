@@ -147,13 +147,13 @@ impl Rule for CustomResourceBeforeCrd {
                 Some((x, _)) if x == applier => (
                     format!(
                         "{this} is applied by Kustomization `{}` together with {what}, which installs its CRD only later",
-                        a.display()
+                        repo.label(applier)
                     ),
                     format!(
                         "apply {what} from a Kustomization of its own with `wait: true`, and {this} from one that `dependsOn` it (controllers, then configs, as in fluxcd/flux2-kustomize-helm-example)"
                     ),
                 ),
-                Some((_, via)) => {
+                Some((via_index, via)) => {
                     // CRD files are established before their Kustomization is Ready.
                     let wait = if matches!(provider.source, ProviderSource::Crd(_)) {
                         String::new()
@@ -163,8 +163,8 @@ impl Rule for CustomResourceBeforeCrd {
                     (
                         format!(
                             "{this} is applied by Kustomization `{}`, which does not depend on Kustomization `{}` that installs its CRD ({what})",
-                            a.display(),
-                            via.display()
+                            repo.label(applier),
+                            repo.label(via_index)
                         ),
                         format!(
                             "add `dependsOn: [{{name: {}{}}}]` to Kustomization `{}` (or depend on a Kustomization that depends on it){wait}",

@@ -98,7 +98,7 @@ impl Rule for DependencyCycleOrMissing {
                         dep.pointer.clone(),
                         format!(
                             "Kustomization `{}` depends on `{wanted}`, which is not in the checked files",
-                            applier.display()
+                            repo.label(a)
                         ),
                     )
                     .severity(Severity::Warning)
@@ -127,7 +127,7 @@ impl Rule for DependencyCycleOrMissing {
                         dep.pointer.clone(),
                         format!(
                             "Kustomization `{}` is in a `dependsOn` cycle: {}; none of them is ever applied",
-                            applier.display(),
+                            repo.label(a),
                             names.join(" -> ")
                         ),
                     )

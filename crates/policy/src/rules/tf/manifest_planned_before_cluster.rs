@@ -94,10 +94,10 @@ impl Rule for ManifestPlannedBeforeCluster {
                 name: object.and_then(|o| o.name.as_deref()),
                 ignore: object.and_then(|o| o.ignore.as_deref()),
             };
-            let root = if m.root.is_empty() {
-                "."
+            let chdir = if m.root.is_empty() {
+                String::new()
             } else {
-                m.root.as_str()
+                format!("-chdir={} ", m.root)
             };
             out.report_at(
                 subject,
@@ -109,7 +109,7 @@ impl Rule for ManifestPlannedBeforeCluster {
                 ),
             )
             .help(format!(
-                "apply in stages (`terraform -chdir={root} apply -target={}` first; `eksgate deploy` runs such stages with readiness gates), or use `kubectl_manifest`, which reaches the API only when it applies",
+                "apply in stages (`terraform {chdir}apply -target={}` first; `eksgate deploy` runs such stages with readiness gates), or use `kubectl_manifest`, which reaches the API only when it applies",
                 m.cluster
             ));
         }
