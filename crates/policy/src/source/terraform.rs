@@ -766,6 +766,29 @@ mod tests {
     }
 
     #[test]
+    fn hostile_nesting_is_a_finding_not_a_crash() {
+        let deep = format!(
+            "resource \"kubernetes_manifest\" \"x\" {{\n  manifest = {}1{}\n}}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let loaded = load_tf(&deep);
+        assert!(loaded.documents.is_empty());
+        assert_eq!(loaded.notes.len(), 1, "{:?}", loaded.notes);
+        let wide = format!(
+            "resource \"kubectl_manifest\" \"x\" {{\n  yaml_body = <<-YAML\n{}  YAML\n}}\n",
+            "    - a: &a [1]\n".repeat(20_000)
+        );
+        let loaded = load_tf(&wide);
+        assert!(
+            loaded
+                .notes
+                .iter()
+                .all(|n| n.kind == ParseNoteKind::Syntax || n.kind == ParseNoteKind::Yaml11Scalar)
+        );
+    }
+
+    #[test]
     fn syntax_errors_are_located() {
         let loaded = load_tf("resource \"a\" \"b\" {\n  x = \n}\n");
         assert_eq!(loaded.notes.len(), 1);
