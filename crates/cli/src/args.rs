@@ -17,7 +17,7 @@ pub const VERSION: &str = concat!(
 
 const CHECK_AFTER: &str = "\
 Examples:
-  eksgate check k8s/                        check every *.yaml, *.yml and *.json below k8s/
+  eksgate check k8s/                        check every *.yaml, *.yml, *.json and *.tf below k8s/
   helm template charts/platform | eksgate check -
   terraform show -json plan.out > plan.json && eksgate check plan.json
   eksgate check --format json --fail-on warning manifests/
@@ -53,13 +53,59 @@ pub enum Command {
     Deploy(crate::deploy::DeployArgs),
     /// Convert Karpenter v1beta1 NodePools and EC2NodeClasses to v1, keeping comments.
     Migrate(crate::migrate::MigrateArgs),
+    /// Print the apply order that Flux Kustomizations and Argo CD Applications imply, with
+    /// the ordering findings (ORD001-ORD004, TF001) marked.
+    Graph(GraphArgs),
+}
+
+const GRAPH_AFTER: &str = "\
+Examples:
+  eksgate graph                             the repository in the current directory, as text
+  eksgate graph --format mermaid fleet/ >> $GITHUB_STEP_SUMMARY
+  eksgate graph --format dot . | dot -Tsvg > order.svg
+
+Exit codes: 0 the graph was printed (the findings are marked, not enforced: `eksgate check`
+is the gate), 2 usage or I/O error.";
+
+#[derive(Debug, Args)]
+#[command(after_help = GRAPH_AFTER)]
+pub struct GraphArgs {
+    /// Files or directories (default: the current directory), read as `eksgate check` reads them.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphOutput::Text)]
+    pub format: GraphOutput,
+
+    /// Policy file (`kind: Policy`): its `spec.crdProviders` name more CRD providers.
+    #[arg(long, value_name = "FILE", env = "EKSGATE_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    /// Skip paths matching this glob (repeatable), as for `eksgate check`.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Largest file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_file_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphOutput {
+    /// Steps per cluster, with what each applies and the findings on it.
+    Text,
+    /// A Mermaid flowchart in a Markdown code fence (pull request comments, job summaries).
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
 }
 
 #[derive(Debug, Args)]
 #[command(after_help = CHECK_AFTER)]
 pub struct CheckArgs {
     /// Files or directories to check (default: the current directory); `-` reads standard
-    /// input. Directories are searched for *.yaml, *.yml and *.json, skipping hidden files and
+    /// input. Directories are searched for *.yaml, *.yml, *.json and *.tf, skipping hidden files and
     /// directories, target and node_modules.
     #[arg(value_name = "PATH", default_value = None)]
     pub paths: Vec<PathBuf>,

@@ -7,7 +7,8 @@ use eksgate_policy::{Input, Limits};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
-const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+/// Manifests, and Terraform source for the manifests and providers in it.
+const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "tf"];
 
 /// Reads every input the paths name, in a stable order.
 pub fn collect(

@@ -45,6 +45,7 @@ fn run(cli: Cli) -> Result<u8, String> {
         #[cfg(feature = "deploy")]
         Command::Deploy(args) => Ok(deploy::run(args)),
         Command::Migrate(args) => migrate::run(args),
+        Command::Graph(args) => run_graph(args),
         Command::Rules { format } => {
             let text = rules_listing(format);
             let mut out = anstream::stdout();
@@ -125,8 +126,8 @@ fn rules_listing(format: RulesFormat) -> String {
     out
 }
 
-fn run_check(args: args::CheckArgs) -> Result<u8, String> {
-    let policy = match &args.policy {
+fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, String> {
+    Ok(match path {
         Some(path) => {
             let bytes = std::fs::read(path)
                 .map_err(|e| format!("cannot read policy `{}`: {e}", path.display()))?;
@@ -136,7 +137,41 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
                 .map_err(|e| format!("invalid policy: {e}"))?
         }
         None => Policy::default_policy().map_err(|e| format!("built-in policy: {e}"))?,
+    })
+}
+
+/// `eksgate graph`: the apply order, with the ordering findings marked.
+fn run_graph(args: args::GraphArgs) -> Result<u8, String> {
+    let policy = load_policy(args.policy.as_deref())?;
+    let limits = Limits {
+        max_source_bytes: args.max_file_size,
+        ..Limits::default()
     };
+    let paths = if args.paths.is_empty() {
+        vec![std::path::PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let inputs = inputs::collect(&paths, &args.exclude, &limits)?;
+    let options = CheckOptions {
+        limits,
+        ..CheckOptions::default()
+    };
+    let (_, graph) = eksgate_policy::graph(inputs, &policy, &options);
+    let format = match args.format {
+        args::GraphOutput::Text => eksgate_policy::render::GraphFormat::Text,
+        args::GraphOutput::Mermaid => eksgate_policy::render::GraphFormat::Mermaid,
+        args::GraphOutput::Dot => eksgate_policy::render::GraphFormat::Dot,
+    };
+    let text = eksgate_policy::render::graph(&graph, format);
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write output: {e}"))?;
+    Ok(0)
+}
+
+fn run_check(args: args::CheckArgs) -> Result<u8, String> {
+    let policy = load_policy(args.policy.as_deref())?;
     let limits = Limits {
         max_source_bytes: args.max_file_size,
         ..Limits::default()

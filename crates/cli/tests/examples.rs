@@ -76,7 +76,7 @@ fn manifests(dir: &Path) -> Vec<PathBuf> {
             } else if path.file_name().is_some_and(|n| n != "policy.yaml")
                 && path
                     .extension()
-                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json" || e == "tf")
             {
                 out.push(path);
             }
@@ -86,8 +86,61 @@ fn manifests(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Checks one file of `examples/broken` against its marks.
+/// Checks a directory of `examples/broken` (a repository: the ordering rules need several
+/// files) as one run against the marks of all its files.
+fn check_broken_repository(relative: &str) {
+    let dir = broken_dir().join(relative);
+    let mut expected: BTreeSet<(String, String, u64)> = BTreeSet::new();
+    for path in manifests(&dir) {
+        let text = std::fs::read_to_string(&path).expect("readable example");
+        let file = format!(
+            "examples/broken/{relative}{}",
+            path.strip_prefix(&dir)
+                .expect("below the case")
+                .to_string_lossy()
+                .replace('\\', "/")
+        );
+        for (rule, line) in expectations(&text).unwrap_or_else(|e| panic!("{file}: {e}")) {
+            expected.insert((file.clone(), rule, line));
+        }
+    }
+    assert!(!expected.is_empty(), "{relative} marks no finding");
+    let shown = format!("examples/broken/{relative}");
+    let run = eksgate(["check", "--format", "json", "--fail-on", "warning", &shown]).run();
+    run.assert_no_panic();
+    let report = run.json();
+    let actual: BTreeSet<(String, String, u64)> = common::diagnostics(&report)
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap_or_default().to_string(),
+                d["rule"].as_str().unwrap_or_default().to_string(),
+                d["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let missing: Vec<_> = expected.difference(&actual).collect();
+    let extra: Vec<_> = actual.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{shown}: findings differ from the `# expect:` marks\n\
+         missing (marked, not reported): {missing:?}\n\
+         unexpected (reported, not marked): {extra:?}\n\
+         eksgate reported:\n{}",
+        describe(&report)
+    );
+    assert_eq!(
+        run.code, 1,
+        "{shown}: must exit 1 under `--fail-on warning`"
+    );
+}
+
+/// Checks one file of `examples/broken` against its marks (a directory: as one repository).
 fn check_broken(relative: &str) {
+    if relative.ends_with('/') {
+        check_broken_repository(relative);
+        return;
+    }
     let path = broken_dir().join(relative);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
@@ -154,6 +207,9 @@ broken! {
     broken_document_stream => "document-stream.yaml",
     broken_yaml11 => "yaml11.yaml",
     broken_suppression => "suppression.yaml",
+    broken_ordering_flux => "ordering/flux/",
+    broken_ordering_argo => "ordering/argo/",
+    broken_ordering_terraform => "ordering/terraform/",
 }
 
 #[test]
@@ -168,10 +224,20 @@ fn every_broken_file_has_a_test() {
                 .replace('\\', "/")
         })
         .collect();
+    // A listed directory (`ordering/flux/`) covers every file below it.
+    let on_disk: BTreeSet<String> = on_disk
+        .into_iter()
+        .map(|file| {
+            BROKEN_FILES
+                .iter()
+                .find(|listed| listed.ends_with('/') && file.starts_with(*listed))
+                .map_or(file, |dir| (*dir).to_string())
+        })
+        .collect();
     let listed: BTreeSet<String> = BROKEN_FILES.iter().map(|s| (*s).to_string()).collect();
     assert_eq!(
         on_disk, listed,
-        "add a line to the `broken!` list for each file of examples/broken"
+        "add a line to the `broken!` list for each file (or repository directory) of examples/broken"
     );
 }
 

@@ -128,6 +128,27 @@ pub fn parse_only(inputs: &[Input], options: &CheckOptions) -> usize {
 /// Checks every document of `inputs` against `policy`.
 #[must_use]
 pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Report {
+    run(inputs, policy, options).0
+}
+
+/// Checks `inputs` as [`check`] does, and returns the apply order their Flux Kustomizations
+/// and Argo CD Applications imply, with the ordering findings on it (`eksgate graph`).
+#[must_use]
+pub fn graph(
+    inputs: Vec<Input>,
+    policy: &Policy,
+    options: &CheckOptions,
+) -> (Report, model::repo::graph::Graph) {
+    let (report, repository) = run(inputs, policy, options);
+    let graph = model::repo::graph::Graph::new(&repository, &report.diagnostics);
+    (report, graph)
+}
+
+fn run(
+    inputs: Vec<Input>,
+    policy: &Policy,
+    options: &CheckOptions,
+) -> (Report, model::repo::Repository) {
     let mut report = Report {
         custom_rules: policy
             .rules
@@ -143,6 +164,8 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
     };
     let mut documents = Vec::new();
     let mut raw: Vec<Diagnostic> = Vec::new();
+    // Per file, what the ordering rules need (owned: it outlives the file's trees).
+    let mut facts: Vec<model::repo::FileFacts> = Vec::new();
 
     for (index, input) in inputs.into_iter().enumerate() {
         if let Some(fault) = &input.fault {
@@ -158,10 +181,22 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
                 fault.to_string(),
                 Some("eksgate reads UTF-8 YAML or JSON files".to_string()),
             ));
+            facts.push(model::repo::FileFacts::extract(
+                index,
+                &input.source.name,
+                &[],
+                None,
+            ));
             report.files.push(input.source);
             continue;
         }
-        let loaded = source::load(index, &input.source, &options.limits);
+        let mut loaded = source::load(index, &input.source, &options.limits);
+        facts.push(model::repo::FileFacts::extract(
+            index,
+            &input.source.name,
+            &loaded.documents,
+            loaded.terraform.take(),
+        ));
         // Documents by their index in the file (items of a `List` share their list's index),
         // so locating a note costs a lookup, not a scan of the file's documents.
         let mut by_index: std::collections::HashMap<usize, Vec<&Document>> =
@@ -214,7 +249,10 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         report.files.push(input.source);
     }
 
-    let cx = Context::new(policy, &documents).with_schemas(&options.schemas);
+    let repository = model::repo::Repository::new(facts, &policy.crd_providers);
+    let cx = Context::new(policy, &documents)
+        .with_schemas(&options.schemas)
+        .with_repository(&repository);
     let mut violations = Vec::new();
     for rule in RULES {
         let meta = rule.meta();
@@ -245,20 +283,20 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         raw.push(Diagnostic {
             rule: v.rule.id.into(),
             rule_name: v.rule.name.into(),
-            severity: v.rule.severity,
+            severity: v.severity,
             message: v.message,
             help: v.help,
-            file: v.doc.file,
+            file: v.subject.file,
             span: v.span,
             pointer: v.pointer,
-            document: v.doc.index,
-            kind: v.doc.kind().map(str::to_string),
-            name: v.doc.name().map(str::to_string),
+            document: v.subject.document,
+            kind: v.subject.kind.map(str::to_string),
+            name: v.subject.name.map(str::to_string),
         });
     }
 
     for c in custom {
-        if suppressions.suppresses_at(c.doc, c.span, &c.rule) {
+        if suppressions.suppresses_at(&rules::Subject::of(c.doc), c.span, &c.rule) {
             report.summary.suppressed += 1;
             continue;
         }
@@ -320,7 +358,8 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         }
     }
     report.diagnostics = raw;
-    report
+    drop(cx);
+    (report, repository)
 }
 
 fn parse_diagnostic(

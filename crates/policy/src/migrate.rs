@@ -129,6 +129,14 @@ pub fn to_v1_with(source: &SourceFile, limits: &Limits) -> Migration {
                 ),
             );
         }
+        if let Origin::TerraformSource { address } = &doc.origin {
+            manual.insert(
+                di,
+                format!(
+                    "manifests in Terraform source are not converted: convert `{address}` by hand"
+                ),
+            );
+        }
     }
     // Plan, apply, verify; a document whose edits do not verify is left alone and planned again.
     for _ in 0..=docs.len() {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::node::{Node, Span};
-use crate::rules::{self, Describe, Violation};
+use crate::rules::{self, Describe, Subject, Violation};
 use crate::source::{Document, SourceFile};
 
 pub(crate) const ANNOTATION: &str = "eksgate.dev/ignore";
@@ -182,24 +182,23 @@ impl<'a> Suppressions<'a> {
     }
 
     pub(crate) fn suppresses(&mut self, v: &Violation<'_>) -> bool {
-        self.suppresses_at(v.doc, v.span, v.rule.id)
+        self.suppresses_at(&v.subject, v.span, v.rule.id)
     }
 
-    /// Whether rule `id` is silenced for a finding at `span` of `doc` (by the object's
+    /// Whether rule `id` is silenced for a finding at `span` about `subject` (by the object's
     /// annotation or a comment on that line or the line above).
-    pub(crate) fn suppresses_at(&mut self, doc: &Document, span: Span, id: &str) -> bool {
-        if let Some(node) = annotation(doc) {
-            let text = node.scalar_text().unwrap_or_default();
-            if parse(&text).rules.iter().any(|r| r == id) {
-                return true;
-            }
+    pub(crate) fn suppresses_at(&mut self, subject: &Subject<'_>, span: Span, id: &str) -> bool {
+        if let Some(text) = subject.ignore
+            && parse(text).rules.iter().any(|r| r == id)
+        {
+            return true;
         }
-        let Some(file) = self.files.get(doc.file) else {
+        let Some(file) = self.files.get(subject.file) else {
             return false;
         };
         let (line, _) = file.line_col(span.start);
         self.comments
-            .get(doc.file)
+            .get(subject.file)
             .and_then(|lines| lines.get(&line))
             .is_some_and(|ids| ids.iter().any(|r| r == id))
     }

@@ -44,6 +44,34 @@ fn policy_beside(path: &Path) -> Policy {
 }
 
 fn report_for(path: &Path) -> Report {
+    if path.is_dir() {
+        // A repository-layout case: every file below it, in one run.
+        fn walk(dir: &Path, out: &mut Vec<Input>) {
+            let mut entries: Vec<_> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            entries.sort();
+            for p in entries {
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.file_name().is_some_and(|n| n != "policy.yaml") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    out.push(Input::text(p.display().to_string(), text));
+                }
+            }
+        }
+        let mut inputs = Vec::new();
+        walk(path, &mut inputs);
+        let custom = path.join("policy.yaml");
+        let policy = if custom.exists() {
+            let text = std::fs::read_to_string(&custom).unwrap();
+            Policy::from_source(&SourceFile::new("policy.yaml", text)).unwrap()
+        } else {
+            policy_beside(path)
+        };
+        return check(inputs, &policy, &CheckOptions::default());
+    }
     let text = std::fs::read_to_string(path).unwrap();
     check(
         vec![Input::text(path.display().to_string(), text)],

@@ -43,6 +43,72 @@ fn run(name: &str, text: &str, policy: &Policy) -> Report {
     )
 }
 
+/// A docs example as the files of one run: `# file: PATH` lines start a new file (examples of
+/// the ordering rules need a repository); without them the block is `default`.
+fn example_inputs(default: &str, body: &str) -> Vec<Input> {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in body.lines() {
+        if let Some(path) = line.strip_prefix("# file: ") {
+            files.push((path.trim().to_string(), String::new()));
+            continue;
+        }
+        if files.is_empty() {
+            files.push((default.to_string(), String::new()));
+        }
+        let (_, text) = files.last_mut().unwrap();
+        text.push_str(line);
+        text.push('\n');
+    }
+    files
+        .into_iter()
+        .map(|(name, text)| Input::text(name, text))
+        .collect()
+}
+
+/// Every file below a directory case, as the CLI walks it (sorted, names relative to the
+/// case); `policy.yaml` at the case's top is its policy, not an input.
+fn directory_inputs(dir: &Path) -> Vec<(String, String)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(root, &path, out);
+                continue;
+            }
+            let name = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let known = [".yaml", ".yml", ".json", ".tf"]
+                .iter()
+                .any(|ext| name.ends_with(ext));
+            if known && name != "policy.yaml" {
+                out.push((name, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn language(name: &str) -> &'static str {
+    if name.ends_with(".json") {
+        "json"
+    } else if name.ends_with(".tf") {
+        "hcl"
+    } else {
+        "yaml"
+    }
+}
+
+/// The cases of a `fail` or `pass` directory: files, and directories (one run of every file
+/// below, for rules about a repository's layout).
 fn cases(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| {
@@ -50,10 +116,12 @@ fn cases(dir: &Path) -> Vec<PathBuf> {
                 .map(|e| e.path())
                 .filter(|p| {
                     let name = p.file_name().unwrap().to_string_lossy().to_string();
-                    name != "policy.yaml"
-                        && (name.ends_with(".yaml")
-                            || name.ends_with(".yml")
-                            || name.ends_with(".json"))
+                    p.is_dir()
+                        || name != "policy.yaml"
+                            && (name.ends_with(".yaml")
+                                || name.ends_with(".yml")
+                                || name.ends_with(".json")
+                                || name.ends_with(".tf"))
                 })
                 .collect()
         })
@@ -69,12 +137,33 @@ fn fixtures() {
         let id = rule.meta().id;
         for outcome in ["fail", "pass"] {
             let dir = fixtures_dir().join(id).join(outcome);
-            let policy = policy_for(&dir);
+            let dir_policy = policy_for(&dir);
             for case in cases(&dir) {
                 let file_name = case.file_name().unwrap().to_string_lossy().to_string();
                 let shown = format!("{outcome}/{file_name}");
-                let text = std::fs::read_to_string(&case).unwrap();
-                let report = run(&shown, &text, &policy);
+                let (report, input) = if case.is_dir() {
+                    let policy = if case.join("policy.yaml").exists() {
+                        policy_for(&case)
+                    } else {
+                        dir_policy.clone()
+                    };
+                    let files = directory_inputs(&case);
+                    assert!(!files.is_empty(), "{id}/{shown}: an empty case directory");
+                    let mut input = String::new();
+                    for (name, text) in &files {
+                        input.push_str(&format!("## {name}\n```{}\n{text}```\n", language(name)));
+                    }
+                    let inputs = files
+                        .into_iter()
+                        .map(|(name, text)| Input::text(name, text))
+                        .collect();
+                    (check(inputs, &policy, &CheckOptions::default()), input)
+                } else {
+                    let text = std::fs::read_to_string(&case).unwrap();
+                    let report = run(&shown, &text, &dir_policy);
+                    let lang = language(&file_name);
+                    (report, format!("```{lang}\n{text}```\n"))
+                };
                 let hits = report.diagnostics.iter().filter(|d| d.rule == id).count();
                 if outcome == "fail" && hits == 0 {
                     failures.push(format!("{id}/{shown}: expected a {id} finding, got none"));
@@ -88,14 +177,7 @@ fn fixtures() {
                     failures.push(format!("{id}/{shown}: expected no findings, got {got:?}"));
                 }
                 let rendered = human(&report, RenderOptions::default());
-                let lang = if file_name.ends_with(".json") {
-                    "json"
-                } else {
-                    "yaml"
-                };
-                let snapshot = format!(
-                    "# Input\n```{lang}\n{text}```\n\n# Diagnostics\n```text\n{rendered}```\n"
-                );
+                let snapshot = format!("# Input\n{input}\n# Diagnostics\n```text\n{rendered}```\n");
                 insta::with_settings!({
                     snapshot_path => dir.clone(),
                     prepend_module_to_snapshot => false,
@@ -113,20 +195,23 @@ fn fixtures() {
     );
 }
 
-/// ```yaml,fail / ```yaml,pass blocks of a rule's docs.
-fn example_blocks(docs: &str) -> Vec<(String, String)> {
+/// ```yaml,fail / ```yaml,pass (or ```hcl,...: Terraform) blocks of a rule's docs:
+/// (tag, body, the file name to run the body as).
+fn example_blocks(docs: &str) -> Vec<(String, String, &'static str)> {
     let mut blocks = Vec::new();
-    let mut current: Option<(String, String)> = None;
+    let mut current: Option<(String, String, &'static str)> = None;
     for line in docs.lines() {
         match &mut current {
             None => {
                 if let Some(tag) = line.trim().strip_prefix("```yaml,") {
-                    current = Some((tag.to_string(), String::new()));
+                    current = Some((tag.to_string(), String::new(), "example.yaml"));
+                } else if let Some(tag) = line.trim().strip_prefix("```hcl,") {
+                    current = Some((tag.to_string(), String::new(), "main.tf"));
                 }
             }
-            Some((tag, body)) => {
+            Some((tag, body, name)) => {
                 if line.trim() == "```" {
-                    blocks.push((tag.clone(), std::mem::take(body)));
+                    blocks.push((tag.clone(), std::mem::take(body), *name));
                     current = None;
                 } else {
                     body.push_str(line);
@@ -144,7 +229,7 @@ fn docs_examples_give_the_findings_they_claim() {
     let mut failures = Vec::new();
     for rule in RULES {
         let meta = rule.meta();
-        for (tag, body) in example_blocks(&meta.docs()) {
+        for (tag, body, name) in example_blocks(&meta.docs()) {
             // An example that carries a `kind: Policy` document runs with that policy (for rules
             // that the default policy leaves off, such as ENC002).
             let policy = if body.contains("kind: Policy") {
@@ -153,7 +238,11 @@ fn docs_examples_give_the_findings_they_claim() {
             } else {
                 default_policy.clone()
             };
-            let report = run("example.yaml", &body, &policy);
+            let report = check(
+                example_inputs(name, &body),
+                &policy,
+                &CheckOptions::default(),
+            );
             let hits: Vec<_> = report
                 .diagnostics
                 .iter()
@@ -215,12 +304,12 @@ fn registry_is_well_formed() {
         );
         let blocks = example_blocks(&docs);
         assert!(
-            blocks.iter().any(|(t, _)| t == "fail"),
+            blocks.iter().any(|(t, _, _)| t == "fail"),
             "{}: docs lack a yaml,fail example",
             m.id
         );
         assert!(
-            blocks.iter().any(|(t, _)| t == "pass"),
+            blocks.iter().any(|(t, _, _)| t == "pass"),
             "{}: docs lack a yaml,pass example",
             m.id
         );

@@ -3,7 +3,9 @@
 //! Views borrow the document tree; nothing is copied or deserialized, so every field keeps its
 //! position. Missing or mistyped fields read as absent (schema checks are their own rules).
 
+pub mod crd_providers;
 pub mod policy;
+pub mod repo;
 pub mod scheduling;
 
 use crate::node::Node;

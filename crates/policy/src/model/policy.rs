@@ -30,6 +30,8 @@ pub struct Policy {
     pub overrides: BTreeMap<String, RuleOverride>,
     /// Custom rules: CEL expressions over each matching object (`spec.rules`).
     pub rules: Vec<CustomRule>,
+    /// Who installs which CRDs, beyond what eksgate knows (`spec.crdProviders`, ORD rules).
+    pub crd_providers: Vec<crate::model::crd_providers::CrdProvider>,
 }
 
 /// A rule of the policy's own, in CEL (`spec.rules[]`), in the manner of a Kubernetes
@@ -437,6 +439,7 @@ impl Reader<'_> {
                 "spot",
                 "overrides",
                 "rules",
+                "crdProviders",
             ],
         );
         let mut pool_classes = Vec::new();
@@ -542,8 +545,21 @@ impl Reader<'_> {
                 }
             }
         }
+        // `spec.crdProviders` has a reader of its own (model/crd_providers.rs).
+        let crd_providers = match spec
+            .get("crdProviders")
+            .map(crate::model::crd_providers::read)
+        {
+            Some(Ok(list)) => list,
+            Some(Err((span, message))) => {
+                self.errors.push((span, message));
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
         Policy {
             rules,
+            crd_providers,
             name: doc.name().unwrap_or("policy").to_string(),
             pool_classes,
             infra_namespaces: self.strings(

@@ -2,6 +2,7 @@
 //! the same thing.
 
 mod github;
+mod graph;
 mod human;
 mod json;
 mod junit;
@@ -11,6 +12,7 @@ mod sarif;
 use crate::diagnostic::Report;
 
 pub use github::{escape_data, escape_property, github};
+pub use graph::{GraphFormat, graph};
 pub use human::{human, summary_line};
 pub use json::json;
 pub use junit::junit;

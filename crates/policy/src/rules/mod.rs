@@ -9,16 +9,19 @@ pub mod cel;
 pub mod enc;
 pub mod imds;
 pub mod karp;
+pub mod ord;
 pub mod parse;
 pub mod refs;
 pub mod sch;
 pub mod sep;
 pub mod tag;
+pub mod tf;
 
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Severity;
 use crate::model::policy::{Policy, PoolClass};
+use crate::model::repo::Repository;
 use crate::model::{NodeClass, NodePool, Workload};
 use crate::node::{Node, Span};
 use crate::schema::{KindSchema, SchemaSet};
@@ -129,6 +132,11 @@ pub static RULES: &[&dyn Rule] = &[
     &karp::spot_diversity_low::SpotDiversityLow,
     &karp::pool_without_limits::PoolWithoutLimits,
     &karp::infra_pool_without_budget::InfraPoolWithoutBudget,
+    &ord::custom_resource_before_crd::CustomResourceBeforeCrd,
+    &ord::crd_dependency_not_awaited::CrdDependencyNotAwaited,
+    &ord::dependency_cycle_or_missing::DependencyCycleOrMissing,
+    &ord::argo_wave_before_crd::ArgoWaveBeforeCrd,
+    &tf::manifest_planned_before_cluster::ManifestPlannedBeforeCluster,
 ];
 
 /// The rule with this ID.
@@ -137,11 +145,45 @@ pub fn find(id: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().id == id)
 }
 
+/// What a finding is about: the object it names, found by file and document index, with what
+/// suppression needs. Cross-document rules report from summaries, so this borrows no tree.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// Index of the file in the run.
+    pub file: usize,
+    /// 0-based index of the document in its file.
+    pub document: usize,
+    pub kind: Option<&'a str>,
+    pub name: Option<&'a str>,
+    /// The object's `eksgate.dev/ignore` annotation, if it has one.
+    pub ignore: Option<&'a str>,
+}
+
+impl<'a> Subject<'a> {
+    /// The subject of a finding in `doc`.
+    #[must_use]
+    pub fn of(doc: &'a Document) -> Self {
+        Self {
+            file: doc.file,
+            document: doc.index,
+            kind: doc.kind(),
+            name: doc.name(),
+            ignore: doc
+                .root
+                .path(&["metadata", "annotations", crate::suppress::ANNOTATION])
+                .and_then(Node::as_str),
+        }
+    }
+}
+
 /// One finding of one rule, before severity overrides and suppression.
 #[derive(Debug, Clone)]
 pub struct Violation<'a> {
     pub rule: &'static RuleMeta,
-    pub doc: &'a Document,
+    pub subject: Subject<'a>,
+    /// The rule's default severity, unless this finding has its own (ORD003's missing
+    /// dependency is a warning, its cycle an error).
+    pub severity: Severity,
     pub span: Span,
     pub pointer: String,
     pub message: String,
@@ -158,8 +200,8 @@ pub const FINDINGS_PER_RULE_AND_DOCUMENT: usize = 100;
 pub struct Findings<'a> {
     pub(crate) rule: &'static RuleMeta,
     pub(crate) violations: Vec<Violation<'a>>,
-    /// Per document (by address): findings kept, and findings left out past the cap.
-    pub(crate) per_document: std::collections::HashMap<usize, (usize, usize, &'a Document)>,
+    /// Per (file, document): findings kept, findings left out past the cap, and the subject.
+    per_document: std::collections::HashMap<(usize, usize), (usize, usize, Subject<'a>)>,
     /// Where findings past the cap are written, so `report(..).help(..)` still works.
     discarded: Option<Violation<'a>>,
 }
@@ -183,28 +225,37 @@ impl<'a> Findings<'a> {
         node: &Node,
         message: impl Into<String>,
     ) -> &mut Violation<'a> {
-        let counts = self
-            .per_document
-            .entry(std::ptr::from_ref(doc) as usize)
-            .or_insert((0, 0, doc));
-        if counts.0 >= FINDINGS_PER_RULE_AND_DOCUMENT {
-            counts.1 += 1;
+        let subject = Subject::of(doc);
+        if self.is_capped(&subject) {
             // Past the cap nothing is computed (a JSON pointer costs a walk of the document).
-            return self.discarded.insert(Violation {
-                rule: self.rule,
-                doc,
-                span: node.span,
-                pointer: String::new(),
-                message: String::new(),
-                help: None,
-            });
+            return self.discard(subject, node.span);
         }
-        counts.0 += 1;
+        let pointer = doc.pointer(node);
+        self.report_at(subject, node.span, pointer, message)
+    }
+
+    /// Reports `message` at `span` of the subject's file, for rules that work on summaries
+    /// rather than document trees. `pointer` is the JSON pointer of the spot, or empty.
+    pub fn report_at(
+        &mut self,
+        subject: Subject<'a>,
+        span: Span,
+        pointer: String,
+        message: impl Into<String>,
+    ) -> &mut Violation<'a> {
+        if self.is_capped(&subject) {
+            return self.discard(subject, span);
+        }
+        self.per_document
+            .entry((subject.file, subject.document))
+            .or_insert((0, 0, subject))
+            .0 += 1;
         let violation = Violation {
             rule: self.rule,
-            doc,
-            span: node.span,
-            pointer: doc.pointer(node),
+            subject,
+            severity: self.rule.severity,
+            span,
+            pointer,
             message: message.into(),
             help: None,
         };
@@ -218,6 +269,27 @@ impl<'a> Findings<'a> {
         &mut self.violations[last]
     }
 
+    fn is_capped(&self, subject: &Subject<'a>) -> bool {
+        self.per_document
+            .get(&(subject.file, subject.document))
+            .is_some_and(|c| c.0 >= FINDINGS_PER_RULE_AND_DOCUMENT)
+    }
+
+    fn discard(&mut self, subject: Subject<'a>, span: Span) -> &mut Violation<'a> {
+        if let Some(c) = self.per_document.get_mut(&(subject.file, subject.document)) {
+            c.1 += 1;
+        }
+        self.discarded.insert(Violation {
+            rule: self.rule,
+            subject,
+            severity: self.rule.severity,
+            span,
+            pointer: String::new(),
+            message: String::new(),
+            help: None,
+        })
+    }
+
     /// The violations reported so far.
     #[must_use]
     pub fn violations(&self) -> &[Violation<'a>] {
@@ -228,18 +300,18 @@ impl<'a> Findings<'a> {
     /// it points at the last finding kept.
     pub(crate) fn overflow(&self) -> Vec<Violation<'a>> {
         let mut out = Vec::new();
-        for &(shown, hidden, doc) in self.per_document.values() {
+        for &(shown, hidden, subject) in self.per_document.values() {
             if hidden == 0 {
                 continue;
             }
-            let last = self
-                .violations
-                .iter()
-                .rev()
-                .find(|v| std::ptr::eq(v.doc, doc));
+            let last =
+                self.violations.iter().rev().find(|v| {
+                    v.subject.file == subject.file && v.subject.document == subject.document
+                });
             out.push(Violation {
                 rule: self.rule,
-                doc,
+                subject,
+                severity: last.map_or(self.rule.severity, |v| v.severity),
                 span: last.map(|v| v.span).unwrap_or_default(),
                 pointer: last.map(|v| v.pointer.clone()).unwrap_or_default(),
                 message: format!(
@@ -259,6 +331,12 @@ impl Violation<'_> {
         self.help = Some(help.into());
         self
     }
+
+    /// Gives this finding a severity other than the rule's default.
+    pub fn severity(&mut self, severity: Severity) -> &mut Self {
+        self.severity = severity;
+        self
+    }
 }
 
 /// Everything a rule may read: the policy and typed views of every document of the run.
@@ -276,6 +354,8 @@ pub struct Context<'a> {
     classes_by_name: BTreeMap<&'a str, Vec<usize>>,
     /// `nodeClassRef` name -> indexes into `node_pools`, in order.
     pools_by_ref: BTreeMap<&'a str, Vec<usize>>,
+    /// What applies which file, in what order (the ordering rules); `None` outside a run.
+    repository: Option<&'a Repository>,
 }
 
 impl<'a> Context<'a> {
@@ -317,7 +397,21 @@ impl<'a> Context<'a> {
                 .collect(),
             classes_by_name,
             pools_by_ref,
+            repository: None,
         }
+    }
+
+    /// Gives the ordering rules the run's repository model.
+    #[must_use]
+    pub fn with_repository(mut self, repository: &'a Repository) -> Self {
+        self.repository = Some(repository);
+        self
+    }
+
+    /// The run's repository model, when the engine built one.
+    #[must_use]
+    pub fn repository(&self) -> Option<&'a Repository> {
+        self.repository
     }
 
     /// Uses the schemas of these CRDs (`--crd`) before the built-in ones.

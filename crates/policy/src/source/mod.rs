@@ -1,11 +1,12 @@
 //! Source texts and the documents read from them.
 //!
 //! A [`SourceFile`] is a name and its text; the core never opens files itself. [`load`] turns one
-//! into documents (YAML streams, JSON, `kind: List` items, manifests inside Terraform plans) and
-//! the parse findings (`YAML001`, `YAML002`).
+//! into documents (YAML streams, JSON, `kind: List` items, manifests inside Terraform plans and
+//! Terraform source) and the parse findings (`YAML001`, `YAML002`).
 
 mod json;
 mod scalar;
+pub mod terraform;
 mod tfplan;
 mod tree;
 mod yaml;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use crate::node::{Node, Span};
 
+pub use terraform::{TerraformFacts, TfBlock, TfBlockKind};
 pub use yaml::{ParseNote, ParseNoteKind};
 
 /// Bounds that keep hostile input from costing unbounded time or memory.
@@ -268,6 +270,9 @@ pub enum Origin {
     ListItem,
     /// A manifest inside a `terraform show -json` plan.
     TerraformPlan { address: String },
+    /// A manifest in Terraform source (`*.tf`): `kubernetes_manifest.manifest` or
+    /// `kubectl_manifest.yaml_body` of the resource at `address`.
+    TerraformSource { address: String },
 }
 
 /// One Kubernetes-style object read from a source.
@@ -330,11 +335,18 @@ pub struct Loaded {
     /// Documents that were empty (`---` with nothing after it); they count as nothing.
     pub empty_documents: usize,
     pub notes: Vec<ParseNote>,
+    /// What a Terraform source file says about providers, modules and clusters (`*.tf` only).
+    pub terraform: Option<terraform::TerraformFacts>,
 }
 
 /// Reads every document of a source. `file` is the file's index in the run.
 #[must_use]
 pub fn load(file: usize, source: &SourceFile, limits: &Limits) -> Loaded {
+    if terraform::is_terraform(&source.name) {
+        let mut loaded = Loaded::default();
+        terraform::load(file, source, limits, &mut loaded);
+        return loaded;
+    }
     let mut budget = tree::Budget::default();
     let parsed = parse_text(&source.text, limits, &mut budget);
     let mut loaded = Loaded {
@@ -411,5 +423,22 @@ fn push_document(
                 );
             }
         }
+    }
+}
+
+/// Moves every span of a tree read from embedded text to where that text sits in its file.
+pub(crate) fn remap_spans(node: &mut Node, remap: &impl Fn(u32) -> u32) {
+    node.span = Span::new(remap(node.span.start), remap(node.span.end));
+    match &mut node.value {
+        crate::node::Value::Seq(items) => std::sync::Arc::make_mut(items)
+            .iter_mut()
+            .for_each(|n| remap_spans(n, remap)),
+        crate::node::Value::Map(entries) => {
+            for e in std::sync::Arc::make_mut(entries) {
+                remap_spans(&mut e.key, remap);
+                remap_spans(&mut e.value, remap);
+            }
+        }
+        _ => {}
     }
 }

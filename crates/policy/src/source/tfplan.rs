@@ -5,9 +5,9 @@
 //! are mapped back through the JSON string's escapes, so a finding points at the exact character
 //! of the plan file.
 
-use crate::node::{Node, Span, Value};
+use crate::node::{Node, Span};
 use crate::source::tree::Budget;
-use crate::source::{Limits, Loaded, Origin, SourceFile, parse_text, push_document};
+use crate::source::{Limits, Loaded, Origin, SourceFile, parse_text, push_document, remap_spans};
 
 /// A plan or state: `format_version` plus planned or current values.
 pub(crate) fn is_plan(root: &Node) -> bool {
@@ -191,22 +191,6 @@ fn align(decoded: &str, literal: &str, base: u32) -> Vec<u32> {
     }
     map.push(base + literal.len().saturating_sub(1) as u32);
     map
-}
-
-fn remap_spans(node: &mut Node, remap: &impl Fn(u32) -> u32) {
-    node.span = Span::new(remap(node.span.start), remap(node.span.end));
-    match &mut node.value {
-        Value::Seq(items) => std::sync::Arc::make_mut(items)
-            .iter_mut()
-            .for_each(|n| remap_spans(n, remap)),
-        Value::Map(entries) => {
-            for e in std::sync::Arc::make_mut(entries) {
-                remap_spans(&mut e.key, remap);
-                remap_spans(&mut e.value, remap);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Decodes a JSON string literal (with its quotes) and maps each byte of the decoded text to

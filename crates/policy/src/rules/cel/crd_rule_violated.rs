@@ -4,7 +4,7 @@ use crate::cel::crd::{CompiledSchema, OutcomeKind};
 use crate::diagnostic::Severity;
 use crate::node::Node;
 use crate::rules::cel::native::{self, NativeKind};
-use crate::rules::{Context, Findings, Rule, RuleMeta, Violation, declare_rule};
+use crate::rules::{Context, Findings, Rule, RuleMeta, Subject, Violation, declare_rule};
 use crate::schema::SchemaOrigin;
 use crate::source::Document;
 
@@ -190,7 +190,8 @@ fn crd_path<'a>(
             OutcomeKind::NotEvaluable { reason } => {
                 out.violations.push(Violation {
                     rule: &NOT_EVALUABLE,
-                    doc,
+                    subject: Subject::of(doc),
+                    severity: NOT_EVALUABLE.severity,
                     span: at.span,
                     pointer: doc.pointer(at),
                     message: reason,
