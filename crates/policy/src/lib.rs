@@ -13,6 +13,7 @@
 //! assert!(report.diagnostics.iter().any(|d| d.rule == "IMDS001"));
 //! ```
 
+pub mod catalogue;
 pub mod cel;
 pub mod diagnostic;
 pub mod ffi;
@@ -24,6 +25,7 @@ pub mod rules;
 pub mod schema;
 pub mod source;
 mod suppress;
+pub mod text;
 
 pub use diagnostic::{CustomRuleInfo, Diagnostic, Position, Report, Severity, Summary};
 pub use model::policy::{Policy, PolicyError};
@@ -228,7 +230,7 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
         violations.extend(findings.violations);
     }
 
-    let custom = cel::custom::evaluate(policy, &documents);
+    let custom = rules::custom::evaluate(policy, &documents);
     let custom_ids = policy.rules.iter().map(|r| r.id.clone()).collect();
     let mut suppressions = suppress::Suppressions::new(&report.files, &documents, custom_ids);
     raw.extend(suppressions.problems());

@@ -159,7 +159,7 @@ impl<'a> Suppressions<'a> {
             return;
         }
         for id in &parsed.rules {
-            if rules::find(id).is_none() && !self.custom_ids.contains(id) {
+            if !crate::catalogue::is_builtin(id) && !self.custom_ids.contains(id) {
                 problem(
                     format!("suppression names unknown rule `{id}`"),
                     "`eksgate rules` lists the rule IDs",

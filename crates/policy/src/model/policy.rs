@@ -498,7 +498,7 @@ impl Reader<'_> {
         {
             for entry in list.entries() {
                 let id = entry.key_str().unwrap_or("").to_string();
-                if crate::rules::find(&id).is_none() {
+                if !crate::catalogue::is_builtin(&id) {
                     self.error(
                         &entry.key,
                         format!("unknown rule `{id}` (see `eksgate rules`)"),
@@ -609,7 +609,7 @@ impl Reader<'_> {
                 id_node,
                 format!("custom rule ID `{id}` must be upper-case letters, digits and `-`, starting with a letter and ending with a digit (like `ACME001`)"),
             );
-        } else if crate::rules::find(&id).is_some() {
+        } else if crate::catalogue::is_builtin(&id) {
             self.error(
                 id_node,
                 format!("custom rule ID `{id}` is a built-in rule's ID; choose another (`eksgate rules` lists them)"),

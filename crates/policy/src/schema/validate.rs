@@ -257,7 +257,7 @@ impl<'n> Walker<'_, 'n> {
             Some(what.to_string())
         } else {
             node.as_str()
-                .and_then(|s| hints::closest(s, names.iter().map(String::as_str)))
+                .and_then(|s| crate::text::closest_field(s, names.iter().map(String::as_str)))
                 .map(|s| format!("did you mean `{s}`?"))
         };
         self.violation(node, message, help);
@@ -594,7 +594,8 @@ impl<'n> Walker<'_, 'n> {
                 "labels" | "annotations" => map,
                 k if OBJECT_META_FIELDS.contains(&k) => continue,
                 _ => {
-                    let suggestion = hints::closest(&key, OBJECT_META_FIELDS.iter().copied());
+                    let suggestion =
+                        crate::text::closest_field(&key, OBJECT_META_FIELDS.iter().copied());
                     let mut message = format!(
                         "unknown field `{key}` in `metadata` would be dropped by the API server"
                     );
@@ -637,7 +638,7 @@ impl<'n> Walker<'_, 'n> {
             let _ = write!(message, ": {why}");
             help = what.to_string();
         } else if let Some(name) =
-            hints::closest(key, shape.properties.iter().map(|(n, _)| n.as_str()))
+            crate::text::closest_field(key, shape.properties.iter().map(|(n, _)| n.as_str()))
         {
             let _ = write!(message, "; did you mean `{name}`?");
             help = format!("rename `{key}` to `{name}`");

@@ -124,7 +124,7 @@ impl Rule for InfraPoolForbiddenCapacity {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::sep::infra_workload_not_pinned::tests::findings;
+    use crate::rules::testing::findings;
 
     fn infra(requirements: &str) -> String {
         format!(

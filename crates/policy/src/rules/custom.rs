@@ -9,7 +9,7 @@
 
 use cel::{Context, Value};
 
-use super::value::schemaless;
+use crate::cel::value::schemaless;
 use crate::diagnostic::Severity;
 use crate::model::anchor_key;
 use crate::model::policy::{CustomRule, Policy};
@@ -35,7 +35,7 @@ pub fn evaluate<'a>(policy: &Policy, documents: &'a [Document]) -> Vec<CustomFin
     if policy.rules.is_empty() {
         return out;
     }
-    let context = Context::with_env(super::env());
+    let context = Context::with_env(crate::cel::env());
     for doc in documents {
         if doc.kind().is_none() {
             continue;
@@ -63,7 +63,7 @@ pub fn evaluate<'a>(policy: &Policy, documents: &'a [Document]) -> Vec<CustomFin
                     format!("make `{}` evaluate to `true` or `false`", rule.expression),
                 ),
                 Err(e) => (
-                    format!("custom rule `{}` fails to evaluate: {}", rule.id, super::describe_error(&e)),
+                    format!("custom rule `{}` fails to evaluate: {}", rule.id, crate::cel::describe_error(&e)),
                     "guard optional fields with `has()`, e.g. `has(object.metadata.labels) && 'team' in object.metadata.labels`".to_string(),
                 ),
             };
