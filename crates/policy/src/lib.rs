@@ -20,6 +20,7 @@ pub mod ffi;
 pub mod migrate;
 pub mod model;
 pub mod node;
+pub mod reader;
 pub mod render;
 pub mod rules;
 pub mod schema;
@@ -135,10 +136,13 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
             .rules
             .iter()
             .map(|r| CustomRuleInfo {
-                id: r.id.clone(),
+                id: r.id.to_string(),
                 severity: r.severity,
-                summary: r.message.clone().unwrap_or_else(|| r.expression.clone()),
-                expression: r.expression.clone(),
+                summary: r
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| r.expression.to_string()),
+                expression: r.expression.to_string(),
             })
             .collect(),
         ..Report::default()
@@ -231,7 +235,7 @@ pub fn check(inputs: Vec<Input>, policy: &Policy, options: &CheckOptions) -> Rep
     }
 
     let custom = rules::custom::evaluate(policy, &documents);
-    let custom_ids = policy.rules.iter().map(|r| r.id.clone()).collect();
+    let custom_ids = policy.rules.iter().map(|r| r.id.to_string()).collect();
     let mut suppressions = suppress::Suppressions::new(&report.files, &documents, custom_ids);
     raw.extend(suppressions.problems());
     for v in violations {

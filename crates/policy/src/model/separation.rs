@@ -13,8 +13,8 @@ impl Policy {
     #[must_use]
     pub fn class_by_labels(&self, pool: &NodePool<'_>) -> Option<&PoolClass> {
         self.pool_classes.iter().find(|class| {
-            !class.match_labels.is_empty()
-                && class.match_labels.iter().all(|(k, v)| {
+            !class.matcher.labels.is_empty()
+                && class.matcher.labels.iter().all(|(k, v)| {
                     pool.label(k)
                         .and_then(Node::scalar_text)
                         .is_some_and(|text| &text == v)
@@ -98,7 +98,7 @@ impl PoolClass {
     #[must_use]
     pub fn node_labels(&self) -> &[(String, String)] {
         if self.labels.is_empty() {
-            &self.match_labels
+            &self.matcher.labels
         } else {
             &self.labels
         }
@@ -110,7 +110,7 @@ impl PoolClass {
         self.taints.iter().find_map(|spec| {
             spec.effects
                 .iter()
-                .find(|e| toleration.tolerates(&spec.key, &spec.value, e))
+                .find(|e| toleration.tolerates(&spec.key, &spec.value, e.as_str()))
                 .map(|e| (spec, e.as_str()))
         })
     }
@@ -120,7 +120,7 @@ impl TaintSpec {
     /// `key=value:Effect`, with `effect` or else the first effect the policy allows.
     #[must_use]
     pub fn text(&self, effect: Option<&str>) -> String {
-        let effect = effect.or_else(|| self.effects.first().map(String::as_str));
+        let effect = effect.or_else(|| self.effects.first().map(|e| e.as_str()));
         match effect {
             Some(e) => format!("{}={}:{e}", self.key, self.value),
             None => format!("{}={}", self.key, self.value),

@@ -52,7 +52,11 @@ pub fn evaluate<'a>(policy: &Policy, documents: &'a [Document]) -> Vec<CustomFin
         scope.add_variable_from_value("object", schemaless(&doc.root.to_json()));
         let at = anchor_key(&doc.root, &[]);
         for rule in rules {
-            let (message, help) = match rule.program.execute(&scope) {
+            // Every rule of a policy that was read is compiled.
+            let Some(program) = rule.program() else {
+                continue;
+            };
+            let (message, help) = match program.execute(&scope) {
                 Ok(Value::Bool(true)) => continue,
                 Ok(Value::Bool(false)) => (
                     message_of(rule, &scope),
@@ -68,7 +72,7 @@ pub fn evaluate<'a>(policy: &Policy, documents: &'a [Document]) -> Vec<CustomFin
                 ),
             };
             out.push(CustomFinding {
-                rule: rule.id.clone(),
+                rule: rule.id.to_string(),
                 severity: rule.severity,
                 doc,
                 span: at.span,
@@ -82,7 +86,7 @@ pub fn evaluate<'a>(policy: &Policy, documents: &'a [Document]) -> Vec<CustomFin
 }
 
 fn message_of(rule: &CustomRule, scope: &Context<'_, '_>) -> String {
-    if let Some(expr) = &rule.message_expression
+    if let Some(expr) = rule.message_program()
         && let Ok(Value::String(s)) = expr.execute(scope)
         && !s.trim().is_empty()
     {

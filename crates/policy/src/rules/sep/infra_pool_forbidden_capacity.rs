@@ -102,6 +102,7 @@ impl Rule for InfraPoolForbiddenCapacity {
                     }
                 })
                 .unwrap_or_else(|| pool.anchor());
+            let allowed: Vec<&str> = allowed.iter().map(|a| a.as_str()).collect();
             let allowed_text = allowed.join("`, `");
             out.report(
                 pool.doc,

@@ -106,12 +106,12 @@ impl Rule for InfraWorkloadNotPinned {
                 let tolerated = w.tolerations.iter().any(|t| {
                     spec.effects
                         .iter()
-                        .any(|e| t.tolerates(&spec.key, &spec.value, e))
+                        .any(|e| t.tolerates(&spec.key, &spec.value, e.as_str()))
                 });
                 if tolerated {
                     continue;
                 }
-                let effect = spec.effects.first().map_or("NoSchedule", String::as_str);
+                let effect = spec.effects.first().map_or("NoSchedule", |e| e.as_str());
                 out.report(
                     w.doc,
                     tolerations_key.unwrap_or_else(|| w.anchor()),

@@ -85,7 +85,8 @@ impl Rule for PoolLabelMismatch {
                 .filter(|(c, _)| c.name != by_labels.name);
                 if let Some((other, because)) = other {
                     let (key, value) = by_labels
-                        .match_labels
+                        .matcher
+                        .labels
                         .first()
                         .map_or(("", ""), |(k, v)| (k.as_str(), v.as_str()));
                     let node = pool.label(key).unwrap_or_else(|| pool.anchor());
