@@ -275,6 +275,34 @@ fn rules_do_not_import_other_rules() {
     );
 }
 
+/// Files stay small enough to read at once: one concept per file. A file that must be longer
+/// says why in its first lines (`Long on purpose:`).
+#[test]
+fn files_in_the_core_layers_stay_under_800_lines() {
+    const LIMIT: usize = 800;
+    let mut too_long = Vec::new();
+    for dir in ["model", "schema", "cel", "rules", "reader"] {
+        let mut files = Vec::new();
+        rust_files(&src().join(dir), &mut files);
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines = text.lines().count();
+            let excused = text
+                .lines()
+                .take(10)
+                .any(|l| l.contains("Long on purpose:"));
+            if lines > LIMIT && !excused {
+                too_long.push(format!("{}: {lines} lines", path.display()));
+            }
+        }
+    }
+    assert!(
+        too_long.is_empty(),
+        "split these by concept (or say at the top why one concept needs the length):\n{}",
+        too_long.join("\n")
+    );
+}
+
 /// The checks above must see an import when there is one.
 #[test]
 fn the_scanner_sees_imports_and_skips_comments() {
