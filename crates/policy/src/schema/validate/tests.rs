@@ -1,4 +1,3 @@
-
 #![expect(clippy::indexing_slicing, reason = "tests")]
 use std::sync::Arc;
 
