@@ -1,78 +1,162 @@
 //! The plan file: `kind: DeployPlan` (`eksgate.dev/v1alpha1`).
 //!
-//! Parsed from text with spans (the policy core's YAML reader), so every error points at
-//! `file:line:column`. Unknown keys are errors: a typo in a deploy plan must not silently skip a
-//! gate. Schema for editors: `policies/schemas/deploy-plan.schema.json`.
+//! Read by the policy core's typed reader (`eksgate_policy::reader`) into the types below, so
+//! every error points at `file:line:column` and names the field's JSON pointer. Unknown keys
+//! are errors: a typo in a deploy plan must not silently skip a gate. The types' doc comments
+//! are the descriptions of `policies/schemas/deploy-plan.schema.json`, which is generated from
+//! them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use eksgate_policy::Severity;
-use eksgate_policy::node::{Node, Span, Value};
-use eksgate_policy::source::{self, Limits, ParseNoteKind, SourceFile};
+use eksgate_policy::reader::{
+    self, Checker, NonEmptyString, OwnDocument, ReadError, Spanned, field_error,
+};
+use eksgate_policy::source::SourceFile;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::duration;
 
-/// A plan that cannot be used: where and why.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}:{column}: {message}")]
-pub struct PlanError {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
+/// A plan that cannot be used: file, line, column, JSON pointer and why.
+pub type PlanError = ReadError;
 
-/// A whole deploy: which cluster, which credentials, which policy, which stages.
-#[derive(Clone, Debug)]
+/// A staged EKS deploy: Terraform, manifests and commands per stage, each followed by readiness gates. Read by `eksgate deploy --plan FILE`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DeployPlan {
+    /// `metadata.name` (`deploy` when unset).
+    #[serde(skip)]
     pub name: String,
+    /// The EKS cluster the plan deploys.
     pub cluster: ClusterRef,
+    /// In GitHub Actions with roleArn: the job's OIDC token through STS AssumeRoleWithWebIdentity. Elsewhere: the standard AWS credential chain.
+    #[serde(default)]
     pub credentials: CredentialsSpec,
-    /// Policy file for the manifests' policy gate (`None`: the built-in policy).
+    /// Policy file for the manifests' policy gate (relative to the plan); the built-in policy when absent.
+    #[serde(default, deserialize_with = "opt_path")]
+    #[schemars(with = "Option<NonEmptyString>")]
     pub policy: Option<PathBuf>,
-    /// Findings at or above this severity stop the run (`None`: never).
+    /// Findings at or above this severity stop the run; `never` lets every finding through.
+    #[serde(default = "default_fail_on", deserialize_with = "fail_on")]
+    #[schemars(with = "FailOn")]
     pub fail_on: Option<Severity>,
     /// Deadline for the whole run.
+    #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<DurationText>")]
     pub timeout: Option<Duration>,
-    pub stages: Vec<Stage>,
+    /// The stages, run in order.
+    #[schemars(length(min = 1))]
+    pub stages: Spanned<Vec<Spanned<Stage>>>,
 }
 
-#[derive(Clone, Debug)]
+/// Which cluster.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClusterRef {
+    /// The EKS cluster's name.
+    #[serde(deserialize_with = "reader::non_empty")]
+    #[schemars(length(min = 1))]
     pub name: String,
+    /// Its AWS region, like `us-east-1`.
+    #[serde(deserialize_with = "region")]
+    #[schemars(regex(pattern = r"^[a-z0-9-]+$"))]
     pub region: String,
 }
 
-#[derive(Clone, Debug)]
+/// How the run gets AWS credentials.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CredentialsSpec {
     /// Role to assume with the GitHub OIDC token (in Actions).
+    #[serde(default, deserialize_with = "role_arn")]
+    #[schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"))]
     pub role_arn: Option<String>,
+    /// The audience of the OIDC token.
+    #[serde(default = "default_audience", deserialize_with = "reader::non_empty")]
+    #[schemars(length(min = 1))]
     pub audience: String,
+    /// How long the assumed role's session lasts (at most the role's MaxSessionDuration).
+    #[serde(default, deserialize_with = "duration_seconds")]
+    #[schemars(range(min = 900, max = 43200))]
     pub duration_seconds: Option<i32>,
+    /// The STS session name (default: from the repository and run).
+    #[serde(default, deserialize_with = "session_name")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_+=,.@-]{2,64}$"))]
     pub session_name: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+impl Default for CredentialsSpec {
+    fn default() -> Self {
+        Self {
+            role_arn: None,
+            audience: default_audience(),
+            duration_seconds: None,
+            session_name: None,
+        }
+    }
+}
+
+fn default_audience() -> String {
+    "sts.amazonaws.com".to_string()
+}
+
+/// One stage: what it runs, then the gates it waits on.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("anyOf" = [
+    {"required": ["terraform"]},
+    {"required": ["manifests"]},
+    {"required": ["command"]},
+    {"required": ["gates"]}
+]))]
 pub struct Stage {
+    /// The stage's name, unique in the plan (`--only`, `--from`).
+    #[serde(deserialize_with = "stage_name")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_.-]+$"))]
     pub name: String,
+    /// A Terraform apply.
+    #[serde(default)]
     pub terraform: Option<TerraformStep>,
     /// Files and directories of manifests, resolved against the plan's directory.
+    #[serde(default, deserialize_with = "paths")]
+    #[schemars(with = "Vec<NonEmptyString>", length(min = 1))]
     pub manifests: Vec<PathBuf>,
     /// argv of an escape-hatch command, run in the plan's directory.
+    #[serde(default, deserialize_with = "command")]
+    #[schemars(with = "Option<Vec<NonEmptyString>>", length(min = 1))]
     pub command: Option<Vec<String>>,
+    /// Readiness gates, waited on in order after the stage ran.
+    #[serde(default)]
     pub gates: Vec<GateRef>,
 }
 
-#[derive(Clone, Debug)]
+/// A Terraform apply of one root module.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TerraformStep {
     /// Root module directory, resolved against the plan's directory.
+    #[serde(deserialize_with = "path")]
+    #[schemars(with = "NonEmptyString")]
     pub dir: PathBuf,
+    /// `-target` addresses; none: the full apply.
+    #[serde(default, deserialize_with = "strings")]
+    #[schemars(with = "Vec<NonEmptyString>")]
     pub targets: Vec<String>,
     /// `-var-file` arguments, relative to `dir` (Terraform resolves them after `-chdir`).
+    #[serde(default, deserialize_with = "strings")]
+    #[schemars(with = "Vec<NonEmptyString>")]
     pub var_files: Vec<String>,
+    /// `-var` values.
+    #[serde(default, deserialize_with = "vars")]
+    #[schemars(with = "BTreeMap<String, ScalarText>")]
     pub vars: BTreeMap<String, String>,
+    /// The Terraform workspace to select (created if missing).
+    #[serde(default, deserialize_with = "reader::non_empty_opt")]
+    #[schemars(length(min = 1))]
     pub workspace: Option<String>,
 }
 
@@ -188,74 +272,79 @@ impl Stage {
     }
 }
 
-const API_VERSION: &str = "eksgate.dev/v1alpha1";
+impl OwnDocument for DeployPlan {
+    const KIND: &'static str = "DeployPlan";
+    const SCHEMA_FILE: &'static str = "deploy-plan.schema.json";
+    const FILE: &'static str = "plan file";
+
+    fn check(&mut self, checker: &mut Checker<'_>) {
+        if self.stages.is_empty() {
+            checker.at(
+                &self.stages,
+                "`spec.stages` is empty; add at least one stage",
+            );
+        }
+        for (i, stage) in self.stages.iter().enumerate() {
+            let name_at = checker.field(stage.span, "name").unwrap_or(stage.span);
+            if self.stages.iter().take(i).any(|s| s.name == stage.name) {
+                checker.error(
+                    name_at,
+                    format!(
+                        "stage name `{}` is used twice; names must be unique",
+                        stage.name
+                    ),
+                );
+            }
+            let what = format!("stage `{}`", stage.name);
+            if stage.manifests.is_empty()
+                && let Some(at) = checker.field(stage.span, "manifests")
+            {
+                checker.error(at, format!("`manifests` of {what} is empty"));
+            }
+            if stage.command.as_ref().is_some_and(Vec::is_empty)
+                && let Some(at) = checker.field(stage.span, "command")
+            {
+                checker.error(
+                    at,
+                    format!("`command` of {what} must be a non-empty list: the program and its arguments"),
+                );
+            }
+            if stage.terraform.is_none()
+                && stage.manifests.is_empty()
+                && stage.command.as_ref().is_none_or(Vec::is_empty)
+                && stage.gates.is_empty()
+            {
+                checker.at(
+                    stage,
+                    format!(
+                        "{what} does nothing; give it `terraform`, `manifests`, `command` or `gates`"
+                    ),
+                );
+            }
+        }
+    }
+}
 
 impl DeployPlan {
     /// Reads a plan. Relative paths in it are resolved against `base_dir` (the plan file's
     /// directory); nothing is read from the file system here.
     ///
     /// # Errors
-    /// [`PlanError`] with the line and column of the first problem.
+    /// [`PlanError`] with the line, column and JSON pointer of the first problem.
     pub fn from_source(source: &SourceFile, base_dir: &Path) -> Result<DeployPlan, PlanError> {
-        let fail = |span: Span, message: String| {
-            let (line, column) = source.line_col(span.start);
-            PlanError {
-                file: source.name.clone(),
-                line,
-                column,
-                message,
+        let read = reader::read_document::<DeployPlan>(source)?;
+        let mut plan = read.spec;
+        plan.name = read.metadata.name.unwrap_or_else(|| "deploy".to_string());
+        plan.policy = plan.policy.map(|p| base_dir.join(p));
+        for stage in plan.stages.iter_mut() {
+            for path in &mut stage.manifests {
+                *path = base_dir.join(&*path);
             }
-        };
-        let loaded = source::load(0, source, &Limits::default());
-        if let Some(note) = loaded
-            .notes
-            .iter()
-            .find(|n| n.kind == ParseNoteKind::Syntax)
-        {
-            return Err(fail(note.span, note.message.clone()));
-        }
-        let mut plans = loaded
-            .documents
-            .iter()
-            .filter(|d| d.kind() == Some("DeployPlan"));
-        let Some(doc) = plans.next() else {
-            return Err(fail(
-                Span::empty(0),
-                "no `kind: DeployPlan` document in the plan file".to_string(),
-            ));
-        };
-        if let Some(extra) = plans.next() {
-            return Err(fail(
-                extra.root.span,
-                "more than one `kind: DeployPlan` document; keep one per file".to_string(),
-            ));
-        }
-        match doc.api_version() {
-            Some(API_VERSION) => {}
-            Some(other) => {
-                let span = doc.root.get("apiVersion").map_or(doc.root.span, |n| n.span);
-                return Err(fail(
-                    span,
-                    format!("unsupported apiVersion `{other}`; use `{API_VERSION}`"),
-                ));
-            }
-            None => {
-                return Err(fail(
-                    doc.root.span,
-                    format!("missing `apiVersion: {API_VERSION}`"),
-                ));
+            if let Some(tf) = &mut stage.terraform {
+                tf.dir = base_dir.join(&tf.dir);
             }
         }
-        let mut reader = Reader {
-            errors: Vec::new(),
-            base_dir,
-        };
-        let plan = reader.plan(&doc.root);
-        match (reader.errors.into_iter().next(), plan) {
-            (Some((span, message)), _) => Err(fail(span, message)),
-            (None, Some(plan)) => Ok(plan),
-            (None, None) => Err(fail(doc.root.span, "the plan is incomplete".to_string())),
-        }
+        Ok(plan)
     }
 
     /// The stages `--only` / `--from` select, in plan order.
@@ -287,452 +376,350 @@ impl DeployPlan {
             .stages
             .iter()
             .skip(start)
+            .map(|s| &s.value)
             .filter(|s| only.is_empty() || only.contains(&s.name))
             .collect())
     }
 }
 
-struct Reader<'b> {
-    errors: Vec<(Span, String)>,
-    base_dir: &'b Path,
+fn path<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+    reader::non_empty(d).map(PathBuf::from)
 }
 
-impl Reader<'_> {
-    fn error(&mut self, node: &Node, message: String) {
-        self.errors.push((node.span, message));
-    }
+fn opt_path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    reader::non_empty_opt(d).map(|p| p.map(PathBuf::from))
+}
 
-    fn known_keys(&mut self, node: &Node, what: &str, known: &[&str]) {
-        for entry in node.entries() {
-            let key = entry.key_str().unwrap_or("");
-            if !known.contains(&key) {
-                self.error(
-                    &entry.key,
-                    format!(
-                        "unknown field `{key}` in {what}; expected one of: {}",
-                        known.join(", ")
-                    ),
-                );
-            }
-        }
-    }
+fn paths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    let list = Vec::<NonEmptyString>::deserialize(d)?;
+    Ok(list.into_iter().map(|p| PathBuf::from(p.0)).collect())
+}
 
-    fn mapping<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n Node> {
-        if node.as_map().is_some() {
-            Some(node)
-        } else {
-            self.error(
-                node,
-                format!("{what} must be a mapping, found {}", node.type_name()),
-            );
-            None
-        }
-    }
+fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<NonEmptyString>::deserialize(d)?;
+    Ok(list.into_iter().map(NonEmptyString::into_inner).collect())
+}
 
-    fn required<'n>(&mut self, parent: &'n Node, key: &str, what: &str) -> Option<&'n Node> {
-        let found = parent.get(key);
-        if found.is_none() {
-            self.error(
-                parent,
-                format!("{what} is missing the required field `{key}`"),
-            );
-        }
-        found
-    }
+fn command<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    strings(d).map(Some)
+}
 
-    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
-        match &node.value {
-            Value::Str(s) if !s.is_empty() => Some(s.clone()),
-            Value::Str(_) => {
-                self.error(node, format!("{what} must not be empty"));
-                None
-            }
-            _ => {
-                self.error(
-                    node,
-                    format!("{what} must be a string, found {}", node.type_name()),
-                );
-                None
-            }
-        }
+fn region<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let region = reader::non_empty(d)?;
+    if region
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        Ok(region)
+    } else {
+        Err(field_error(format!(
+            "`{region}` is not a region name like `us-east-1`"
+        )))
     }
+}
 
-    fn strings(&mut self, node: Option<&Node>, what: &str) -> Vec<String> {
-        let Some(node) = node else {
-            return Vec::new();
-        };
-        if node.as_seq().is_none() {
-            self.error(node, format!("{what} must be a list of strings"));
-            return Vec::new();
-        }
-        node.items()
-            .iter()
-            .filter_map(|n| self.string(n, what))
-            .collect()
+/// `arn:aws[-partition]:iam::<12 digits>:role/<path and name>`, what the schema's pattern says.
+fn is_role_arn(arn: &str) -> bool {
+    let Some(rest) = arn.strip_prefix("arn:aws") else {
+        return false;
+    };
+    let partition_end = rest.find(':').unwrap_or(rest.len());
+    let (partition, rest) = rest.split_at(partition_end);
+    let Some(rest) = rest.strip_prefix(":iam::") else {
+        return false;
+    };
+    let Some((account, role)) = rest.split_once(":role/") else {
+        return false;
+    };
+    partition
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c == '-')
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && !role.is_empty()
+}
+
+fn role_arn<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match reader::non_empty_opt(d)? {
+        Some(arn) if !is_role_arn(&arn) => Err(field_error(format!(
+            "`{arn}` is not a role ARN like `arn:aws:iam::123456789012:role/eksgate-deploy`"
+        ))),
+        other => Ok(other),
     }
+}
 
-    fn duration(&mut self, node: &Node, what: &str) -> Option<Duration> {
-        if let Value::Int(n) = node.value {
-            self.error(
-                node,
-                format!("{what} `{n}` has no unit; write it like `{n}s` or `{n}m`"),
-            );
-            return None;
-        }
-        let text = self.string(node, what)?;
-        match duration::parse(&text) {
-            Ok(d) if d > Duration::ZERO => Some(d),
-            Ok(_) => {
-                self.error(node, format!("{what} must be longer than zero"));
-                None
-            }
-            Err(message) => {
-                self.error(node, format!("{what}: {message}"));
-                None
-            }
-        }
+fn duration_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    let fail = || {
+        field_error(
+            "must be an integer from 900 to 43200 (and at most the role's MaxSessionDuration)",
+        )
+    };
+    match Option::<i64>::deserialize(d).map_err(|_: D::Error| fail())? {
+        Some(v @ 900..=43_200) => Ok(i32::try_from(v).ok()),
+        Some(_) => Err(fail()),
+        None => Ok(None),
     }
+}
 
-    fn path(&self, text: &str) -> PathBuf {
-        self.base_dir.join(text)
-    }
-
-    fn plan(&mut self, root: &Node) -> Option<DeployPlan> {
-        self.known_keys(
-            root,
-            "the plan",
-            &["apiVersion", "kind", "metadata", "spec"],
-        );
-        let name = root
-            .path(&["metadata", "name"])
-            .and_then(|n| self.string(n, "`metadata.name`"))
-            .unwrap_or_else(|| "deploy".to_string());
-        let spec = self.required(root, "spec", "the plan")?;
-        let spec = self.mapping(spec, "`spec`")?;
-        self.known_keys(
-            spec,
-            "`spec`",
-            &[
-                "cluster",
-                "credentials",
-                "policy",
-                "failOn",
-                "timeout",
-                "stages",
-            ],
-        );
-        let cluster = self.cluster(spec);
-        let credentials = self.credentials(spec.get("credentials"));
-        let policy = spec
-            .get("policy")
-            .and_then(|n| self.string(n, "`spec.policy`"))
-            .map(|p| self.path(&p));
-        let fail_on = match spec.get("failOn") {
-            None => Some(Severity::Error),
-            Some(node) => match node.as_str() {
-                Some("never") => None,
-                Some(text) => match Severity::parse(text) {
-                    Some(s) => Some(s),
-                    None => {
-                        self.error(
-                            node,
-                            format!(
-                                "`spec.failOn` is `{text}`; use `error`, `warning`, `info` or `never`"
-                            ),
-                        );
-                        None
-                    }
-                },
-                None => {
-                    self.error(node, "`spec.failOn` must be a string".to_string());
-                    None
-                }
-            },
-        };
-        let timeout = spec
-            .get("timeout")
-            .and_then(|n| self.duration(n, "`spec.timeout`"));
-        let stages = self.stages(spec);
-        Some(DeployPlan {
-            name,
-            cluster: cluster?,
-            credentials,
-            policy,
-            fail_on,
-            timeout,
-            stages,
-        })
-    }
-
-    fn cluster(&mut self, spec: &Node) -> Option<ClusterRef> {
-        let node = self.required(spec, "cluster", "`spec`")?;
-        let node = self.mapping(node, "`spec.cluster`")?;
-        self.known_keys(node, "`spec.cluster`", &["name", "region"]);
-        let name = self
-            .required(node, "name", "`spec.cluster`")
-            .and_then(|n| self.string(n, "`spec.cluster.name`"));
-        let region = self
-            .required(node, "region", "`spec.cluster`")
-            .and_then(|n| self.string(n, "`spec.cluster.region`"));
-        if let (Some(r), Some(n)) = (&region, node.get("region"))
-            && !r
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            self.error(
-                n,
-                format!("`spec.cluster.region` `{r}` is not a region name like `us-east-1`"),
-            );
-        }
-        Some(ClusterRef {
-            name: name?,
-            region: region?,
-        })
-    }
-
-    fn credentials(&mut self, node: Option<&Node>) -> CredentialsSpec {
-        let mut spec = CredentialsSpec {
-            role_arn: None,
-            audience: "sts.amazonaws.com".to_string(),
-            duration_seconds: None,
-            session_name: None,
-        };
-        let Some(node) = node.and_then(|n| self.mapping(n, "`spec.credentials`")) else {
-            return spec;
-        };
-        self.known_keys(
-            node,
-            "`spec.credentials`",
-            &["roleArn", "audience", "durationSeconds", "sessionName"],
-        );
-        if let Some(n) = node.get("roleArn") {
-            spec.role_arn = self.string(n, "`spec.credentials.roleArn`");
-            if let Some(arn) = &spec.role_arn
-                && !(arn.starts_with("arn:aws") && arn.contains(":role/"))
-            {
-                self.error(
-                    n,
-                    format!(
-                        "`spec.credentials.roleArn` `{arn}` is not a role ARN like `arn:aws:iam::123456789012:role/eksgate-deploy`"
-                    ),
-                );
-            }
-        }
-        if let Some(n) = node.get("audience")
-            && let Some(a) = self.string(n, "`spec.credentials.audience`")
-        {
-            spec.audience = a;
-        }
-        if let Some(n) = node.get("durationSeconds") {
-            match n.as_i64() {
-                Some(v @ 900..=43_200) => spec.duration_seconds = i32::try_from(v).ok(),
-                _ => self.error(
-                    n,
-                    "`spec.credentials.durationSeconds` must be an integer from 900 to 43200 (and at most the role's MaxSessionDuration)".to_string(),
-                ),
-            }
-        }
-        if let Some(n) = node.get("sessionName")
-            && let Some(s) = self.string(n, "`spec.credentials.sessionName`")
-        {
-            if crate::credentials::valid_session_name(&s) {
-                spec.session_name = Some(s);
-            } else {
-                self.error(
-                    n,
-                    format!(
-                        "`spec.credentials.sessionName` `{s}` is not valid for STS: 2 to 64 characters of letters, digits and `+=,.@-_`"
-                    ),
-                );
-            }
-        }
-        spec
-    }
-
-    fn stages(&mut self, spec: &Node) -> Vec<Stage> {
-        let Some(node) = self.required(spec, "stages", "`spec`") else {
-            return Vec::new();
-        };
-        let Some(items) = node.as_seq() else {
-            self.error(node, "`spec.stages` must be a list of stages".to_string());
-            return Vec::new();
-        };
-        if items.is_empty() {
-            self.error(
-                node,
-                "`spec.stages` is empty; add at least one stage".to_string(),
-            );
-        }
-        let mut stages: Vec<Stage> = Vec::new();
-        for item in items {
-            let Some(stage) = self.stage(item) else {
-                continue;
-            };
-            if stages.iter().any(|s| s.name == stage.name) {
-                let at = item.get("name").unwrap_or(item);
-                self.error(
-                    at,
-                    format!(
-                        "stage name `{}` is used twice; names must be unique",
-                        stage.name
-                    ),
-                );
-            }
-            stages.push(stage);
-        }
-        stages
-    }
-
-    fn stage(&mut self, node: &Node) -> Option<Stage> {
-        let node = self.mapping(node, "a stage")?;
-        self.known_keys(
-            node,
-            "a stage",
-            &["name", "terraform", "manifests", "command", "gates"],
-        );
-        let name_node = self.required(node, "name", "a stage")?;
-        let name = self.string(name_node, "the stage name")?;
-        if !name
+/// What STS allows as a role session name: 2 to 64 of letters, digits and `+=,.@-_`.
+#[must_use]
+pub fn valid_session_name(name: &str) -> bool {
+    (2..=64).contains(&name.len())
+        && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
-            self.error(
-                name_node,
-                format!("stage name `{name}` may only use letters, digits, `-`, `_` and `.`"),
-            );
-        }
-        let what = format!("stage `{name}`");
-        let terraform = node.get("terraform").and_then(|n| self.terraform(n, &what));
-        let manifests = match node.get("manifests") {
-            Some(n) => {
-                let list = self.strings(Some(n), &format!("`manifests` of {what}"));
-                if list.is_empty() && n.as_seq().is_some() {
-                    self.error(n, format!("`manifests` of {what} is empty"));
-                }
-                list.iter().map(|p| self.path(p)).collect()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+}
+
+fn session_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match reader::non_empty_opt(d)? {
+        Some(s) if !valid_session_name(&s) => Err(field_error(format!(
+            "`{s}` is not valid for STS: 2 to 64 characters of letters, digits and `+=,.@-_`"
+        ))),
+        other => Ok(other),
+    }
+}
+
+fn stage_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = reader::non_empty(d)?;
+    if name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Ok(name)
+    } else {
+        Err(de::Error::custom(format!(
+            "stage name `{name}` may only use letters, digits, `-`, `_` and `.`"
+        )))
+    }
+}
+
+/// `spec.failOn` as written.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "serde's `default` wants the field's type"
+)]
+fn default_fail_on() -> Option<Severity> {
+    Some(Severity::Error)
+}
+
+fn fail_on<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Severity>, D::Error> {
+    Ok(match FailOn::deserialize(d)? {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    })
+}
+
+/// A duration as written: `90s`, `10m`, `1h30m`; a bare number is refused.
+struct DurationText(Duration);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+
+        impl Visitor<'_> for V {
+            type Value = DurationText;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a duration like `90s`, `10m` or `1h30m`")
             }
-            None => Vec::new(),
-        };
-        let command = match node.get("command") {
-            Some(n) => {
-                let argv = self.strings(Some(n), &format!("`command` of {what}"));
-                if argv.is_empty() {
-                    self.error(
-                        n,
-                        format!("`command` of {what} must be a non-empty list: the program and its arguments"),
-                    );
-                    None
-                } else {
-                    Some(argv)
+
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<DurationText, E> {
+                Err(field_error(format!(
+                    "`{n}` has no unit; write it like `{n}s` or `{n}m`"
+                )))
+            }
+
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<DurationText, E> {
+                Err(field_error(format!(
+                    "`{n}` has no unit; write it like `{n}s` or `{n}m`"
+                )))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<DurationText, E> {
+                match duration::parse(text) {
+                    Ok(d) if d > Duration::ZERO => Ok(DurationText(d)),
+                    Ok(_) => Err(field_error("must be longer than zero")),
+                    Err(message) => Err(field_error(format!(": {message}"))),
                 }
             }
-            None => None,
-        };
-        let gates = self.gates(node.get("gates"), &what);
-        if terraform.is_none() && manifests.is_empty() && command.is_none() && gates.is_empty() {
-            self.error(
-                node,
-                format!(
-                    "{what} does nothing; give it `terraform`, `manifests`, `command` or `gates`"
-                ),
-            );
         }
-        Some(Stage {
-            name,
-            terraform,
-            manifests,
-            command,
-            gates,
-        })
+
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for DurationText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
     }
 
-    fn terraform(&mut self, node: &Node, what: &str) -> Option<TerraformStep> {
-        let node = self.mapping(node, &format!("`terraform` of {what}"))?;
-        self.known_keys(
-            node,
-            &format!("`terraform` of {what}"),
-            &["dir", "targets", "varFiles", "vars", "workspace"],
-        );
-        let dir = self
-            .required(node, "dir", &format!("`terraform` of {what}"))
-            .and_then(|n| self.string(n, "`terraform.dir`"))?;
-        let targets = self.strings(node.get("targets"), "`terraform.targets`");
-        let var_files = self.strings(node.get("varFiles"), "`terraform.varFiles`");
-        let mut vars = BTreeMap::new();
-        if let Some(n) = node.get("vars")
-            && let Some(map) = self.mapping(n, "`terraform.vars`")
-        {
-            for entry in map.entries() {
-                let key = entry.key_str().unwrap_or_default().to_string();
-                match entry.value.scalar_text() {
-                    Some(v) if !matches!(entry.value.value, Value::Null) => {
-                        vars.insert(key, v);
-                    }
-                    _ => self.error(
-                        &entry.value,
-                        format!("`terraform.vars.{key}` must be a string, number or boolean"),
-                    ),
-                }
-            }
-        }
-        let workspace = node
-            .get("workspace")
-            .and_then(|n| self.string(n, "`terraform.workspace`"));
-        Some(TerraformStep {
-            dir: self.path(&dir),
-            targets,
-            var_files,
-            vars,
-            workspace,
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^([0-9]+(ms|s|m|h))+$",
+            "description": "Like 90s, 10m or 1h30m.",
         })
     }
+}
 
-    fn gates(&mut self, node: Option<&Node>, what: &str) -> Vec<GateRef> {
-        let Some(node) = node else {
-            return Vec::new();
-        };
-        let Some(items) = node.as_seq() else {
-            self.error(node, format!("`gates` of {what} must be a list"));
-            return Vec::new();
-        };
-        let known: Vec<&str> = GateKind::ALL.iter().map(|g| g.name()).collect();
-        let mut gates = Vec::new();
-        for item in items {
-            let (name_node, timeout_node, names) = match &item.value {
-                Value::Str(_) => (item, None, Vec::new()),
-                Value::Map(_) => {
-                    self.known_keys(item, "a gate", &["name", "timeout", "names"]);
-                    let Some(n) = self.required(item, "name", "a gate") else {
-                        continue;
-                    };
-                    let names = self.strings(item.get("names"), "`names` of a gate");
-                    (n, item.get("timeout"), names)
-                }
-                _ => {
-                    self.error(item, "a gate is a name or `{name, timeout}`".to_string());
-                    continue;
-                }
-            };
-            let Some(name) = self.string(name_node, "the gate name") else {
-                continue;
-            };
-            let Some(kind) = GateKind::from_name(&name) else {
-                self.error(
-                    name_node,
-                    format!("unknown gate `{name}`; known gates: {}", known.join(", ")),
-                );
-                continue;
-            };
-            let timeout = timeout_node
-                .and_then(|n| self.duration(n, "the gate timeout"))
-                .unwrap_or_else(|| kind.default_timeout());
-            gates.push(GateRef {
-                kind,
-                timeout,
-                names,
-            });
+fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    Option::<DurationText>::deserialize(d).map(|t| t.map(|t| t.0))
+}
+
+/// A `-var` value: a string, number or boolean, passed as its text.
+struct ScalarText(String);
+
+impl<'de> Deserialize<'de> for ScalarText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+
+        impl Visitor<'_> for V {
+            type Value = ScalarText;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
         }
-        gates
+
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for ScalarText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ScalarText".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": ["string", "number", "boolean"]})
+    }
+}
+
+fn vars<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    let map = BTreeMap::<String, ScalarText>::deserialize(d)?;
+    Ok(map.into_iter().map(|(k, v)| (k, v.0)).collect())
+}
+
+impl<'de> Deserialize<'de> for GateKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        GateKind::from_name(&name).ok_or_else(|| {
+            let known: Vec<&str> = GateKind::ALL.iter().map(|g| g.name()).collect();
+            let near = eksgate_policy::text::closest_name(&name, &known)
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            de::Error::custom(format!(
+                "unknown gate `{name}`; known gates: {}{near}",
+                known.join(", ")
+            ))
+        })
+    }
+}
+
+impl JsonSchema for GateKind {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "GateName".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = GateKind::ALL.iter().map(|g| g.name()).collect();
+        json_schema!({"enum": names})
+    }
+}
+
+/// A gate written as a mapping: its name, and what differs from its defaults.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct GateSpec {
+    /// Which gate.
+    name: GateKind,
+    /// How long to wait (default: about what the AWS waiters allow for the gate).
+    #[serde(default)]
+    timeout: Option<DurationText>,
+    /// crds-established: the CRD names to wait for (default: the CRDs this run applied).
+    #[serde(default)]
+    names: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for GateRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+
+        impl<'de> Visitor<'de> for V {
+            type Value = GateRef;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a gate's name or `{name, timeout}`")
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<GateRef, E> {
+                let kind = GateKind::deserialize(de::value::StrDeserializer::<E>::new(name))?;
+                Ok(GateRef {
+                    kind,
+                    timeout: kind.default_timeout(),
+                    names: Vec::new(),
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<GateRef, A::Error> {
+                let spec = GateSpec::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(GateRef {
+                    kind: spec.name,
+                    timeout: spec
+                        .timeout
+                        .map_or_else(|| spec.name.default_timeout(), |t| t.0),
+                    names: spec.names,
+                })
+            }
+        }
+
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for GateRef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Gate".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "oneOf": [
+                generator.subschema_for::<GateKind>(),
+                generator.subschema_for::<GateSpec>(),
+            ]
+        })
     }
 }
 

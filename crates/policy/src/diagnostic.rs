@@ -2,13 +2,25 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::node::Span;
-use crate::source::SourceFile;
+use crate::node::{Node, Span};
+use crate::source::{Document, SourceFile};
 
 /// How much a finding matters. Ordered: `Info < Warning < Error`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -150,4 +162,38 @@ pub struct Position {
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
+}
+
+/// The annotation that silences findings on an object: `eksgate.dev/ignore: "RULE: reason"`.
+pub const IGNORE_ANNOTATION: &str = "eksgate.dev/ignore";
+
+/// What a finding is about: the object it names, found by file and document index, with what
+/// suppression needs. Cross-document rules report from summaries, so this borrows no tree.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// Index of the file in the run.
+    pub file: usize,
+    /// 0-based index of the document in its file.
+    pub document: usize,
+    pub kind: Option<&'a str>,
+    pub name: Option<&'a str>,
+    /// The object's `eksgate.dev/ignore` annotation, if it has one.
+    pub ignore: Option<&'a str>,
+}
+
+impl<'a> Subject<'a> {
+    /// The subject of a finding in `doc`.
+    #[must_use]
+    pub fn of(doc: &'a Document) -> Self {
+        Self {
+            file: doc.file,
+            document: doc.index,
+            kind: doc.kind(),
+            name: doc.name(),
+            ignore: doc
+                .root
+                .path(&["metadata", "annotations", IGNORE_ANNOTATION])
+                .and_then(Node::as_str),
+        }
+    }
 }

@@ -4,7 +4,8 @@
 //! - [`check`]: manifests (YAML or JSON, several documents) and an optional policy file's
 //!   text in; the report out as the JSON contract of `eksgate check --format json`
 //!   (`{"version": 1, "diagnostics": [...], "summary": {...}}`), or, when the policy cannot be
-//!   used, `{"version": 1, "error": {"file", "line", "column", "message"}}`.
+//!   used, `{"version": 1, "error": {"file", "line", "column", "pointer", "message"}}`
+//!   (`pointer`: the JSON pointer of the policy's node at fault).
 //! - [`rules`]: every built-in rule as `[{"id", "name", "severity", "summary", "docs"}]`.
 
 use serde_json::json;
@@ -35,7 +36,7 @@ pub fn check(text: &str, policy: Option<&str>) -> String {
         Err(e) => {
             let value = json!({
                 "version": 1,
-                "error": {"file": e.file, "line": e.line, "column": e.column, "message": e.message},
+                "error": {"file": e.file, "line": e.line, "column": e.column, "pointer": e.pointer, "message": e.message},
             });
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
@@ -98,6 +99,7 @@ mod tests {
         let out: serde_json::Value = serde_json::from_str(&check(POOL, Some(bad))).unwrap();
         assert_eq!(out["error"]["line"], 6);
         assert_eq!(out["error"]["file"], POLICY_NAME);
+        assert_eq!(out["error"]["pointer"], "/spec/rules/0/expression");
     }
 
     #[test]

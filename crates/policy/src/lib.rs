@@ -13,17 +13,20 @@
 //! assert!(report.diagnostics.iter().any(|d| d.rule == "IMDS001"));
 //! ```
 
+pub mod catalogue;
 pub mod cel;
 pub mod diagnostic;
 pub mod ffi;
 pub mod migrate;
 pub mod model;
 pub mod node;
+pub mod reader;
 pub mod render;
 pub mod rules;
 pub mod schema;
 pub mod source;
 mod suppress;
+pub mod text;
 
 pub use diagnostic::{CustomRuleInfo, Diagnostic, Position, Report, Severity, Summary};
 pub use model::policy::{Policy, PolicyError};
@@ -154,10 +157,13 @@ fn run(
             .rules
             .iter()
             .map(|r| CustomRuleInfo {
-                id: r.id.clone(),
+                id: r.id.to_string(),
                 severity: r.severity,
-                summary: r.message.clone().unwrap_or_else(|| r.expression.clone()),
-                expression: r.expression.clone(),
+                summary: r
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| r.expression.to_string()),
+                expression: r.expression.to_string(),
             })
             .collect(),
         ..Report::default()
@@ -271,8 +277,8 @@ fn run(
         violations.extend(overflow);
     }
 
-    let custom = cel::custom::evaluate(policy, &documents);
-    let custom_ids = policy.rules.iter().map(|r| r.id.clone()).collect();
+    let custom = rules::custom::evaluate(policy, &documents);
+    let custom_ids = policy.rules.iter().map(|r| r.id.to_string()).collect();
     let mut suppressions = suppress::Suppressions::new(&report.files, &documents, custom_ids);
     raw.extend(suppressions.problems());
     for v in violations {

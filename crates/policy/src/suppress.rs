@@ -7,7 +7,7 @@ use crate::node::{Node, Span};
 use crate::rules::{self, Describe, Subject, Violation};
 use crate::source::{Document, SourceFile};
 
-pub(crate) const ANNOTATION: &str = "eksgate.dev/ignore";
+pub(crate) const ANNOTATION: &str = crate::diagnostic::IGNORE_ANNOTATION;
 const COMMENT_MARK: &str = "eksgate:ignore";
 
 /// Rule IDs and a reason, as written by the user.
@@ -159,7 +159,7 @@ impl<'a> Suppressions<'a> {
             return;
         }
         for id in &parsed.rules {
-            if rules::find(id).is_none() && !self.custom_ids.contains(id) {
+            if !crate::catalogue::is_builtin(id) && !self.custom_ids.contains(id) {
                 problem(
                     format!("suppression names unknown rule `{id}`"),
                     "`eksgate rules` lists the rule IDs",

@@ -5,11 +5,12 @@
 //! Karpenter CRDs use ([`k8s`]), a static check that names a function the engine does not have
 //! before a rule is evaluated ([`refs`]), the conversion of a document into CEL values the way
 //! the API server sees it: typed by the schema, defaulted and pruned ([`value`]), and the CRD
-//! rules compiled once per schema ([`crd`]).
+//! rules compiled once per schema ([`crd`]), and the rules of the Karpenter and EKS Auto Mode
+//! CRDs implemented natively ([`native`]).
 
 pub mod crd;
-pub mod custom;
 pub mod k8s;
+pub mod native;
 pub mod refs;
 pub mod value;
 

@@ -7,6 +7,8 @@ pub mod crd_providers;
 pub mod policy;
 pub mod repo;
 pub mod scheduling;
+pub mod separation;
+pub mod storage;
 
 use crate::node::Node;
 use crate::source::Document;
@@ -66,7 +68,21 @@ pub struct NodeClassRef<'a> {
     pub name: Option<&'a Node>,
 }
 
-impl NodeClassRef<'_> {
+/// Karpenter's AWS provider: `EC2NodeClass`.
+pub const KARPENTER_GROUP: &str = "karpenter.k8s.aws";
+/// EKS Auto Mode: `NodeClass`.
+pub const AUTO_MODE_GROUP: &str = "eks.amazonaws.com";
+
+impl<'r> NodeClassRef<'r> {
+    /// The API group the reference names, without a version (`v1beta1`'s `apiVersion:
+    /// karpenter.k8s.aws/v1beta1` gives `karpenter.k8s.aws`), with the node it is written in.
+    #[must_use]
+    pub fn api_group(&self) -> Option<(&'r str, &'r Node)> {
+        let node = self.group?;
+        let text = node.as_str()?;
+        Some((text.split_once('/').map_or(text, |(g, _)| g), node))
+    }
+
     #[must_use]
     pub fn group(&self) -> Option<&str> {
         self.group.and_then(Node::as_str)
@@ -325,6 +341,12 @@ pub struct Workload<'a> {
 }
 
 impl<'a> Workload<'a> {
+    /// Kind and name, for messages: ``Deployment `web` ``.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        format!("{} `{}`", self.kind, self.name)
+    }
+
     #[must_use]
     pub fn from_document(doc: &'a Document) -> Option<Self> {
         let kind = doc.kind()?;

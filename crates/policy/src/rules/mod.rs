@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod cel;
+pub mod custom;
 pub mod enc;
 pub mod imds;
 pub mod karp;
@@ -22,7 +23,7 @@ use std::collections::BTreeMap;
 use crate::diagnostic::Severity;
 use crate::model::policy::{Policy, PoolClass};
 use crate::model::repo::Repository;
-use crate::model::{NodeClass, NodePool, Workload};
+use crate::model::{NodeClass, NodeClassFlavor, NodePool, Workload};
 use crate::node::{Node, Span};
 use crate::schema::{KindSchema, SchemaSet};
 use crate::source::Document;
@@ -145,36 +146,7 @@ pub fn find(id: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().id == id)
 }
 
-/// What a finding is about: the object it names, found by file and document index, with what
-/// suppression needs. Cross-document rules report from summaries, so this borrows no tree.
-#[derive(Debug, Clone, Copy)]
-pub struct Subject<'a> {
-    /// Index of the file in the run.
-    pub file: usize,
-    /// 0-based index of the document in its file.
-    pub document: usize,
-    pub kind: Option<&'a str>,
-    pub name: Option<&'a str>,
-    /// The object's `eksgate.dev/ignore` annotation, if it has one.
-    pub ignore: Option<&'a str>,
-}
-
-impl<'a> Subject<'a> {
-    /// The subject of a finding in `doc`.
-    #[must_use]
-    pub fn of(doc: &'a Document) -> Self {
-        Self {
-            file: doc.file,
-            document: doc.index,
-            kind: doc.kind(),
-            name: doc.name(),
-            ignore: doc
-                .root
-                .path(&["metadata", "annotations", crate::suppress::ANNOTATION])
-                .and_then(Node::as_str),
-        }
-    }
-}
+pub use crate::diagnostic::Subject;
 
 /// One finding of one rule, before severity overrides and suppression.
 #[derive(Debug, Clone)]
@@ -433,55 +405,52 @@ impl<'a> Context<'a> {
     /// The class a pool's template labels select (`match.labels`).
     #[must_use]
     pub fn class_by_labels(&self, pool: &NodePool<'_>) -> Option<&'a PoolClass> {
-        self.policy.pool_classes.iter().find(|class| {
-            !class.match_labels.is_empty()
-                && class.match_labels.iter().all(|(k, v)| {
-                    pool.label(k)
-                        .and_then(Node::scalar_text)
-                        .is_some_and(|text| &text == v)
-                })
-        })
+        self.policy.class_by_labels(pool)
     }
 
     /// The class a pool's name selects (`match.names`).
     #[must_use]
     pub fn class_by_name(&self, pool: &NodePool<'_>) -> Option<&'a PoolClass> {
-        self.policy
-            .pool_classes
-            .iter()
-            .find(|class| class.matches_name(pool.name))
+        self.policy.class_by_name(pool)
     }
 
     /// Whether the pool carries one of the infrastructure class's taints (any effect).
     #[must_use]
     pub fn has_infra_taint(&self, pool: &NodePool<'_>) -> bool {
-        self.policy.infrastructure_class().is_some_and(|class| {
-            class.taints.iter().any(|spec| {
-                pool.taints
-                    .iter()
-                    .any(|t| t.key == spec.key && t.value == spec.value)
-            })
-        })
+        self.policy.has_infra_taint(pool)
     }
 
     /// The pool's class: by labels, else by name, else by the infrastructure taint.
     #[must_use]
     pub fn pool_class(&self, pool: &NodePool<'_>) -> Option<&'a PoolClass> {
-        self.class_by_labels(pool)
-            .or_else(|| self.class_by_name(pool))
-            .or_else(|| {
-                if self.has_infra_taint(pool) {
-                    self.policy.infrastructure_class()
-                } else {
-                    None
-                }
-            })
+        self.policy.pool_class(pool)
     }
 
     /// Whether the pool is of the infrastructure class.
     #[must_use]
     pub fn is_infra_pool(&self, pool: &NodePool<'_>) -> bool {
-        self.pool_class(pool).is_some_and(|c| c.infrastructure)
+        self.policy.is_infra_pool(pool)
+    }
+
+    /// Names of the infrastructure pools in the checked set.
+    #[must_use]
+    pub fn infra_pool_names(&self) -> Vec<&'a str> {
+        self.node_pools
+            .iter()
+            .filter(|p| self.is_infra_pool(p))
+            .map(|p| p.name)
+            .collect()
+    }
+
+    /// EC2 node classes (Karpenter v1 and v1beta1) with their spec.
+    pub fn ec2_node_classes(&self) -> impl Iterator<Item = (&NodeClass<'a>, &'a Node)> {
+        self.node_classes.iter().filter_map(|class| {
+            if matches!(class.flavor, NodeClassFlavor::Ec2(_)) {
+                class.spec.map(|spec| (class, spec))
+            } else {
+                None
+            }
+        })
     }
 
     /// The node class a pool's `nodeClassRef` names, if it is in the run.
@@ -513,33 +482,79 @@ impl<'a> Context<'a> {
             .collect()
     }
 
-    /// The class a node class's billing tags say it pays for: the class with the most tags
-    /// whose value it accepts from a fixed list (patterns say too little), if one leads.
+    /// The class a node class's billing tags say it pays for (see [`Policy::billing_class`]).
     #[must_use]
     pub fn billing_class(&self, class: &NodeClass<'_>) -> Option<&'a PoolClass> {
-        let score = |pc: &PoolClass| {
-            pc.billing_tags
-                .iter()
-                .filter(|t| !t.allowed.is_empty())
-                .filter(|t| {
-                    class
-                        .tag(&t.key)
-                        .and_then(Node::scalar_text)
-                        .is_some_and(|v| t.accepts(&v))
-                })
-                .count()
-        };
-        let mut scored: Vec<(usize, &'a PoolClass)> = self
-            .policy
-            .pool_classes
-            .iter()
-            .map(|pc| (score(pc), pc))
-            .filter(|(s, _)| *s > 0)
-            .collect();
-        scored.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
-        match scored.as_slice() {
-            [(best, class), rest @ ..] if rest.first().is_none_or(|(s, _)| s < best) => Some(class),
-            _ => None,
+        self.policy.billing_class(class)
+    }
+
+    /// The pool classes whose billing tags a node class must carry (see TAG001's docs), and
+    /// the pools that put each one there: the classes of the pools that use it, except pools
+    /// of another class than its tags bill (TAG005's finding); the billed class when no pool
+    /// uses it.
+    #[must_use]
+    pub fn billed_classes(&self, class: &NodeClass<'a>) -> Vec<(&'a PoolClass, Vec<String>)> {
+        let billing = self.billing_class(class);
+        let mut out: Vec<(&'a PoolClass, Vec<String>)> = Vec::new();
+        for pool in self.pools_of(class) {
+            let Some(pc) = self.pool_class(pool) else {
+                continue;
+            };
+            if billing.is_some_and(|b| b.name != pc.name) {
+                continue;
+            }
+            match out.iter_mut().find(|(c, _)| c.name == pc.name) {
+                Some((_, pools)) => {
+                    if !pools.iter().any(|p| p == pool.name) {
+                        pools.push(pool.name.to_string());
+                    }
+                }
+                None => out.push((pc, vec![pool.name.to_string()])),
+            }
         }
+        if out.is_empty()
+            && self.pools_of(class).is_empty()
+            && let Some(b) = billing
+        {
+            out.push((b, Vec::new()));
+        }
+        out
+    }
+}
+
+/// Helpers for the rules' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+    use crate::{CheckOptions, Input, Policy, check};
+
+    /// Messages of `rule` for `text` under the default policy.
+    pub(crate) fn findings(rule: &str, text: &str) -> Vec<String> {
+        let policy = Policy::default_policy().unwrap();
+        check(
+            vec![Input::text("t.yaml", text)],
+            &policy,
+            &CheckOptions::default(),
+        )
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.rule == rule)
+        .map(|d| d.message)
+        .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalogue_lists_every_rule_in_registry_order() {
+        let registry: Vec<&str> = RULES.iter().map(|r| r.meta().id).collect();
+        assert_eq!(
+            crate::catalogue::BUILTIN_RULE_IDS,
+            registry.as_slice(),
+            "update `BUILTIN_RULE_IDS` in crates/policy/src/catalogue.rs"
+        );
     }
 }

@@ -313,7 +313,7 @@ impl Object {
             namespace: doc.namespace().map(str::to_string),
             anchor: kind_node.span,
             anchor_pointer: doc.pointer(kind_node),
-            ignore: text(annotation(crate::suppress::ANNOTATION)),
+            ignore: text(annotation(crate::diagnostic::IGNORE_ANNOTATION)),
             sync_wave: annotation(SYNC_WAVE).and_then(|w| {
                 w.as_i64()
                     .or_else(|| w.as_str().and_then(|s| s.trim().parse().ok()))

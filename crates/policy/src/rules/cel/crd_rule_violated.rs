@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
 use crate::cel::crd::{CompiledSchema, OutcomeKind};
+use crate::cel::native::{self, NativeKind};
 use crate::diagnostic::Severity;
 use crate::node::Node;
-use crate::rules::cel::native::{self, NativeKind};
 use crate::rules::{Context, Findings, Rule, RuleMeta, Subject, Violation, declare_rule};
 use crate::schema::SchemaOrigin;
 use crate::source::Document;

@@ -2,4 +2,3 @@
 //! Mode kinds, through the CEL engine for CRDs given with `--crd`.
 
 pub mod crd_rule_violated;
-pub mod native;

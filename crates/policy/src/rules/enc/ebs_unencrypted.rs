@@ -1,5 +1,6 @@
-use crate::model::{NodeClass, NodeClassFlavor};
-use crate::node::{Entry, Node, Value};
+use crate::model::NodeClass;
+use crate::model::storage::{Mapping, block_device_mappings, is_custom_family};
+use crate::node::{Node, Value};
 use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
@@ -65,96 +66,12 @@ declare_rule! {
     pub EbsUnencrypted { id: "ENC001", name: "ebs-volume-unencrypted", severity: Error }
 }
 
-/// One `spec.blockDeviceMappings` item. Shared with `ENC002`.
-#[derive(Debug)]
-pub(crate) struct Mapping<'a> {
-    pub node: &'a Node,
-    /// `deviceName` as the user wrote it, or the mapping's 1-based position.
-    pub device: String,
-    /// The `ebs` entry (key and value).
-    pub ebs: Option<&'a Entry>,
-}
-
-impl Mapping<'_> {
-    /// Where to point when the mapping itself is the problem: its `deviceName` key, else itself.
-    pub fn anchor(&self) -> &Node {
-        self.node.entry("deviceName").map_or(self.node, |e| &e.key)
-    }
-}
-
-/// The block device mappings of an EC2NodeClass spec; `None` when there are none (absent,
-/// `null` or `[]`), which makes Karpenter use its defaults. Mistyped lists also read as `None`
-/// (a schema finding).
-pub(crate) fn block_device_mappings(spec: &Node) -> Option<Vec<Mapping<'_>>> {
-    let items = spec.get("blockDeviceMappings")?.as_seq()?;
-    if items.is_empty() {
-        return None;
-    }
-    Some(
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, node)| Mapping {
-                node,
-                device: node
-                    .get("deviceName")
-                    .and_then(Node::scalar_text)
-                    .filter(|d| !d.is_empty())
-                    .map_or_else(|| format!("number {}", i + 1), |d| format!("`{d}`")),
-                ebs: node.entry("ebs"),
-            })
-            .collect(),
-    )
-}
-
-/// Whether the class uses `amiFamily: Custom` (Karpenter then defines no default volumes).
-pub(crate) fn is_custom_family(spec: &Node) -> bool {
-    spec.get("amiFamily").and_then(Node::as_str) == Some("Custom")
-}
-
-/// The devices Karpenter's default volumes use for the class's AMI family, for advice.
-pub(crate) fn default_devices(spec: &Node) -> &'static str {
-    let family = spec
-        .get("amiFamily")
-        .and_then(Node::as_str)
-        .map(str::to_ascii_lowercase)
-        .or_else(|| {
-            spec.get("amiSelectorTerms")?
-                .items()
-                .iter()
-                .find_map(|t| t.get("alias").and_then(Node::as_str))
-                .and_then(|a| a.split('@').next())
-                .map(str::to_ascii_lowercase)
-        })
-        .unwrap_or_default();
-    if family.starts_with("bottlerocket") {
-        "`/dev/xvda` (OS) and `/dev/xvdb` (data)"
-    } else if family.starts_with("windows") {
-        "`/dev/sda1`"
-    } else {
-        "`/dev/xvda` (the AMI's root device)"
-    }
-}
-
-/// EC2 node classes (Karpenter v1 and v1beta1) with their spec.
-pub(crate) fn ec2_classes<'c, 'a>(
-    cx: &'c Context<'a>,
-) -> impl Iterator<Item = (&'c NodeClass<'a>, &'a Node)> {
-    cx.node_classes.iter().filter_map(|class| {
-        if matches!(class.flavor, NodeClassFlavor::Ec2(_)) {
-            class.spec.map(|spec| (class, spec))
-        } else {
-            None
-        }
-    })
-}
-
 impl Rule for EbsUnencrypted {
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         if !cx.policy.encryption.require_ebs_encryption {
             return;
         }
-        for (class, spec) in ec2_classes(cx) {
+        for (class, spec) in cx.ec2_node_classes() {
             let Some(mappings) = block_device_mappings(spec) else {
                 if is_custom_family(spec) {
                     let at = spec.get("amiFamily").unwrap_or_else(|| class.anchor(&[]));

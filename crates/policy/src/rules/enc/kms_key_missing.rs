@@ -1,8 +1,6 @@
 use crate::model::NodeClassFlavor;
+use crate::model::storage::{block_device_mappings, default_devices, is_custom_family};
 use crate::node::Node;
-use crate::rules::enc::ebs_unencrypted::{
-    block_device_mappings, default_devices, ec2_classes, is_custom_family,
-};
 use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
@@ -110,7 +108,7 @@ impl Rule for KmsKeyMissing {
                 "set `spec.ephemeralStorage.kmsKeyID` to {KEY_HELP}"
             ));
         }
-        for (class, spec) in ec2_classes(cx) {
+        for (class, spec) in cx.ec2_node_classes() {
             let Some(mappings) = block_device_mappings(spec) else {
                 let why = if is_custom_family(spec) {
                     "its volumes come from the AMI (`amiFamily: Custom`) with no customer-managed key named"

@@ -1,5 +1,4 @@
-use crate::model::{KarpenterApi, NodeClassRef, NodePool};
-use crate::node::Node;
+use crate::model::{AUTO_MODE_GROUP, KARPENTER_GROUP, KarpenterApi, NodeClassRef, NodePool};
 use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
@@ -44,11 +43,6 @@ declare_rule! {
     pub NodeClassRefMismatch { id: "REF002", name: "node-class-ref-mismatch", severity: Error }
 }
 
-/// Karpenter's AWS provider: `EC2NodeClass`.
-pub(crate) const KARPENTER_GROUP: &str = "karpenter.k8s.aws";
-/// EKS Auto Mode: `NodeClass`.
-pub(crate) const AUTO_MODE_GROUP: &str = "eks.amazonaws.com";
-
 /// The kind each known group serves.
 fn kind_of_group(group: &str) -> Option<&'static str> {
     match group {
@@ -64,14 +58,6 @@ fn group_of_kind(kind: &str) -> Option<&'static str> {
         "NodeClass" => Some(AUTO_MODE_GROUP),
         _ => None,
     }
-}
-
-/// The API group a `nodeClassRef` names, without a version (`v1beta1`'s `apiVersion:
-/// karpenter.k8s.aws/v1beta1` gives `karpenter.k8s.aws`), with the node it is written in.
-pub(crate) fn ref_group<'r>(reference: &NodeClassRef<'r>) -> Option<(&'r str, &'r Node)> {
-    let node = reference.group?;
-    let text = node.as_str()?;
-    Some((text.split_once('/').map_or(text, |(g, _)| g), node))
 }
 
 /// `a` or `an` before a kind.
@@ -119,7 +105,7 @@ fn check_ref<'a>(
             .collect(),
         None => Vec::new(),
     };
-    let group = ref_group(reference).filter(|(g, _)| !g.is_empty());
+    let group = reference.api_group().filter(|(g, _)| !g.is_empty());
 
     let expected_kind = match group {
         Some((group, group_node)) => {

@@ -1,7 +1,4 @@
 use crate::node::Node;
-use crate::rules::sep::infra_workload_not_pinned::{
-    infra_labels, infra_pool_names, taint_text, tolerated_infra_taint, workload_text,
-};
 use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
@@ -68,8 +65,8 @@ impl Rule for ClientWorkloadOnInfra {
         let Some(class) = cx.policy.infrastructure_class() else {
             return;
         };
-        let labels = infra_labels(class);
-        let pools = infra_pool_names(cx);
+        let labels = class.node_labels();
+        let pools = cx.infra_pool_names();
         for w in &cx.workloads {
             let ns = w.effective_namespace();
             if cx.policy.is_infra_namespace(ns) || cx.policy.is_exempt_namespace(ns) {
@@ -79,14 +76,14 @@ impl Rule for ClientWorkloadOnInfra {
                 Some(ns) => format!("in namespace `{ns}`"),
                 None => "in namespace `default` (it sets no `metadata.namespace`)".to_string(),
             };
-            let what = workload_text(w);
+            let what = w.describe();
             let move_help = "if it is a platform workload, move it to an infrastructure namespace (the policy's `namespaces.infrastructure`)";
             if !w.is_daemon_set() {
                 for t in &w.tolerations {
-                    let Some((spec, effect)) = tolerated_infra_taint(t, class) else {
+                    let Some((spec, effect)) = class.tolerated_taint(t) else {
                         continue;
                     };
-                    let taint = taint_text(spec, Some(effect));
+                    let taint = spec.text(Some(effect));
                     let (message, help) = if t.matches_every_key() {
                         (
                             format!(
@@ -164,7 +161,7 @@ impl Rule for ClientWorkloadOnInfra {
 #[cfg(test)]
 mod tests {
     #![expect(clippy::indexing_slicing, reason = "tests")]
-    use crate::rules::sep::infra_workload_not_pinned::tests::findings;
+    use crate::rules::testing::findings;
 
     fn deploy(ns: Option<&str>, kind: &str, spec: &str) -> String {
         let ns = ns.map_or(String::new(), |n| format!(", namespace: {n}"));

@@ -102,6 +102,7 @@ impl Rule for InfraPoolForbiddenCapacity {
                     }
                 })
                 .unwrap_or_else(|| pool.anchor());
+            let allowed: Vec<&str> = allowed.iter().map(|a| a.as_str()).collect();
             let allowed_text = allowed.join("`, `");
             out.report(
                 pool.doc,
@@ -124,7 +125,7 @@ impl Rule for InfraPoolForbiddenCapacity {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::sep::infra_workload_not_pinned::tests::findings;
+    use crate::rules::testing::findings;
 
     fn infra(requirements: &str) -> String {
         format!(

@@ -54,7 +54,7 @@ impl Rule for InfraPoolMissingTaint {
                 let present = pool.taints.iter().any(|t| {
                     t.key == spec.key
                         && t.value == spec.value
-                        && spec.effects.iter().any(|e| e == t.effect)
+                        && spec.effects.iter().any(|e| *e == t.effect)
                 });
                 if present {
                     continue;
@@ -63,7 +63,7 @@ impl Rule for InfraPoolMissingTaint {
                     "{}={}:{}",
                     spec.key,
                     spec.value,
-                    spec.effects.first().map_or("NoSchedule", String::as_str)
+                    spec.effects.first().map_or("NoSchedule", |e| e.as_str())
                 );
                 // A taint with the right key but a weak effect or wrong value is the place to fix.
                 let (node, message) = match pool.taints.iter().find(|t| t.key == spec.key) {
@@ -82,12 +82,13 @@ impl Rule for InfraPoolMissingTaint {
                         ),
                     ),
                 };
-                let effects = spec.effects.join("` or `");
+                let effects: Vec<&str> = spec.effects.iter().map(|e| e.as_str()).collect();
+                let effects = effects.join("` or `");
                 out.report(pool.doc, node, message).help(format!(
                     "add `{{key: {}, value: {}, effect: {}}}` to `spec.template.spec.taints` (effect `{effects}`)",
                     spec.key,
                     spec.value,
-                    spec.effects.first().map_or("NoSchedule", String::as_str)
+                    spec.effects.first().map_or("NoSchedule", |e| e.as_str())
                 ));
             }
         }

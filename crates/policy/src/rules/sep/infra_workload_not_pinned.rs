@@ -1,6 +1,5 @@
-use crate::model::Workload;
-use crate::model::policy::{PoolClass, TaintSpec};
-use crate::model::scheduling::{self, Alternative, Toleration};
+use crate::model::scheduling::{self, Alternative};
+use crate::model::separation::labels_text;
 use crate::node::Node;
 use crate::rules::{Context, Findings, Rule, declare_rule};
 
@@ -65,61 +64,6 @@ declare_rule! {
     pub InfraWorkloadNotPinned { id: "SEP004", name: "infra-workload-not-pinned", severity: Error }
 }
 
-/// The labels that mark infrastructure nodes: the class's required labels, else the labels
-/// that identify its pools.
-pub(crate) fn infra_labels(class: &PoolClass) -> &[(String, String)] {
-    if class.labels.is_empty() {
-        &class.match_labels
-    } else {
-        &class.labels
-    }
-}
-
-/// Names of the infrastructure pools in the checked set.
-pub(crate) fn infra_pool_names<'a>(cx: &Context<'a>) -> Vec<&'a str> {
-    cx.node_pools
-        .iter()
-        .filter(|p| cx.is_infra_pool(p))
-        .map(|p| p.name)
-        .collect()
-}
-
-/// The infrastructure taint (and effect) a toleration tolerates, if any.
-pub(crate) fn tolerated_infra_taint<'c>(
-    toleration: &Toleration<'_>,
-    class: &'c PoolClass,
-) -> Option<(&'c TaintSpec, &'c str)> {
-    class.taints.iter().find_map(|spec| {
-        spec.effects
-            .iter()
-            .find(|e| toleration.tolerates(&spec.key, &spec.value, e))
-            .map(|e| (spec, e.as_str()))
-    })
-}
-
-/// `key=value:Effect`.
-pub(crate) fn taint_text(spec: &TaintSpec, effect: Option<&str>) -> String {
-    let effect = effect.or_else(|| spec.effects.first().map(String::as_str));
-    match effect {
-        Some(e) => format!("{}={}:{e}", spec.key, spec.value),
-        None => format!("{}={}", spec.key, spec.value),
-    }
-}
-
-/// `k=v, k2=v2`.
-pub(crate) fn labels_text(labels: &[(String, String)]) -> String {
-    labels
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Kind and name, for messages: ``Deployment `web` ``.
-pub(crate) fn workload_text(w: &Workload<'_>) -> String {
-    format!("{} `{}`", w.kind, w.name)
-}
-
 /// Whether a placement alternative can only land on infrastructure nodes.
 fn alternative_pinned(
     alt: &Alternative<'_, '_>,
@@ -146,14 +90,14 @@ impl Rule for InfraWorkloadNotPinned {
         let Some(class) = cx.policy.infrastructure_class() else {
             return;
         };
-        let labels = infra_labels(class);
-        let pools = infra_pool_names(cx);
+        let labels = class.node_labels();
+        let pools = cx.infra_pool_names();
         for w in &cx.workloads {
             let ns = w.effective_namespace();
             if w.is_daemon_set() || !cx.policy.is_infra_namespace(ns) || w.pod_spec.is_none() {
                 continue;
             }
-            let what = workload_text(w);
+            let what = w.describe();
             let tolerations_key = w
                 .pod_spec
                 .and_then(|s| s.entry("tolerations"))
@@ -162,18 +106,18 @@ impl Rule for InfraWorkloadNotPinned {
                 let tolerated = w.tolerations.iter().any(|t| {
                     spec.effects
                         .iter()
-                        .any(|e| t.tolerates(&spec.key, &spec.value, e))
+                        .any(|e| t.tolerates(&spec.key, &spec.value, e.as_str()))
                 });
                 if tolerated {
                     continue;
                 }
-                let effect = spec.effects.first().map_or("NoSchedule", String::as_str);
+                let effect = spec.effects.first().map_or("NoSchedule", |e| e.as_str());
                 out.report(
                     w.doc,
                     tolerations_key.unwrap_or_else(|| w.anchor()),
                     format!(
                         "{what} in infrastructure namespace `{ns}` does not tolerate the infrastructure taint `{}`, so it cannot run on infrastructure nodes",
-                        taint_text(spec, None)
+                        spec.text(None)
                     ),
                 )
                 .help(format!(
@@ -233,24 +177,8 @@ impl Rule for InfraWorkloadNotPinned {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
-    use crate::{CheckOptions, Input, Policy, check};
-
-    /// Messages of `rule` for `text` under the default policy.
-    pub(crate) fn findings(rule: &str, text: &str) -> Vec<String> {
-        let policy = Policy::default_policy().unwrap();
-        check(
-            vec![Input::text("t.yaml", text)],
-            &policy,
-            &CheckOptions::default(),
-        )
-        .diagnostics
-        .into_iter()
-        .filter(|d| d.rule == rule)
-        .map(|d| d.message)
-        .collect()
-    }
+mod tests {
+    use crate::rules::testing::findings;
 
     fn pod(ns: &str, spec: &str) -> String {
         format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: {ns}}}\nspec:\n{spec}")

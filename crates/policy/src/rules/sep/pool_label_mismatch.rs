@@ -1,4 +1,3 @@
-use crate::model::policy::PoolClass;
 use crate::model::{NodePool, anchor_key};
 use crate::node::Node;
 use crate::rules::{Context, Findings, Rule, declare_rule};
@@ -67,15 +66,6 @@ fn label_text(pool: &NodePool<'_>, key: &str) -> Option<String> {
     pool.label(key).and_then(Node::scalar_text)
 }
 
-/// The labels that make a pool of `class` (what it must carry, else what identifies it).
-fn class_labels(class: &PoolClass) -> &[(String, String)] {
-    if class.labels.is_empty() {
-        &class.match_labels
-    } else {
-        &class.labels
-    }
-}
-
 impl Rule for PoolLabelMismatch {
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         for pool in &cx.node_pools {
@@ -95,7 +85,8 @@ impl Rule for PoolLabelMismatch {
                 .filter(|(c, _)| c.name != by_labels.name);
                 if let Some((other, because)) = other {
                     let (key, value) = by_labels
-                        .match_labels
+                        .matcher
+                        .labels
                         .first()
                         .map_or(("", ""), |(k, v)| (k.as_str(), v.as_str()));
                     let node = pool.label(key).unwrap_or_else(|| pool.anchor());
@@ -110,7 +101,7 @@ impl Rule for PoolLabelMismatch {
                     .help(format!(
                         "give it the labels of class `{}` in `spec.template.metadata.labels` (`{}`), or {} if it belongs to class `{}`",
                         other.name,
-                        yaml_labels(class_labels(other)),
+                        yaml_labels(other.node_labels()),
                         if because == "its name" { "rename it" } else { "remove the taint" },
                         by_labels.name
                     ));
@@ -158,7 +149,7 @@ impl Rule for PoolLabelMismatch {
             let Some(infra) = cx.policy.infrastructure_class() else {
                 continue;
             };
-            for (key, value) in class_labels(infra) {
+            for (key, value) in infra.node_labels() {
                 if class.labels.iter().any(|(k, _)| k == key) {
                     // Already reported above as a wrong value of this class's own label.
                     continue;
@@ -186,7 +177,7 @@ impl Rule for PoolLabelMismatch {
 #[cfg(test)]
 mod tests {
     #![expect(clippy::indexing_slicing, reason = "tests")]
-    use crate::rules::sep::infra_workload_not_pinned::tests::findings;
+    use crate::rules::testing::findings;
 
     fn pool(name: &str, labels: &str, taints: &str) -> String {
         format!(

@@ -6,7 +6,6 @@ use crate::model::scheduling::{
 };
 use crate::model::{NodePool, Taint, Workload};
 use crate::node::Node;
-use crate::rules::sep::infra_workload_not_pinned::workload_text;
 use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
@@ -324,7 +323,7 @@ impl Rule for WorkloadUnschedulable {
             {
                 continue;
             }
-            let what = workload_text(w);
+            let what = w.describe();
             let alternatives = scheduling::alternatives(w);
             if alternatives.is_empty() {
                 let node = spec
@@ -472,7 +471,7 @@ impl Rule for WorkloadUnschedulable {
 #[cfg(test)]
 mod tests {
     #![expect(clippy::indexing_slicing, reason = "tests")]
-    use crate::rules::sep::infra_workload_not_pinned::tests::findings;
+    use crate::rules::testing::findings;
 
     const POOLS: &str = "apiVersion: karpenter.sh/v1
 kind: NodePool

@@ -1,7 +1,5 @@
 use std::collections::BTreeSet;
 
-use crate::model::NodeClass;
-use crate::model::policy::PoolClass;
 use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
@@ -51,40 +49,6 @@ declare_rule! {
     pub BillingTagMissing { id: "TAG001", name: "billing-tag-missing", severity: Error }
 }
 
-/// The pool classes whose billing tags a node class must carry (see TAG001's docs), and the
-/// pools that put each one there. Shared by the billing tag rules.
-pub(crate) fn classes_for<'a>(
-    cx: &Context<'a>,
-    class: &NodeClass<'a>,
-) -> Vec<(&'a PoolClass, Vec<String>)> {
-    let billing = cx.billing_class(class);
-    let mut out: Vec<(&'a PoolClass, Vec<String>)> = Vec::new();
-    for pool in cx.pools_of(class) {
-        let Some(pc) = cx.pool_class(pool) else {
-            continue;
-        };
-        // A pool of another class than the node class's tags is TAG005's finding, not this one.
-        if billing.is_some_and(|b| b.name != pc.name) {
-            continue;
-        }
-        match out.iter_mut().find(|(c, _)| c.name == pc.name) {
-            Some((_, pools)) => {
-                if !pools.iter().any(|p| p == pool.name) {
-                    pools.push(pool.name.to_string());
-                }
-            }
-            None => out.push((pc, vec![pool.name.to_string()])),
-        }
-    }
-    if out.is_empty()
-        && cx.pools_of(class).is_empty()
-        && let Some(b) = billing
-    {
-        out.push((b, Vec::new()));
-    }
-    out
-}
-
 /// Billing tag keys every pool class requires (for node classes of unknown class).
 fn common_keys(cx: &Context<'_>) -> BTreeSet<String> {
     let mut classes = cx
@@ -109,7 +73,7 @@ impl Rule for BillingTagMissing {
                 .tags
                 .map(|_| class.anchor(&["tags"]))
                 .unwrap_or_else(|| class.anchor(&[]));
-            let classes = classes_for(cx, class);
+            let classes = cx.billed_classes(class);
             if classes.is_empty() {
                 // Used by no classified pool, and its tags name no class.
                 if !cx.pools_of(class).is_empty() {

@@ -1,9 +1,7 @@
 use crate::model::policy::BillingTag;
 use crate::node::Value;
-use crate::rules::refs::node_class_not_found::edit_distance;
-use crate::rules::tag::billing_tag_missing::classes_for;
-use crate::rules::tag::tag_syntax_invalid::shorten;
 use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::text::{edit_distance, shorten};
 
 declare_rule! {
     /// A billing tag has a value the pool class does not allow.
@@ -60,7 +58,7 @@ declare_rule! {
 impl Rule for BillingTagValueInvalid {
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         for class in &cx.node_classes {
-            for (pool_class, pools) in classes_for(cx, class) {
+            for (pool_class, pools) in cx.billed_classes(class) {
                 let judged_as = if pools.is_empty() {
                     format!("tagged as `{}`", pool_class.name)
                 } else {

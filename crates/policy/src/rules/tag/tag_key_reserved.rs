@@ -1,6 +1,6 @@
 use crate::model::{KarpenterApi, NodeClassFlavor};
-use crate::rules::tag::tag_syntax_invalid::shorten;
 use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::text::shorten;
 
 declare_rule! {
     /// A tag key is reserved by Karpenter or EKS.

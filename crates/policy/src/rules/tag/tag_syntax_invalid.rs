@@ -5,6 +5,7 @@ use regex::Regex;
 use crate::model::{NodeClass, NodeClassFlavor};
 use crate::node::{Node, Value};
 use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::text::shorten;
 
 declare_rule! {
     /// A tag breaks AWS tag syntax.
@@ -284,7 +285,7 @@ fn has_aws_prefix(text: &str) -> bool {
 }
 
 /// A non-string scalar for a message: `` the boolean `true` ``.
-pub(crate) fn non_string(node: &Node) -> String {
+fn non_string(node: &Node) -> String {
     match &node.value {
         Value::Bool(_) | Value::Int(_) | Value::Float(_) => format!(
             "the {} `{}`",
@@ -293,16 +294,6 @@ pub(crate) fn non_string(node: &Node) -> String {
         ),
         _ => format!("a {}", node.type_name()),
     }
-}
-
-/// A user value cut to a readable length for a message.
-pub(crate) fn shorten(text: &str) -> String {
-    const KEEP: usize = 48;
-    if text.chars().count() <= KEEP {
-        return text.replace(['\n', '\r'], " ");
-    }
-    let head: String = text.chars().take(KEEP).collect();
-    format!("{}...", head.replace(['\n', '\r'], " "))
 }
 
 #[cfg(test)]
@@ -336,12 +327,5 @@ mod tests {
         assert!(!has_aws_prefix("aws-team"));
         assert!(!has_aws_prefix("aw"));
         assert!(!has_aws_prefix("ä:x"));
-    }
-
-    #[test]
-    fn shortening_counts_characters() {
-        assert_eq!(shorten("short"), "short");
-        let long = "ü".repeat(60);
-        assert_eq!(shorten(&long).chars().count(), 51);
     }
 }

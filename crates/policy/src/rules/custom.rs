@@ -9,7 +9,7 @@
 
 use cel::{Context, Value};
 
-use super::value::schemaless;
+use crate::cel::value::schemaless;
 use crate::diagnostic::Severity;
 use crate::model::anchor_key;
 use crate::model::policy::{CustomRule, Policy};
@@ -35,7 +35,7 @@ pub fn evaluate<'a>(policy: &Policy, documents: &'a [Document]) -> Vec<CustomFin
     if policy.rules.is_empty() {
         return out;
     }
-    let context = Context::with_env(super::env());
+    let context = Context::with_env(crate::cel::env());
     for doc in documents {
         if doc.kind().is_none() {
             continue;
@@ -52,7 +52,11 @@ pub fn evaluate<'a>(policy: &Policy, documents: &'a [Document]) -> Vec<CustomFin
         scope.add_variable_from_value("object", schemaless(&doc.root.to_json()));
         let at = anchor_key(&doc.root, &[]);
         for rule in rules {
-            let (message, help) = match rule.program.execute(&scope) {
+            // Every rule of a policy that was read is compiled.
+            let Some(program) = rule.program() else {
+                continue;
+            };
+            let (message, help) = match program.execute(&scope) {
                 Ok(Value::Bool(true)) => continue,
                 Ok(Value::Bool(false)) => (
                     message_of(rule, &scope),
@@ -63,12 +67,12 @@ pub fn evaluate<'a>(policy: &Policy, documents: &'a [Document]) -> Vec<CustomFin
                     format!("make `{}` evaluate to `true` or `false`", rule.expression),
                 ),
                 Err(e) => (
-                    format!("custom rule `{}` fails to evaluate: {}", rule.id, super::describe_error(&e)),
+                    format!("custom rule `{}` fails to evaluate: {}", rule.id, crate::cel::describe_error(&e)),
                     "guard optional fields with `has()`, e.g. `has(object.metadata.labels) && 'team' in object.metadata.labels`".to_string(),
                 ),
             };
             out.push(CustomFinding {
-                rule: rule.id.clone(),
+                rule: rule.id.to_string(),
                 severity: rule.severity,
                 doc,
                 span: at.span,
@@ -82,7 +86,7 @@ pub fn evaluate<'a>(policy: &Policy, documents: &'a [Document]) -> Vec<CustomFin
 }
 
 fn message_of(rule: &CustomRule, scope: &Context<'_, '_>) -> String {
-    if let Some(expr) = &rule.message_expression
+    if let Some(expr) = rule.message_program()
         && let Ok(Value::String(s)) = expr.execute(scope)
         && !s.trim().is_empty()
     {

@@ -1,0 +1,207 @@
+//! Words for messages: near-miss suggestions ("did you mean") and user values cut to a
+//! readable length. The bottom layer: used by the schema checks, the typed reader and rules.
+
+/// The known field name closest to `unknown`: the same name in another case, or one a typo or
+/// two away (`httpToken` -> `httpTokens`, a swap of neighbours is one edit), or one that starts
+/// with it (`subnetSelector` -> `subnetSelectorTerms`).
+pub fn closest_field<'k>(unknown: &str, known: impl Iterator<Item = &'k str>) -> Option<&'k str> {
+    let lower = unknown.to_lowercase();
+    let mut best: Option<(usize, &str)> = None;
+    for name in known {
+        let candidate = name.to_lowercase();
+        let score = if candidate == lower {
+            0
+        } else {
+            let distance = strsim::osa_distance(&lower, &candidate);
+            let len = lower.chars().count().min(candidate.chars().count());
+            let limit = (len / 4).clamp(1, 3);
+            if distance <= limit {
+                distance
+            } else if len >= 5 && (candidate.starts_with(&lower) || lower.starts_with(&candidate)) {
+                limit + 1
+            } else {
+                continue;
+            }
+        };
+        if best.is_none_or(|(s, _)| score < s) {
+            best = Some((score, name));
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
+/// The candidate name nearest to `name`, if it is near enough to be a typo of it: up to a
+/// third of the longer name may differ (at least one edit), as rustc suggests names.
+#[must_use]
+pub fn closest_name<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let (distance, best) = candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), *c))
+        .min_by_key(|(d, c)| (*d, *c))?;
+    let longest = name.chars().count().max(best.chars().count());
+    (distance <= (longest / 3).max(1)).then_some(best)
+}
+
+/// Levenshtein distance in characters (insertions, deletions, substitutions).
+#[must_use]
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    strsim::levenshtein(a, b)
+}
+
+/// A user value cut to a readable length for a message, on one line.
+#[must_use]
+pub fn shorten(text: &str) -> String {
+    const KEEP: usize = 48;
+    if text.chars().count() <= KEEP {
+        return text.replace(['\n', '\r'], " ");
+    }
+    let head: String = text.chars().take(KEEP).collect();
+    format!("{}...", head.replace(['\n', '\r'], " "))
+}
+
+/// `` `a`, `b`, `c` ``: names for a message.
+#[must_use]
+pub fn backticked(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Moved with the functions from `rules/refs/node_class_not_found.rs` (REF001),
+    // `schema/hints.rs` (SCH002) and `rules/tag/tag_syntax_invalid.rs` (TAG003).
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("", ""), 0);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", ""), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("infra", "infra"), 0);
+        assert_eq!(edit_distance("aps", "apps"), 1);
+        assert_eq!(edit_distance("ünï", "uni"), 2);
+    }
+
+    /// The textbook two-row form, to check the library's against.
+    fn reference_distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut previous: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut row = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                let substitute = previous.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+                let delete = previous.get(j + 1).copied().unwrap_or(0) + 1;
+                let insert = row.last().copied().unwrap_or(0) + 1;
+                row.push(substitute.min(delete).min(insert));
+            }
+            previous = row;
+        }
+        previous.last().copied().unwrap_or(0)
+    }
+
+    #[test]
+    fn distances_match_the_reference() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abc",
+            "infra",
+            "infrastructure",
+            "client-acme",
+            "client-acme-v2",
+            "client-bcme",
+            "cleint-acme",
+            "ünï",
+            "uni",
+            "aaaa",
+            "bbbb",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(edit_distance(a, b), reference_distance(a, b), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn closest_needs_a_near_name() {
+        assert_eq!(closest_name("aps", &["apps", "infra"]), Some("apps"));
+        assert_eq!(closest_name("infra-nodes", &["infra", "apps"]), None);
+        assert_eq!(closest_name("infrastructure", &["infra"]), None);
+        assert_eq!(
+            closest_name("client-acme", &["client-acme-v2", "client-bcme"]),
+            Some("client-bcme")
+        );
+        assert_eq!(closest_name("x", &[]), None);
+    }
+
+    #[test]
+    fn typos_find_their_field() {
+        let known = [
+            "httpEndpoint",
+            "httpProtocolIPv6",
+            "httpPutResponseHopLimit",
+            "httpTokens",
+        ];
+        assert_eq!(
+            closest_field("httpToken", known.into_iter()),
+            Some("httpTokens")
+        );
+        assert_eq!(
+            closest_field("HttpTokens", known.into_iter()),
+            Some("httpTokens")
+        );
+        assert_eq!(
+            closest_field("httpEndpont", known.into_iter()),
+            Some("httpEndpoint")
+        );
+        assert_eq!(closest_field("foo", known.into_iter()), None);
+        let known = ["name", "labels", "annotations"];
+        assert_eq!(closest_field("lables", known.into_iter()), Some("labels"));
+        let known = ["kmsKeyID", "snapshotID", "volumeSize"];
+        assert_eq!(
+            closest_field("kmsKeyId", known.into_iter()),
+            Some("kmsKeyID")
+        );
+        assert_eq!(
+            closest_field("volumSize", known.into_iter()),
+            Some("volumeSize")
+        );
+        let known = ["subnetSelectorTerms", "securityGroupSelectorTerms"];
+        assert_eq!(
+            closest_field("subnetSelector", known.into_iter()),
+            Some("subnetSelectorTerms")
+        );
+    }
+
+    #[test]
+    fn short_names_need_a_close_match() {
+        let known = ["id", "name", "tags"];
+        assert_eq!(closest_field("ids", known.into_iter()), Some("id"));
+        assert_eq!(closest_field("tag", known.into_iter()), Some("tags"));
+        assert_eq!(closest_field("xyz", known.into_iter()), None);
+    }
+
+    #[test]
+    fn edit_distance_of_field_names() {
+        let osa = strsim::osa_distance;
+        assert_eq!(osa("kitten", "sitting"), 3);
+        assert_eq!(osa("", "abc"), 3);
+        assert_eq!(osa("abc", "abc"), 0);
+        assert_eq!(osa("lables", "labels"), 1, "a swap is one edit");
+    }
+
+    #[test]
+    fn shortening_counts_characters() {
+        assert_eq!(shorten("short"), "short");
+        let long = "ü".repeat(60);
+        assert_eq!(shorten(&long).chars().count(), 51);
+    }
+}
