@@ -1,6 +1,8 @@
 //! Renderers: a [`Report`] to text. Pure functions, so the CLI, the action and the web page show
 //! the same thing.
 
+mod docs;
+pub mod escape;
 mod github;
 mod human;
 mod json;
@@ -10,6 +12,7 @@ mod sarif;
 
 use crate::diagnostic::Report;
 
+pub use docs::{rule_page, rule_terminal};
 pub use github::{escape_data, escape_property, github};
 pub use human::{human, summary_line};
 pub use json::json;
