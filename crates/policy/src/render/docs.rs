@@ -107,10 +107,9 @@ pub fn rule_terminal(meta: &RuleMeta, color: bool) -> String {
         }
     };
     let mut out = format!(
-        "{} {}\n{}\n",
+        "{} {}\n\n",
         style(BOLD, &format!("{} ({})", meta.id, meta.name)),
         style(DIM, &format!("default severity: {}", meta.severity)),
-        style(DIM, &format!("docs: {}", meta.url()))
     );
     let mut previous_blank = false;
     for block in blocks(&meta.docs()) {
@@ -144,7 +143,10 @@ pub fn rule_terminal(meta: &RuleMeta, color: bool) -> String {
         previous_blank = out.ends_with("\n\n");
     }
     let mut out = out.trim_end().to_string();
-    out.push('\n');
+    out.push_str(&format!(
+        "\n\n{}\n",
+        style(DIM, &format!("Documentation: {}", meta.url()))
+    ));
     out
 }
 
