@@ -437,3 +437,38 @@ fn a_hostile_file_name_is_one_line_in_human_output() {
     );
     assert_no_command_but(&run, &[]);
 }
+
+/// A JUnit report about hostile input is still read by a real JUnit parser (`junitparser`,
+/// on Python's XML parser, which rejects any character XML 1.0 forbids).
+#[test]
+fn junit_with_control_characters_is_accepted_by_a_junit_parser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = HOSTILE_NODE_CLASS.replace("::stop-commands::tok", "\\u0001\\u001b[2J\\u0000");
+    fs::write(tmp.path().join("ctl\u{1}\n.yaml"), text).unwrap();
+    let xml = tmp.path().join("out.xml");
+    let run = eksgate([
+        "check",
+        "--report",
+        &format!("junit={}", xml.display()),
+        ".",
+    ])
+    .current_dir(tmp.path())
+    .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let script = "import sys\nfrom junitparser import JUnitXml, Failure\nxml = JUnitXml.fromfile(sys.argv[1])\ncases = [c for s in xml for c in s]\nfailed = [c for c in cases if any(isinstance(r, Failure) for r in c.result)]\nprint(len(cases), len(failed))\nprint(failed[0].classname)\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "junitparser rejected the report: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        fs::read_to_string(&xml).unwrap()
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("1 1"), "{stdout}");
+    assert_eq!(lines.next(), Some("ctl\\u{1}\\n.yaml"), "{stdout}");
+}

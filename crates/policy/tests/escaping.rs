@@ -96,6 +96,8 @@ const HOSTILE: &[&str] = &[
     "    ",
     "[^1]",
     "- [ ] ",
+    // Past the terminal width: wrapping must never start a line with input.
+    "a-value-long-enough-to-pass-the-one-hundred-and-twenty-column-terminal-width-of-the-human-renderer-and-then-some-more-text ::stop-commands::tok",
 ];
 
 fn hostile() -> impl Strategy<Value = String> {
