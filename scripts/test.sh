@@ -10,9 +10,11 @@ step "toolchain components"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-step "test tools from PyPI (pre-commit for the hook test, junitparser for the JUnit test)"
+step "test tools from PyPI (pre-commit and maturin for the hook tests, junitparser for the JUnit test)"
 command -v pre-commit >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check 'pre-commit>=3' 2>&1 | grep -v "Running pip as the 'root' user" || true
 command -v pre-commit >/dev/null 2>&1 || { echo "pre-commit could not be installed" >&2; exit 1; }
+command -v maturin >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2' 2>&1 | grep -v "Running pip as the 'root' user" || true
+command -v maturin >/dev/null 2>&1 || { echo "maturin could not be installed" >&2; exit 1; }
 python3 -c 'import junitparser' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'junitparser>=3' 2>&1 | grep -v "Running pip as the 'root' user" || true
 python3 -c 'import junitparser' || { echo "junitparser could not be installed" >&2; exit 1; }
 
@@ -52,6 +54,9 @@ fi
 
 step "tests"
 cargo test --workspace --locked
+
+step "end-to-end: the binary wheel (maturin) and the real pre-commit installing the hook from it"
+bash tests/pre-commit-wheel.sh
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet

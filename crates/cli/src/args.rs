@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use eksgate_policy::Severity;
 
 const ABOUT: &str = "Check Karpenter NodePools, EC2NodeClasses, EKS Auto Mode NodeClasses, \
 workload scheduling and AWS billing tags against your platform policy.";
@@ -21,6 +22,12 @@ Examples:
   helm template charts/platform | eksgate check -
   terraform show -json plan.out > plan.json && eksgate check plan.json
   eksgate check --format json --fail-on warning manifests/
+  eksgate check --select SEP,TAG --ignore TAG004 k8s/     only the separation and tag rules
+  eksgate check --statistics k8s/                          findings per rule
+
+Rule selection is applied after the policy file's `spec.overrides`: --select (when given,
+exactly those rules, plus YAML001), then --extend-select, then --ignore (it wins), then
+--severity-override.
 
 Exit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage or I/O error.
 Silence one finding with `# eksgate:ignore RULE reason` on its line (or alone on the line above),
@@ -36,7 +43,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check manifests (files, directories, `-` for stdin) and report findings.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule: ID, name, default severity, summary.
     Rules {
         /// Output format.
@@ -47,6 +54,9 @@ pub enum Command {
     Explain {
         /// Rule ID (`IMDS001`) or name (`imdsv1-allowed`).
         rule: String,
+        /// When to colour the output (`auto`: on a terminal, unless NO_COLOR is set).
+        #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+        color: ColorWhen,
     },
     /// Run a staged deploy plan: Terraform, manifests and commands, with readiness gates.
     #[cfg(feature = "deploy")]
@@ -146,13 +156,75 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     pub color: ColorWhen,
 
-    /// Parse the inputs and run no rule (for benchmarks: the floor a check is measured against).
-    #[arg(long, hide = true)]
+    /// Run only these rules: IDs or prefixes (`IMDS001`, `SEP`, `TAG0`), rule names or `ALL`;
+    /// comma-separated or repeated. `YAML001` (unparsable input) always stays on unless
+    /// ignored. Overrides the policy file's `enabled`.
+    #[arg(
+        long,
+        value_name = "RULE",
+        value_delimiter = ',',
+        help_heading = "Rule selection"
+    )]
+    pub select: Option<Vec<String>>,
+
+    /// Run these rules too, on top of `--select` or the policy (same forms as `--select`).
+    #[arg(
+        long,
+        value_name = "RULE",
+        value_delimiter = ',',
+        help_heading = "Rule selection"
+    )]
+    pub extend_select: Vec<String>,
+
+    /// Do not run these rules (same forms as `--select`); applied after `--select` and
+    /// `--extend-select`, so it wins.
+    #[arg(
+        long,
+        value_name = "RULE",
+        value_delimiter = ',',
+        help_heading = "Rule selection"
+    )]
+    pub ignore: Vec<String>,
+
+    /// Re-grade rules: `RULE=error|warning|info` (an ID, prefix or name; repeatable, the last
+    /// one wins). Applied after the policy file's `spec.overrides` severities.
+    #[arg(long, value_name = "RULE=LEVEL", value_parser = parse_severity_override, help_heading = "Rule selection")]
+    pub severity_override: Vec<(String, Severity)>,
+
+    /// Print the findings and nothing else: no summary line, no notes.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Print how many findings each rule has instead of the findings (JSON with
+    /// `--format json`).
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// Exit with 0 even when there are findings (2 still means the check could not run).
+    #[arg(long)]
+    pub exit_zero: bool,
+
+    /// Parse the inputs and run no rule: reports how many documents were read (the floor a
+    /// check is measured against in benchmarks).
+    #[arg(long)]
     pub parse_only: bool,
 
     /// Largest file accepted, in bytes; larger files are reported, not read.
     #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_file_size: usize,
+}
+
+/// `RULE=LEVEL` for `--severity-override`.
+fn parse_severity_override(text: &str) -> Result<(String, Severity), String> {
+    let (rule, level) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected RULE=LEVEL, e.g. KARP002=error, not `{text}`"))?;
+    let severity = Severity::parse(&level.to_ascii_lowercase())
+        .ok_or_else(|| format!("unknown level `{level}` (error, warning, info)"))?;
+    if rule.trim().is_empty() {
+        return Err("RULE is empty".to_string());
+    }
+    Ok((rule.trim().to_string(), severity))
 }
 
 /// `FORMAT=FILE` for `--report`.
@@ -181,7 +253,7 @@ pub enum OutputFormat {
     Github,
     /// Markdown for job summaries and pull request comments.
     Markdown,
-    /// JUnit XML: one test case per rule and file.
+    /// JUnit XML: one test suite per file, one test case per checked object.
     Junit,
 }
 

@@ -10,15 +10,30 @@ const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
 /// Manifests, and Terraform source for the manifests and providers in it.
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "tf"];
 
-/// Reads every input the paths name, in a stable order.
+/// What the paths named: the inputs read, the paths that could not be read (reported, and
+/// exit code 2 at the end, while the rest is checked), and what was searched.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub inputs: Vec<Input>,
+    /// `path: reason` for each path that is missing or unreadable, as shown to the user.
+    pub problems: Vec<String>,
+    /// Directories walked.
+    pub searched: Vec<String>,
+    /// Files and directories left out by `--exclude`.
+    pub excluded: usize,
+}
+
+/// Reads every input the paths name, in a stable order. A path that cannot be read is a
+/// [`Collected::problems`] entry, not the end of the run; only usage errors (an invalid
+/// `--exclude`, `-` twice) are `Err`.
 pub fn collect(
     paths: &[PathBuf],
     exclude: &[String],
     limits: &Limits,
-) -> Result<Vec<Input>, String> {
+) -> Result<Collected, String> {
     let excludes = excludes(exclude)?;
     let mut files = Vec::new();
-    let mut inputs = Vec::new();
+    let mut collected = Collected::default();
     let mut stdin_read = false;
     for path in paths {
         if path.as_os_str() == "-" {
@@ -26,20 +41,44 @@ pub fn collect(
                 return Err("`-` (standard input) is given more than once".to_string());
             }
             stdin_read = true;
-            inputs.push(read_stdin(limits)?);
+            match read_stdin(limits) {
+                Ok(input) => collected.inputs.push(input),
+                Err(e) => collected.problems.push(e),
+            }
             continue;
         }
-        let meta = std::fs::metadata(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) => {
+                collected.problems.push(format!("{}: {e}", shown(path)));
+                continue;
+            }
+        };
         if meta.is_dir() {
-            walk(path, &excludes, &mut files)?;
-        } else if !is_excluded(path, &excludes) {
+            collected.searched.push(shown(path));
+            walk(path, &excludes, &mut files, &mut collected)?;
+        } else if is_excluded(path, &excludes) {
+            collected.excluded += 1;
+        } else {
             files.push(path.clone());
         }
     }
     for file in files {
-        inputs.push(read_file(&file, limits)?);
+        match read_file(&file, limits) {
+            Ok(input) => collected.inputs.push(input),
+            Err(e) => collected.problems.push(e),
+        }
     }
-    Ok(inputs)
+    Ok(collected)
+}
+
+/// A path for a message: in backticks, with control characters escaped (a file name with a
+/// line break must not start a new line of output).
+pub fn shown(path: &Path) -> String {
+    format!(
+        "`{}`",
+        eksgate_policy::render::escape::visible(&path.display().to_string())
+    )
 }
 
 fn excludes(patterns: &[String]) -> Result<GlobSet, String> {
@@ -71,17 +110,26 @@ fn is_excluded(path: &Path, excludes: &GlobSet) -> bool {
     excludes.is_match(trimmed) || path.file_name().is_some_and(|name| excludes.is_match(name))
 }
 
-fn walk(dir: &Path, excludes: &GlobSet, files: &mut Vec<PathBuf>) -> Result<(), String> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("`{}`: {e}", dir.display()))?
-        .filter_map(Result::ok)
-        .collect();
+fn walk(
+    dir: &Path,
+    excludes: &GlobSet,
+    files: &mut Vec<PathBuf>,
+    collected: &mut Collected,
+) -> Result<(), String> {
+    let mut entries: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.filter_map(Result::ok).collect(),
+        Err(e) => {
+            collected.problems.push(format!("{}: {e}", shown(dir)));
+            return Ok(());
+        }
+    };
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if is_excluded(&path, excludes) {
+            collected.excluded += 1;
             continue;
         }
         let Ok(kind) = entry.file_type() else {
@@ -96,7 +144,7 @@ fn walk(dir: &Path, excludes: &GlobSet, files: &mut Vec<PathBuf>) -> Result<(), 
             if SKIPPED_DIRS.contains(&name.as_ref()) {
                 continue;
             }
-            walk(&path, excludes, files)?;
+            walk(&path, excludes, files, collected)?;
         } else if kind.is_file() || kind.is_symlink() && path.is_file() {
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             if EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) {
@@ -113,7 +161,7 @@ fn display(path: &Path) -> String {
 }
 
 fn read_file(path: &Path, limits: &Limits) -> Result<Input, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", shown(path)))?;
     // Refuse an oversized file from its metadata, before reading a byte of it.
     if let Ok(meta) = file.metadata()
         && meta.len() > limits.max_source_bytes as u64
@@ -121,7 +169,7 @@ fn read_file(path: &Path, limits: &Limits) -> Result<Input, String> {
         let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
         return Ok(Input::too_large(display(path), size, limits));
     }
-    let bytes = read_bounded(file, limits).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    let bytes = read_bounded(file, limits).map_err(|e| format!("{}: {e}", shown(path)))?;
     Ok(Input::bytes(display(path), bytes, limits))
 }
 

@@ -11,7 +11,8 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use eksgate_policy::render::{Format, RenderOptions};
+use eksgate_policy::render::{Format, RenderOptions, escape};
+use eksgate_policy::select::RuleSelection;
 use eksgate_policy::{CheckOptions, Limits, Policy, Severity, SourceFile, check, rules};
 
 use crate::args::{Cli, Command, FailOn, OutputFormat, RulesFormat};
@@ -23,25 +24,68 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(err) if err.use_stderr() => {
+            // A usage error quotes the argument it rejects: shown escaped, so an argument with
+            // a line break (a workflow input, say) cannot print a line of its own.
+            let text = err.render().to_string();
+            let text: String = text
+                .split('\n')
+                .map(|line| escape::visible(line).into_owned())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(for_log(&text).as_bytes());
+            return ExitCode::from(EXIT_ERROR);
+        }
         Err(err) => {
-            let code = if err.use_stderr() { EXIT_ERROR } else { 0 };
             let _ = err.print();
-            return ExitCode::from(code);
+            return ExitCode::from(0);
         }
     };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(message) => {
-            let mut stderr = anstream::stderr();
-            let _ = writeln!(stderr, "eksgate: error: {message}");
+            error(&message);
             ExitCode::from(EXIT_ERROR)
         }
     }
 }
 
+/// Whether eksgate runs as a GitHub Actions step, whose runner reads `::` lines as commands.
+fn in_github_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// Text for stdout or stderr that eksgate did not write as workflow commands: in GitHub
+/// Actions, no line of it may read as one (renderers escape input already; this is the last
+/// line of defence).
+fn for_log(text: &str) -> std::borrow::Cow<'_, str> {
+    if in_github_actions() {
+        escape::defuse_workflow_commands(text)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// `eksgate: error: …` on stderr, one line: messages name user paths and values, so control
+/// characters in them are shown escaped.
+fn error(message: &str) {
+    note("error", message);
+}
+
+fn warning(message: &str) {
+    note("warning", message);
+}
+
+fn note(level: &str, message: &str) {
+    let line = format!("eksgate: {level}: {}\n", escape::visible(message));
+    let mut stderr = anstream::stderr();
+    let _ = stderr.write_all(for_log(&line).as_bytes());
+}
+
 fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
-        Command::Check(args) => run_check(args),
+        Command::Check(args) => run_check(*args),
         #[cfg(feature = "deploy")]
         Command::Deploy(args) => Ok(deploy::run(args)),
         Command::Migrate(args) => migrate::run(args),
@@ -53,29 +97,45 @@ fn run(cli: Cli) -> Result<u8, String> {
                 .map_err(|e| format!("cannot write output: {e}"))?;
             Ok(0)
         }
-        Command::Explain { rule } => {
-            let wanted = rule.to_ascii_uppercase();
-            let found = rules::RULES
-                .iter()
-                .find(|r| r.meta().id == wanted || r.meta().name == rule);
-            match found {
-                Some(r) => {
-                    let m = r.meta();
-                    let mut out = anstream::stdout();
-                    let _ = writeln!(
-                        out,
-                        "# {} ({}): default severity {}\n\n{}",
-                        m.id,
-                        m.name,
-                        m.severity,
-                        m.docs()
-                    );
-                    Ok(0)
-                }
-                None => Err(format!("no rule `{rule}`; `eksgate rules` lists them all")),
-            }
-        }
+        Command::Explain { rule, color } => explain(&rule, color),
     }
+}
+
+/// `eksgate explain RULE`: the rule's documentation for a terminal, or the nearest IDs.
+fn explain(rule: &str, color: args::ColorWhen) -> Result<u8, String> {
+    let wanted = rule.trim().to_ascii_uppercase();
+    let found = rules::RULES
+        .iter()
+        .find(|r| r.meta().id == wanted || r.meta().name == rule.trim());
+    let Some(found) = found else {
+        let suggestions = eksgate_policy::select::nearest_builtin_rules(rule);
+        let hint = match suggestions.as_slice() {
+            [] => String::new(),
+            ids => format!(
+                "; did you mean {}?",
+                ids.iter()
+                    .map(|id| format!("`{id}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        };
+        return Err(format!(
+            "no rule `{rule}`{hint} (`eksgate rules` lists them all)"
+        ));
+    };
+    let stdout = std::io::stdout();
+    let colored = match color {
+        args::ColorWhen::Always => true,
+        args::ColorWhen::Never => false,
+        args::ColorWhen::Auto => {
+            anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never
+        }
+    };
+    let text = eksgate_policy::render::rule_terminal(found.meta(), colored);
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write output: {e}"))?;
+    Ok(0)
 }
 
 fn core_format(format: OutputFormat) -> Format {
@@ -130,9 +190,9 @@ fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, String> {
     Ok(match path {
         Some(path) => {
             let bytes = std::fs::read(path)
-                .map_err(|e| format!("cannot read policy `{}`: {e}", path.display()))?;
+                .map_err(|e| format!("cannot read policy {}: {e}", inputs::shown(path)))?;
             let text = String::from_utf8(bytes)
-                .map_err(|_| format!("policy `{}` is not UTF-8", path.display()))?;
+                .map_err(|_| format!("policy {} is not UTF-8", inputs::shown(path)))?;
             Policy::from_source(&SourceFile::new(path.display().to_string(), text))
                 .map_err(|e| format!("invalid policy: {e}"))?
         }
@@ -152,7 +212,11 @@ fn run_graph(args: args::GraphArgs) -> Result<u8, String> {
     } else {
         args.paths.clone()
     };
-    let inputs = inputs::collect(&paths, &args.exclude, &limits)?;
+    let collected = inputs::collect(&paths, &args.exclude, &limits)?;
+    if let Some(problem) = collected.problems.first() {
+        return Err(problem.clone());
+    }
+    let inputs = collected.inputs;
     let options = CheckOptions {
         limits,
         ..CheckOptions::default()
@@ -171,7 +235,14 @@ fn run_graph(args: args::GraphArgs) -> Result<u8, String> {
 }
 
 fn run_check(args: args::CheckArgs) -> Result<u8, String> {
-    let policy = load_policy(args.policy.as_deref())?;
+    let mut policy = load_policy(args.policy.as_deref())?;
+    let selection = RuleSelection {
+        select: args.select.clone(),
+        extend_select: args.extend_select.clone(),
+        ignore: args.ignore.clone(),
+        severity_overrides: args.severity_override.clone(),
+    };
+    selection.apply(&mut policy).map_err(|e| e.to_string())?;
     let limits = Limits {
         max_source_bytes: args.max_file_size,
         ..Limits::default()
@@ -184,9 +255,12 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
     let schemas = if args.crd.is_empty() {
         eksgate_policy::schema::SchemaSet::default()
     } else {
-        let crd_inputs = inputs::collect(&args.crd, &[], &limits)?;
+        let crds = inputs::collect(&args.crd, &[], &limits)?;
+        if let Some(problem) = crds.problems.first() {
+            return Err(format!("CRD {problem}"));
+        }
         let mut sources = Vec::new();
-        for input in crd_inputs {
+        for input in crds.inputs {
             if let Some(fault) = input.fault {
                 return Err(format!("CRD `{}`: {fault}", input.source.name));
             }
@@ -195,7 +269,20 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         eksgate_policy::schema::SchemaSet::from_crd_sources(&sources)
             .map_err(|e| format!("invalid CRD: {e}"))?
     };
-    let inputs = inputs::collect(&paths, &args.exclude, &limits)?;
+    let collected = inputs::collect(&paths, &args.exclude, &limits)?;
+    // A path that cannot be read is reported now and makes the exit code 2, but the rest is
+    // still checked (as ruff and kubeconform do).
+    for problem in &collected.problems {
+        error(problem);
+    }
+    let io_failed = !collected.problems.is_empty();
+    if collected.inputs.is_empty() {
+        if io_failed {
+            return Ok(EXIT_ERROR);
+        }
+        warning(&nothing_to_check(&collected));
+    }
+    let inputs = collected.inputs;
     if args.parse_only {
         let documents = eksgate_policy::parse_only(
             &inputs,
@@ -210,7 +297,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
             "parsed {documents} documents in {} files",
             inputs.len()
         );
-        return Ok(0);
+        return Ok(if io_failed { EXIT_ERROR } else { 0 });
     }
     let report = check(inputs, &policy, &CheckOptions { limits, schemas });
 
@@ -219,45 +306,69 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         color: true,
         version: env!("CARGO_PKG_VERSION"),
     };
+    let plain = RenderOptions {
+        color: false,
+        ..options
+    };
     for (extra, path) in &args.report {
-        let plain = RenderOptions {
-            color: false,
-            ..options
-        };
         let text = eksgate_policy::render::render(&report, core_format(*extra), plain);
         std::fs::write(path, text)
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            .map_err(|e| format!("cannot write {}: {e}", inputs::shown(path)))?;
     }
-    let text = eksgate_policy::render::render(&report, format, options);
+    let text = if args.statistics {
+        statistics(&report, format)
+    } else {
+        let text = eksgate_policy::render::render(&report, format, options);
+        if args.quiet {
+            without_summary(&report, format, text)
+        } else {
+            text
+        }
+    };
     if let Some(path) = &args.output {
-        let plain = eksgate_policy::render::render(
-            &report,
-            format,
-            RenderOptions {
-                color: false,
-                ..options
-            },
-        );
+        let plain = if args.statistics {
+            text.clone()
+        } else {
+            let text = eksgate_policy::render::render(&report, format, plain);
+            if args.quiet {
+                without_summary(&report, format, text)
+            } else {
+                text
+            }
+        };
         std::fs::write(path, plain)
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-        let mut err = anstream::stderr();
-        let _ = writeln!(
-            err,
-            "{} (report written to {})",
-            eksgate_policy::render::summary_line(&report),
-            path.display()
-        );
-    } else if format == Format::Human {
+            .map_err(|e| format!("cannot write {}: {e}", inputs::shown(path)))?;
+        if !args.quiet {
+            let line = format!(
+                "{} (report written to {})\n",
+                eksgate_policy::render::summary_line(&report),
+                inputs::shown(path)
+            );
+            let mut err = anstream::stderr();
+            let _ = err.write_all(for_log(&line).as_bytes());
+        }
+    } else if format == Format::Human || args.statistics {
         let mut out = anstream::AutoStream::new(std::io::stdout().lock(), args.color.choice());
-        out.write_all(text.as_bytes())
+        out.write_all(for_log(&text).as_bytes())
             .map_err(|e| format!("cannot write output: {e}"))?;
     } else {
-        // Machine formats are data: never coloured, so they bypass the colour filter.
+        // Machine formats are data: never coloured, so they bypass the colour filter. The
+        // github format is eksgate's own workflow commands (their data escaped); any other
+        // format is defused like all text in an Actions log.
+        let text = if format == Format::Github {
+            std::borrow::Cow::Borrowed(text.as_str())
+        } else {
+            for_log(&text)
+        };
         let mut raw = std::io::stdout().lock();
         raw.write_all(text.as_bytes())
             .map_err(|e| format!("cannot write output: {e}"))?;
     }
+    if io_failed {
+        return Ok(EXIT_ERROR);
+    }
     let threshold = match args.fail_on {
+        _ if args.exit_zero => None,
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Info => Some(Severity::Info),
@@ -268,4 +379,82 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
     } else {
         0
     })
+}
+
+/// "no files to check", with where eksgate looked, so an empty run is never mistaken for a
+/// clean one.
+fn nothing_to_check(collected: &inputs::Collected) -> String {
+    let excluded = match collected.excluded {
+        0 => String::new(),
+        1 => "; 1 path excluded by --exclude".to_string(),
+        n => format!("; {n} paths excluded by --exclude"),
+    };
+    if collected.searched.is_empty() {
+        format!("no files to check{excluded}")
+    } else {
+        format!(
+            "no files to check: searched {} for *.yaml, *.yml and *.json (hidden files and \
+             directories, target and node_modules are skipped{excluded})",
+            collected.searched.join(", ")
+        )
+    }
+}
+
+/// The report without its closing summary (`--quiet`): the human summary line, the github
+/// format's `::notice::`.
+fn without_summary(report: &eksgate_policy::Report, format: Format, text: String) -> String {
+    let summary = eksgate_policy::render::summary_line(report);
+    let tail = match format {
+        Format::Human => format!("{summary}\n"),
+        Format::Github => format!(
+            "::notice title=eksgate::{}\n",
+            eksgate_policy::render::escape_data(&summary)
+        ),
+        _ => return text,
+    };
+    match text.strip_suffix(&tail) {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
+/// `--statistics`: findings per rule, most first (JSON with `--format json`).
+fn statistics(report: &eksgate_policy::Report, format: Format) -> String {
+    let mut counts: Vec<(String, String, Severity, usize)> = Vec::new();
+    for d in &report.diagnostics {
+        match counts.iter_mut().find(|(rule, ..)| *rule == d.rule) {
+            Some(entry) => {
+                entry.2 = entry.2.max(d.severity);
+                entry.3 += 1;
+            }
+            None => counts.push((d.rule.to_string(), d.rule_name.to_string(), d.severity, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| a.0.cmp(&b.0)));
+    if format == Format::Json {
+        let list: Vec<serde_json::Value> = counts
+            .iter()
+            .map(|(rule, name, severity, count)| {
+                serde_json::json!({"rule": rule, "name": name, "severity": severity.as_str(), "count": count})
+            })
+            .collect();
+        return serde_json::to_string_pretty(&list).unwrap_or_default() + "\n";
+    }
+    let width = counts
+        .iter()
+        .map(|(rule, ..)| escape::visible(rule).chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (rule, name, severity, count) in &counts {
+        out.push_str(&format!(
+            "{count:>5}  {:<width$}  {:<7}  {}\n",
+            escape::visible(rule),
+            severity.as_str(),
+            escape::visible(name)
+        ));
+    }
+    out.push_str(&eksgate_policy::render::summary_line(report));
+    out.push('\n');
+    out
 }

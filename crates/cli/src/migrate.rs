@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use eksgate_policy::migrate::{self, Level};
+use eksgate_policy::render::escape::visible;
 use eksgate_policy::{Limits, SourceFile};
 
 const MIGRATE_AFTER: &str = "\
@@ -52,10 +53,11 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
                 .to_string(),
         );
     }
+    // Shown with control characters escaped: a file name cannot break a line of the notes.
     let name = if from_stdin {
         "<stdin>".to_string()
     } else {
-        args.file.display().to_string()
+        visible(&args.file.display().to_string()).into_owned()
     };
     let bytes = if from_stdin {
         read_bounded(std::io::stdin().lock(), &limits)
@@ -82,7 +84,7 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
             note.line,
             note.column,
             note.level.as_str(),
-            note.message
+            visible(&note.message)
         );
     }
     let manual = migration
@@ -105,7 +107,7 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
                 err,
                 "{name}: {}; the original is in {}",
                 summary(&migration, manual),
-                backup.display()
+                visible(&backup.display().to_string())
             );
         } else {
             let _ = writeln!(

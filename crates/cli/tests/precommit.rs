@@ -63,7 +63,7 @@ fn pre_commit_blocks_a_bad_node_pool_and_lets_a_good_one_through() {
     let repo = tmp.path();
     assert!(run(repo, "git", &["init", "-q", "-b", "main"]).0);
     let config = format!(
-        "repos:\n  - repo: {}\n    rev: {head}\n    hooks:\n      - id: eksgate\n",
+        "repos:\n  - repo: {}\n    rev: {head}\n    hooks:\n      - id: eksgate-build\n",
         root.display()
     );
     std::fs::write(repo.join(".pre-commit-config.yaml"), config).unwrap();

@@ -374,9 +374,17 @@ impl Deploy<'_> {
             .map(|(_, name, bytes)| Input::bytes(name.clone(), bytes.clone(), &limits))
             .collect();
         let report = eksgate_policy::check(inputs, policy, &CheckOptions::default());
+        // The gate runs before credentials are resolved and masked, so what it prints must not
+        // be able to issue workflow commands: in Actions it prints annotations (every value
+        // escaped), elsewhere code frames (control characters shown escaped).
+        let format = if self.log.runner().in_actions {
+            Format::Github
+        } else {
+            Format::Human
+        };
         let text = eksgate_policy::render::render(
             &report,
-            Format::Human,
+            format,
             RenderOptions {
                 color: false,
                 version: env!("CARGO_PKG_VERSION"),
@@ -387,7 +395,7 @@ impl Deploy<'_> {
         self.log.line(&format!(
             "policy gate: {} file(s) against policy `{}`: {} error(s), {} warning(s){}",
             files.len(),
-            policy.name,
+            eksgate_policy::render::escape::visible(&policy.name),
             report.summary.errors,
             report.summary.warnings,
             if fails { "" } else { " - passed" }

@@ -620,6 +620,51 @@ fn the_policy_gate_stops_the_run_before_anything_is_applied() {
     assert_eq!(out.output("result").as_deref(), Some("failure"));
 }
 
+/// Issue 8: the policy gate prints before credentials are resolved and masked. A finding that
+/// echoes a value with a line break must not print `::stop-commands::`, which would let the
+/// following `::add-mask::` lines print the keys in clear.
+#[test]
+fn the_policy_gate_cannot_pause_workflow_commands_before_the_secrets_are_masked() {
+    let oidc = oidc_server();
+    let (aws, _) = aws_double(double_ok());
+    let run = Run::new().actions(&oidc, &aws.url());
+    run.write(
+        "k8s/nodeclass.yaml",
+        "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: infra}\nspec:\n  metadataOptions: {httpTokens: \"optional\\n::stop-commands::tok\"}\n",
+    );
+    let plan = plan(
+        "    - name: pools\n      command: [\"true\"]\n    - name: later\n      manifests: [k8s]\n",
+    )
+    .replace("  stages:\n", "  failOn: never\n  stages:\n");
+    run.write("deploy.yaml", &plan);
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml", "--dry-run"]);
+    assert!(out.stdout.contains("IMDS001"), "{}", out.all());
+    for line in out.stdout.lines().chain(out.stderr.lines()) {
+        let line = line.trim_start();
+        assert!(
+            !line.starts_with("::stop-commands"),
+            "a forged command: {line:?}\n{}",
+            out.all()
+        );
+        if line.starts_with("::") {
+            assert!(
+                [
+                    "::error ",
+                    "::warning ",
+                    "::notice ",
+                    "::group::",
+                    "::endgroup::",
+                    "::add-mask::",
+                    "::error title="
+                ]
+                .iter()
+                .any(|c| line.starts_with(c)),
+                "only eksgate's own commands: {line:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_failing_terraform_stage_stops_later_stages() {
     let oidc = oidc_server();

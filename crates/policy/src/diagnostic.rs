@@ -100,6 +100,19 @@ pub struct Report {
     pub summary: Summary,
     /// The policy's custom rules, for renderers that list rules (SARIF).
     pub custom_rules: Vec<CustomRuleInfo>,
+    /// Every object some rule or schema read, in input order: what JUnit reports as test cases.
+    pub objects: Vec<CheckedObject>,
+}
+
+/// A document that was checked (of a kind a rule reads or a schema covers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedObject {
+    /// Index of the file in [`Report::files`].
+    pub file: usize,
+    /// 0-based index of the document in its file (items of a `List` share it).
+    pub document: usize,
+    pub kind: Option<String>,
+    pub name: Option<String>,
 }
 
 /// What a renderer needs to know about a custom rule of the policy.

@@ -24,11 +24,14 @@ pub mod reader;
 pub mod render;
 pub mod rules;
 pub mod schema;
+pub mod select;
 pub mod source;
 mod suppress;
 pub mod text;
 
-pub use diagnostic::{CustomRuleInfo, Diagnostic, Position, Report, Severity, Summary};
+pub use diagnostic::{
+    CheckedObject, CustomRuleInfo, Diagnostic, Position, Report, Severity, Summary,
+};
 pub use model::policy::{Policy, PolicyError};
 pub use source::{DecodeFault, Limits, SourceFile};
 
@@ -352,10 +355,17 @@ fn run(
 
     report.summary.files = report.files.len();
     report.summary.documents = documents.len();
-    report.summary.skipped_documents = documents
+    report.objects = documents
         .iter()
-        .filter(|d| !is_checked_kind(d) && cx.schema_for(d).is_none())
-        .count();
+        .filter(|d| is_checked_kind(d) || cx.schema_for(d).is_some())
+        .map(|d| CheckedObject {
+            file: d.file,
+            document: d.index,
+            kind: d.kind().map(str::to_string),
+            name: d.name().map(str::to_string),
+        })
+        .collect();
+    report.summary.skipped_documents = documents.len() - report.objects.len();
     for d in &raw {
         match d.severity {
             Severity::Error => report.summary.errors += 1,

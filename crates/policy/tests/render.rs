@@ -1,6 +1,6 @@
 //! Output formats: SARIF validates against the official OASIS schema (read from ../shared, not
 //! copied), GitHub workflow commands escape hostile text, Markdown tables keep their shape, JUnit
-//! is well-formed with one case per rule and file.
+//! is well-formed with one case per checked object.
 #![expect(
     clippy::unwrap_used,
     clippy::panic,
@@ -12,7 +12,6 @@
 use std::path::{Path, PathBuf};
 
 use eksgate_policy::render::{Format, RenderOptions, escape_data, escape_property, render};
-use eksgate_policy::rules::RULES;
 use eksgate_policy::{CheckOptions, Input, Policy, Report, SourceFile, check};
 
 fn fixture_files() -> Vec<PathBuf> {
@@ -130,32 +129,61 @@ fn sarif_of_every_fixture_validates_against_the_official_schema() {
 }
 
 #[test]
-fn sarif_describes_every_rule() {
-    let report = check(
+fn sarif_describes_only_the_rules_that_fired() {
+    let clean = check(
         Vec::new(),
         &Policy::default_policy().unwrap(),
         &CheckOptions::default(),
     );
     let log: serde_json::Value =
-        serde_json::from_str(&render(&report, Format::Sarif, OPTIONS)).unwrap();
+        serde_json::from_str(&render(&clean, Format::Sarif, OPTIONS)).unwrap();
     assert!(sarif_validator().is_valid(&log));
+    assert_eq!(
+        log["runs"][0]["tool"]["driver"]["rules"],
+        serde_json::json!([]),
+        "a clean run describes no rule"
+    );
+
+    let report = check(
+        vec![Input::text("a.yaml", IMDS), Input::text("b.yaml", WARNINGS)],
+        &Policy::default_policy().unwrap(),
+        &CheckOptions::default(),
+    );
+    let text = render(&report, Format::Sarif, OPTIONS);
+    let log: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(sarif_validator().is_valid(&log));
+    let fired: std::collections::BTreeSet<&str> =
+        report.diagnostics.iter().map(|d| d.rule.as_ref()).collect();
+    assert!(fired.len() >= 3, "{fired:?}");
     let rules = log["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
-    assert_eq!(rules.len(), RULES.len());
-    for (rule, meta) in rules.iter().zip(RULES.iter().map(|r| r.meta())) {
-        assert_eq!(rule["id"], meta.id);
+    let described: std::collections::BTreeSet<&str> =
+        rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(described, fired);
+    for rule in rules {
+        let meta = eksgate_policy::rules::find(rule["id"].as_str().unwrap())
+            .unwrap()
+            .meta();
         assert_eq!(rule["name"], meta.name);
         assert_eq!(rule["shortDescription"]["text"], meta.summary());
-        assert!(
-            rule["help"]["markdown"]
-                .as_str()
-                .unwrap()
-                .contains("## Why")
+        let url = format!(
+            "https://github.com/eksgate/eksgate/blob/main/docs/rules/{}.md",
+            meta.id
         );
+        assert_eq!(rule["helpUri"], url.as_str());
+        let help = rule["help"]["markdown"].as_str().unwrap();
+        assert!(help.contains(&format!("]({url})")), "{help}");
+        assert!(help.len() < 400, "help stays short: {help}");
         let level = rule["defaultConfiguration"]["level"].as_str().unwrap();
         assert!(["error", "warning", "note"].contains(&level));
     }
+    assert!(
+        text.len() < 20 * 1024,
+        "{} findings make {} bytes of SARIF",
+        report.diagnostics.len(),
+        text.len()
+    );
 }
 
 #[test]
@@ -169,6 +197,9 @@ fn sarif_uris_are_encoded() {
         "dir/%C3%BC.yaml"
     );
 }
+
+/// A NodePool with several warnings (no limits, no budget...) besides errors.
+const WARNINGS: &str = "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: infra}\nspec:\n  template:\n    metadata: {labels: {node-type: infrastructure}}\n    spec:\n      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: infra}\n      requirements: [{key: karpenter.sh/capacity-type, operator: In, values: [spot]}]\n";
 
 const IMDS: &str = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: infra}\nspec:\n  metadataOptions: {httpTokens: optional}\n  tags: {cost-center: shared-services, billing-team: platform, workload-type: infrastructure}\n";
 
@@ -186,8 +217,18 @@ fn github_commands_escape_hostile_file_names_and_messages() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines.len(),
-        report.diagnostics.len(),
-        "one line per finding: {out}"
+        report.diagnostics.len() + 1,
+        "one line per finding, then the summary: {out}"
+    );
+    assert_eq!(
+        lines.last().copied(),
+        Some(
+            format!(
+                "::notice title=eksgate::{}",
+                eksgate_policy::render::summary_line(&report)
+            )
+            .as_str()
+        )
     );
     let line = lines.iter().find(|l| l.contains("IMDS001")).unwrap();
     assert!(
@@ -263,12 +304,13 @@ fn markdown_has_a_summary_table_and_findings_by_file() {
 }
 
 #[test]
-fn junit_is_well_formed_with_one_case_per_rule_and_file() {
+fn junit_is_well_formed_with_one_case_per_checked_object() {
     use quick_xml::Reader;
     use quick_xml::events::Event;
+    let two_objects = format!("{IMDS}---\n{}", IMDS.replace("name: infra", "name: other"));
     let report = check(
         vec![
-            Input::text("a.yaml", IMDS),
+            Input::text("a.yaml", two_objects.as_str()),
             Input::text("b&<c>.yaml", "kind: ConfigMap\n"),
         ],
         &Policy::default_policy().unwrap(),
@@ -276,12 +318,16 @@ fn junit_is_well_formed_with_one_case_per_rule_and_file() {
     );
     let xml = render(&report, Format::Junit, OPTIONS);
     let mut reader = Reader::from_str(&xml);
-    let (mut cases, mut failures, mut suites) = (0, 0, 0);
+    let (mut failures, mut suites) = (0, 0);
+    let mut cases = Vec::new();
     let mut failure_text = String::new();
     let mut in_failure = false;
     loop {
         match reader.read_event().unwrap() {
-            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => cases += 1,
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => {
+                let name = e.try_get_attribute("name").unwrap().unwrap();
+                cases.push(name.unescape_value().unwrap().into_owned());
+            }
             Event::Start(e) if e.name().as_ref() == b"failure" => {
                 failures += 1;
                 in_failure = true;
@@ -294,14 +340,26 @@ fn junit_is_well_formed_with_one_case_per_rule_and_file() {
         }
     }
     assert_eq!(suites, 2);
-    assert_eq!(cases, 2 * RULES.len());
-    let distinct_rules_a: std::collections::BTreeSet<&str> = report
+    assert_eq!(
+        cases,
+        [
+            "EC2NodeClass/infra (document 1)",
+            "EC2NodeClass/other (document 2)"
+        ],
+        "one case per checked object; the ConfigMap is not one: {xml}"
+    );
+    assert_eq!(failures, 2);
+    let imds = report
         .diagnostics
         .iter()
-        .filter(|d| d.file == 0)
-        .map(|d| d.rule.as_ref())
-        .collect();
-    assert_eq!(failures, distinct_rules_a.len());
-    assert!(failure_text.contains("a.yaml:5:"), "{failure_text}");
+        .find(|d| d.rule == "IMDS001")
+        .unwrap();
+    assert!(
+        failure_text.contains(&format!(
+            "5:{} error[IMDS001] ",
+            report.position(imds).column
+        )),
+        "{failure_text}"
+    );
     assert!(xml.contains("b&amp;&lt;c&gt;.yaml"));
 }

@@ -290,6 +290,23 @@ impl<K: PartialEq, V: PartialEq> PartialEq<Vec<(K, V)>> for OrderedMap<K, V> {
 }
 
 impl<K: std::borrow::Borrow<str>, V> OrderedMap<K, V> {
+    /// The value of the first entry with this key, added (with `make_key` and `V::default()`)
+    /// when there is none.
+    pub fn get_or_insert_with(&mut self, key: &str, make_key: impl FnOnce() -> K) -> &mut V
+    where
+        V: Default,
+    {
+        let at = match self.0.iter().position(|(k, _)| k.borrow() == key) {
+            Some(at) => at,
+            None => {
+                self.0.push((make_key(), V::default()));
+                self.0.len() - 1
+            }
+        };
+        #[expect(clippy::indexing_slicing, reason = "found or pushed just above")]
+        &mut self.0[at].1
+    }
+
     /// The value of the first entry with this key.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&V> {

@@ -16,8 +16,10 @@ pub fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message`, one line per finding.
-/// Columns are left out when the range spans lines: GitHub then highlights whole lines.
+/// `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message`, one line per finding,
+/// then a `::notice title=eksgate::` line with the summary (on a clean run too, so the log always
+/// says what was checked). Columns are left out when the range spans lines: GitHub then
+/// highlights whole lines.
 #[must_use]
 pub fn github(report: &Report) -> String {
     let mut out = String::new();
@@ -53,5 +55,9 @@ pub fn github(report: &Report) -> String {
             escape_data(&message)
         ));
     }
+    out.push_str(&format!(
+        "::notice title=eksgate::{}\n",
+        escape_data(&crate::render::summary_line(report))
+    ));
     out
 }

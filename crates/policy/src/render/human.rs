@@ -2,6 +2,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::diagnostic::{Diagnostic, Report, Severity};
 use crate::render::RenderOptions;
+use crate::render::escape::{push_visible, visible};
 
 /// Lines of a finding shown at most (the rest of a long span is cut).
 const MAX_FRAME_LINES: usize = 6;
@@ -61,12 +62,17 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
         Severity::Warning => Level::WARNING,
         Severity::Info => Level::INFO,
     };
-    let title = level.primary_title(d.message.as_str()).id(d.rule.as_ref());
+    // Input never reaches the terminal raw: messages, help, rule IDs and paths are shown with
+    // control, separator and bidi characters escaped, so none can break a line (and forge a
+    // workflow command in a CI log) or rewrite what the terminal shows.
+    let message = visible(&d.message);
+    let rule = visible(&d.rule);
+    let title = level.primary_title(message.as_ref()).id(rule.as_ref());
     let position = report.position(d);
-    let path = report.file_name(d).to_string();
+    let path = visible(report.file_name(d)).into_owned();
     let mut groups: Vec<Group<'_>> = Vec::new();
     let file = report.files.get(d.file);
-    let snippet_text;
+    let snippet;
     let mut header_fix: Option<(String, String)> = None;
     let group = match file {
         Some(file) if !file.text.is_empty() => {
@@ -78,36 +84,36 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
                 .max(first);
             let start = file.line_start(first).unwrap_or(0);
             let end = file.line_start(last + 1).unwrap_or(file.text.len() as u32);
-            let lines = file
-                .slice(crate::node::Span::new(start, end))
-                .trim_end_matches(['\n', '\r']);
-            let local_start = (d.span.start.saturating_sub(start) as usize).min(lines.len());
+            let raw = file.slice(crate::node::Span::new(start, end));
+            let raw = raw
+                .get(..raw.trim_end_matches(['\n', '\r']).len())
+                .unwrap_or(raw);
+            let local_start = (d.span.start.saturating_sub(start) as usize).min(raw.len());
             let local_end =
-                (d.span.end.saturating_sub(start) as usize).clamp(local_start, lines.len());
-            if lines.len() <= MAX_FRAME_BYTES {
-                snippet_text = lines.to_string();
-                let snippet = Snippet::source(snippet_text.as_str())
-                    .line_start(first)
-                    .path(path.as_str())
-                    .annotation(AnnotationKind::Primary.span(local_start..local_end));
-                title.element(snippet)
+                (d.span.end.saturating_sub(start) as usize).clamp(local_start, raw.len());
+            if raw.len() <= MAX_FRAME_BYTES {
+                snippet = FrameText::new(raw, local_start, local_end);
             } else {
                 // A long line (a one-line JSON plan): show a window around the finding, so each
                 // frame costs the window, not the line, and the header keeps the real column.
-                let (window, from, to) = window(lines, local_start, local_end);
-                let window_column = window.get(..from).map_or(0, |w| w.chars().count()) + 1;
-                snippet_text = window;
-                let snippet = Snippet::source(snippet_text.as_str())
-                    .line_start(first)
-                    .path(path.as_str())
-                    .annotation(AnnotationKind::Primary.span(from..to));
+                let (window, from, to) = window(raw, local_start, local_end);
+                snippet = FrameText::new(&window, from, to);
+                let window_column = snippet
+                    .text
+                    .get(..snippet.start)
+                    .map_or(0, |w| w.chars().count())
+                    + 1;
                 // The renderer counts the column in the window; the header gets the real one.
                 header_fix = Some((
                     format!("{path}:{}:{window_column}", position.line),
                     format!("{path}:{}:{}", position.line, position.column),
                 ));
-                title.element(snippet)
             }
+            let snippet = Snippet::source(snippet.text.as_str())
+                .line_start(first)
+                .path(path.as_str())
+                .annotation(AnnotationKind::Primary.span(snippet.start..snippet.end));
+            title.element(snippet)
         }
         _ => title.element(
             annotate_snippets::Origin::path(path.as_str())
@@ -116,9 +122,10 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
         ),
     };
     groups.push(group);
-    if let Some(help) = &d.help {
+    let help = d.help.as_deref().map(visible);
+    if let Some(help) = &help {
         groups.push(Group::with_title(
-            Level::HELP.secondary_title(help.as_str()),
+            Level::HELP.secondary_title(help.as_ref()),
         ));
     }
     let text = renderer.render(&groups);
@@ -129,6 +136,43 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
             None => text,
         },
         None => text,
+    }
+}
+
+/// The source lines of a frame, safe for a terminal: line breaks (LF, CRLF and a lone CR, as
+/// the source counts lines) become LF, every other unsafe character a visible escape; `start`
+/// and `end` are the underlined range, moved with the text.
+struct FrameText {
+    text: String,
+    start: usize,
+    end: usize,
+}
+
+impl FrameText {
+    fn new(raw: &str, start: usize, end: usize) -> Self {
+        let mut text = String::with_capacity(raw.len());
+        let (mut new_start, mut new_end) = (None, None);
+        let mut chars = raw.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if i >= start && new_start.is_none() {
+                new_start = Some(text.len());
+            }
+            if i >= end && new_end.is_none() {
+                new_end = Some(text.len());
+            }
+            match c {
+                '\n' | '\t' => text.push(c),
+                '\r' => {
+                    if chars.peek().is_none_or(|&(_, next)| next != '\n') {
+                        text.push('\n');
+                    }
+                }
+                c => push_visible(&mut text, c),
+            }
+        }
+        let start = new_start.unwrap_or(text.len());
+        let end = new_end.unwrap_or(text.len()).max(start);
+        Self { text, start, end }
     }
 }
 

@@ -1,18 +1,21 @@
 //! Markdown for job summaries and pull request comments: a summary table, then the findings
 //! grouped by file.
+//!
+//! Every interpolated string is escaped for where it lands: table cells and text through
+//! [`markdown_inline`] (text and code spans only), the file name inside the `<summary>` HTML
+//! block through [`html`]. So the only HTML elements, links and emphasis in the rendered page are
+//! the template's; a value such as `</details>`, `<!--`, `<img src=x>` or `[x](javascript:…)`
+//! shows as the text it is.
 
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Report;
+use crate::render::escape::{MarkdownContext, html, markdown_code, markdown_inline};
 use crate::render::human::summary_line;
 use crate::rules;
 
-/// Makes text safe inside a table cell: pipes escaped, line breaks as `<br>`.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace("\r\n", "<br>")
-        .replace(['\n', '\r'], "<br>")
+    markdown_inline(text, MarkdownContext::TableCell)
 }
 
 #[must_use]
@@ -25,7 +28,16 @@ pub fn markdown(report: &Report) -> String {
     }
     let mut by_rule: BTreeMap<&str, (usize, &str, &str)> = BTreeMap::new();
     for d in &report.diagnostics {
-        let summary = rules::find(&d.rule).map_or("", |r| r.meta().summary());
+        let summary = rules::find(&d.rule).map_or_else(
+            || {
+                report
+                    .custom_rules
+                    .iter()
+                    .find(|c| c.id == d.rule)
+                    .map_or("", |c| c.summary.as_str())
+            },
+            |r| r.meta().summary(),
+        );
         let entry = by_rule
             .entry(d.rule.as_ref())
             .or_insert((0, d.severity.as_str(), summary));
@@ -34,7 +46,8 @@ pub fn markdown(report: &Report) -> String {
     out.push_str("| Rule | Severity | Findings | What it finds |\n|---|---|---:|---|\n");
     for (rule, (count, severity, summary)) in &by_rule {
         out.push_str(&format!(
-            "| `{rule}` | {severity} | {count} | {} |\n",
+            "| {} | {severity} | {count} | {} |\n",
+            code(rule),
             cell(summary)
         ));
     }
@@ -45,7 +58,7 @@ pub fn markdown(report: &Report) -> String {
     for (file, diagnostics) in by_file {
         out.push_str(&format!(
             "\n<details open>\n<summary><code>{}</code>: {} finding{}</summary>\n\n",
-            html_escape(file),
+            html(file),
             diagnostics.len(),
             if diagnostics.len() == 1 { "" } else { "s" }
         ));
@@ -53,10 +66,10 @@ pub fn markdown(report: &Report) -> String {
         for d in diagnostics {
             let p = report.position(d);
             out.push_str(&format!(
-                "| {}:{} | `{}` | {} | {} | {} |\n",
+                "| {}:{} | {} | {} | {} | {} |\n",
                 p.line,
                 p.column,
-                d.rule,
+                code(&d.rule),
                 d.severity,
                 cell(&d.message),
                 cell(d.help.as_deref().unwrap_or(""))
@@ -67,8 +80,7 @@ pub fn markdown(report: &Report) -> String {
     out
 }
 
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// A rule ID as a code span (custom rule IDs come from the policy file).
+fn code(id: &str) -> String {
+    markdown_code(id, MarkdownContext::TableCell)
 }

@@ -1,6 +1,8 @@
 //! Renderers: a [`Report`] to text. Pure functions, so the CLI, the action and the web page show
 //! the same thing.
 
+mod docs;
+pub mod escape;
 mod github;
 mod graph;
 mod human;
@@ -11,6 +13,7 @@ mod sarif;
 
 use crate::diagnostic::Report;
 
+pub use docs::{rule_page, rule_terminal};
 pub use github::{escape_data, escape_property, github};
 pub use graph::{GraphFormat, graph};
 pub use human::{human, summary_line};

@@ -1,5 +1,9 @@
-//! SARIF 2.1.0 for GitHub code scanning: every rule with its documentation, every finding with
-//! an exact region (1-based lines, columns in Unicode code points).
+//! SARIF 2.1.0 for GitHub code scanning: the rules that fired, each with a short help and its
+//! documentation page behind `helpUri`, and every finding with an exact region (1-based lines,
+//! columns in Unicode code points). Strings are JSON-escaped by the serializer, so any input is
+//! carried exactly.
+
+use std::collections::BTreeMap;
 
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
@@ -43,68 +47,79 @@ pub fn path_to_uri(path: &str) -> String {
     out
 }
 
+/// The descriptor of a built-in rule: summary, a short help that links the full page.
+fn builtin_descriptor(meta: &crate::rules::RuleMeta) -> ReportingDescriptor {
+    let url = meta.url();
+    ReportingDescriptor::builder()
+        .id(meta.id)
+        .name(meta.name)
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(meta.summary())
+                .build(),
+        )
+        .help(
+            MultiformatMessageString::builder()
+                .text(format!("{} Documentation: {url}", meta.summary()))
+                .markdown(format!(
+                    "{} [Documentation of `{}`]({url}): why it matters, a bad and a good example.",
+                    meta.summary(),
+                    meta.id
+                ))
+                .build(),
+        )
+        .help_uri(url.as_str())
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(serde_json::Value::from(level(meta.severity)))
+                .build(),
+        )
+        .build()
+}
+
+/// The descriptor of a custom rule of the policy (no page: its message and expression).
+fn custom_descriptor(custom: &crate::diagnostic::CustomRuleInfo) -> ReportingDescriptor {
+    let text = format!(
+        "Custom rule of the policy: `{}` must be true. {}",
+        custom.expression, custom.summary
+    );
+    ReportingDescriptor::builder()
+        .id(custom.id.as_str())
+        .name(custom.id.to_lowercase())
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(custom.summary.as_str())
+                .build(),
+        )
+        .help(MultiformatMessageString::builder().text(text).build())
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(serde_json::Value::from(level(custom.severity)))
+                .build(),
+        )
+        .build()
+}
+
 /// The report as a SARIF 2.1.0 log. `version` names the tool version in the log.
 #[must_use]
 pub fn sarif(report: &Report, version: &str) -> String {
-    let mut rules: Vec<ReportingDescriptor> = RULES
-        .iter()
-        .map(|rule| {
-            let m = rule.meta();
-            ReportingDescriptor::builder()
-                .id(m.id)
-                .name(m.name)
-                .short_description(
-                    MultiformatMessageString::builder()
-                        .text(m.summary())
-                        .build(),
-                )
-                .full_description(
-                    MultiformatMessageString::builder()
-                        .text(m.docs())
-                        .markdown(m.docs())
-                        .build(),
-                )
-                .help(
-                    MultiformatMessageString::builder()
-                        .text(m.docs())
-                        .markdown(m.docs())
-                        .build(),
-                )
-                .default_configuration(
-                    ReportingConfiguration::builder()
-                        .level(serde_json::Value::from(level(m.severity)))
-                        .build(),
-                )
-                .build()
-        })
-        .collect();
+    // Only the rules that fired, in registry order (custom rules after the built-in ones).
+    let mut rules: Vec<ReportingDescriptor> = Vec::new();
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for rule in RULES {
+        let meta = rule.meta();
+        if report.diagnostics.iter().any(|d| d.rule == meta.id) {
+            index.insert(meta.id, rules.len());
+            rules.push(builtin_descriptor(meta));
+        }
+    }
     for custom in &report.custom_rules {
-        let docs = format!(
-            "Custom rule of the policy: `{}` must be true.\n\n{}",
-            custom.expression, custom.summary
-        );
-        rules.push(
-            ReportingDescriptor::builder()
-                .id(custom.id.as_str())
-                .name(custom.id.to_lowercase())
-                .short_description(
-                    MultiformatMessageString::builder()
-                        .text(custom.summary.as_str())
-                        .build(),
-                )
-                .full_description(
-                    MultiformatMessageString::builder()
-                        .text(docs.as_str())
-                        .markdown(docs.as_str())
-                        .build(),
-                )
-                .default_configuration(
-                    ReportingConfiguration::builder()
-                        .level(serde_json::Value::from(level(custom.severity)))
-                        .build(),
-                )
-                .build(),
-        );
+        if !index.contains_key(custom.id.as_str())
+            && report.diagnostics.iter().any(|d| d.rule == custom.id)
+        {
+            index.insert(custom.id.as_str(), rules.len());
+            rules.push(custom_descriptor(custom));
+        }
     }
     let results: Vec<SarifResult> = report
         .diagnostics
@@ -133,23 +148,13 @@ pub fn sarif(report: &Report, version: &str) -> String {
                         .build(),
                 )
                 .build();
-            let rule_index = RULES
-                .iter()
-                .position(|r| r.meta().id == d.rule)
-                .or_else(|| {
-                    report
-                        .custom_rules
-                        .iter()
-                        .position(|c| c.id == d.rule)
-                        .map(|i| RULES.len() + i)
-                });
             let mut result = SarifResult::builder()
                 .rule_id(d.rule.as_ref())
                 .level(result_level(d.severity))
                 .message(Message::builder().text(text).build())
                 .locations(vec![location])
                 .build();
-            result.rule_index = rule_index.map(|i| i as i64);
+            result.rule_index = index.get(d.rule.as_ref()).map(|&i| i as i64);
             result
         })
         .collect();
