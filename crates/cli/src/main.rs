@@ -126,20 +126,26 @@ fn rules_listing(format: RulesFormat) -> String {
 }
 
 fn run_check(args: args::CheckArgs) -> Result<u8, String> {
+    let limits = Limits {
+        max_source_bytes: args.max_file_size,
+        ..Limits::default()
+    };
     let policy = match &args.policy {
         Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| format!("cannot read policy `{}`: {e}", path.display()))?;
+            let bytes =
+                eksgate_io::read_user_file(path, limits.max_source_bytes as u64).map_err(|e| {
+                    format!(
+                        "cannot read policy `{}`: {}",
+                        eksgate_io::shown(path),
+                        e.kind
+                    )
+                })?;
             let text = String::from_utf8(bytes)
-                .map_err(|_| format!("policy `{}` is not UTF-8", path.display()))?;
+                .map_err(|_| format!("policy `{}` is not UTF-8", eksgate_io::shown(path)))?;
             Policy::from_source(&SourceFile::new(path.display().to_string(), text))
                 .map_err(|e| format!("invalid policy: {e}"))?
         }
         None => Policy::default_policy().map_err(|e| format!("built-in policy: {e}"))?,
-    };
-    let limits = Limits {
-        max_source_bytes: args.max_file_size,
-        ..Limits::default()
     };
     let paths = if args.paths.is_empty() {
         vec![std::path::PathBuf::from(".")]
@@ -190,8 +196,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
             ..options
         };
         let text = eksgate_policy::render::render(&report, core_format(*extra), plain);
-        std::fs::write(path, text)
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        eksgate_io::write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())?;
     }
     let text = eksgate_policy::render::render(&report, format, options);
     if let Some(path) = &args.output {
@@ -203,8 +208,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
                 ..options
             },
         );
-        std::fs::write(path, plain)
-            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        eksgate_io::write_atomic(path, plain.as_bytes()).map_err(|e| e.to_string())?;
         let mut err = anstream::stderr();
         let _ = writeln!(
             err,
