@@ -508,7 +508,7 @@ impl Reader<'_> {
         if let Some(n) = node.get("roleArn") {
             spec.role_arn = self.string(n, "`spec.credentials.roleArn`");
             if let Some(arn) = &spec.role_arn
-                && !(arn.starts_with("arn:aws") && arn.contains(":role/"))
+                && !crate::iam::is_role_arn(arn)
             {
                 self.error(
                     n,
@@ -535,7 +535,7 @@ impl Reader<'_> {
         if let Some(n) = node.get("sessionName")
             && let Some(s) = self.string(n, "`spec.credentials.sessionName`")
         {
-            if crate::credentials::valid_session_name(&s) {
+            if crate::iam::valid_session_name(&s) {
                 spec.session_name = Some(s);
             } else {
                 self.error(
