@@ -35,13 +35,17 @@ impl Deploy<'_> {
             return Ok(k.clone());
         }
         let cluster = self.plan.cluster.name.clone();
-        let mut ca_pem: Option<Vec<u8>> =
-            match &self.options.kube_ca_file {
-                Some(path) => Some(std::fs::read(path).map_err(|e| {
-                    format!("cannot read `--kube-ca-file` `{}`: {e}", path.display())
-                })?),
-                None => None,
-            };
+        let mut ca_pem: Option<Vec<u8>> = match &self.options.kube_ca_file {
+            // A CA bundle is a few kilobytes; 1 MiB is generous.
+            Some(path) => Some(eksgate_io::read_user_file(path, 1 << 20).map_err(|e| {
+                format!(
+                    "cannot read `--kube-ca-file` `{}`: {}",
+                    eksgate_io::shown(path),
+                    e.kind
+                )
+            })?),
+            None => None,
+        };
         let url = match &self.options.kube_api_url {
             Some(url) => url.clone(),
             None => {

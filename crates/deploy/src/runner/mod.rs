@@ -82,9 +82,21 @@ fn eprintln_safe(text: &str) {
 }
 
 /// Reads the plan and runs it.
+///
+/// In GitHub Actions the run's secrets are resolved and masked (`::add-mask::`) before the
+/// first byte derived from the plan or the manifests is printed: a value that forged a workflow
+/// command could otherwise stop command processing (`::stop-commands::`) ahead of the masks,
+/// which would then print the keys in clear. So there the policy gate checks first and speaks
+/// after the credentials, in the `github` format. When there will be no secrets (the gate fails,
+/// a dry run) it speaks at once; elsewhere the order is the natural one.
 pub async fn run(options: &RunOptions) -> u8 {
     let runner = eksgate_github::Runner::from_env();
     let log = Log::new(runner);
+    let env = ActionsEnv::from_process();
+    if let Some(bearer) = &env.token_bearer {
+        // The job's token-request bearer exists from the start: mask it before anything else.
+        log.secret(bearer);
+    }
     let usage = |message: String| {
         log.error(&format!("eksgate: error: {message}"));
         EXIT_USAGE
@@ -127,27 +139,21 @@ pub async fn run(options: &RunOptions) -> u8 {
         applied: Vec::new(),
         initialized: HashSet::new(),
     };
-    log.line(&format!(
-        "eksgate deploy `{}`: cluster `{}` in {}, {} of {} stages{}",
-        plan.name,
-        plan.cluster.name,
-        plan.cluster.region,
-        stages.len(),
-        plan.stages.len(),
-        if options.dry_run {
-            " (dry run: nothing is touched)"
-        } else {
-            ""
-        }
-    ));
-
     // The policy gate: before anything is applied.
-    if !files.is_empty() && !deploy.policy_gate(&files, &policy) {
-        return deploy.finish(false);
-    }
-    if options.dry_run {
-        deploy.dry_run(&stages, &files);
-        return EXIT_OK;
+    let verdict = (!files.is_empty()).then(|| deploy.check_policy(&files, &policy));
+    let fails = verdict.as_ref().is_some_and(|v| v.fails);
+    let mask_first = log.runner().in_actions && !options.dry_run && !fails;
+    if !mask_first {
+        deploy.header(stages.len());
+        if let Some(v) = &verdict
+            && !deploy.report_policy(v)
+        {
+            return deploy.finish(false);
+        }
+        if options.dry_run {
+            deploy.dry_run(&stages, &files);
+            return EXIT_OK;
+        }
     }
     if let Err(e) = deploy.cancel.listen_for_signals() {
         log.error(&format!(
@@ -156,7 +162,15 @@ pub async fn run(options: &RunOptions) -> u8 {
     }
     deploy.cancel.deadline(run_timeout);
 
-    if !deploy.credentials().await {
+    let resolved = deploy.credentials(&env).await;
+    if mask_first {
+        deploy.header(stages.len());
+        if let Some(v) = &verdict {
+            // It passed (`mask_first` says so); this prints and records it.
+            let _ = deploy.report_policy(v);
+        }
+    }
+    if !resolved {
         return deploy.finish(false);
     }
     for (index, stage) in stages.iter().enumerate() {
@@ -199,7 +213,7 @@ impl Deploy<'_> {
         };
         let text = format!("{place}: {message}");
         if self.log.runner().in_actions {
-            self.log.raw(&eksgate_github::error_command(
+            self.log.command(&eksgate_github::error_command(
                 &format!("eksgate deploy: {place}"),
                 message,
             ));
@@ -208,13 +222,28 @@ impl Deploy<'_> {
         self.failure = Some(text);
     }
 
+    /// `eksgate deploy `NAME`: cluster `C` in REGION, N of M stages`.
+    fn header(&self, selected: usize) {
+        self.log.line(&format!(
+            "eksgate deploy `{}`: cluster `{}` in {}, {selected} of {} stages{}",
+            self.plan.name,
+            self.plan.cluster.name,
+            self.plan.cluster.region,
+            self.plan.stages.len(),
+            if self.options.dry_run {
+                " (dry run: nothing is touched)"
+            } else {
+                ""
+            }
+        ));
+    }
+
     /// Resolves (and masks) the run's credentials; `false` when that failed (recorded).
-    async fn credentials(&mut self) -> bool {
-        let env = ActionsEnv::from_process();
+    async fn credentials(&mut self, env: &ActionsEnv) -> bool {
         self.log.line("credentials: resolving");
         let resolved = credentials::resolve(
             &self.plan.credentials,
-            &env,
+            env,
             &self.plan.cluster.region,
             self.run_timeout,
             &self.log,

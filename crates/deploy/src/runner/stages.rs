@@ -10,6 +10,7 @@ use super::Deploy;
 use super::summary::{StageReport, Status};
 use crate::duration;
 use crate::kube;
+use crate::log::Log;
 use crate::manifests::{self, ManifestFile};
 use crate::plan::Stage;
 use crate::process::{self, Exit};
@@ -70,7 +71,7 @@ impl Deploy<'_> {
             let mut result = Ok(());
             for args in terraform::commands(tf, init) {
                 let program = self.options.terraform.clone();
-                result = self.child(&program, &args, Path::new(".")).await;
+                result = self.child(&program, &args, Path::new("."), &self.log).await;
                 if result.is_err() {
                     break;
                 }
@@ -110,6 +111,8 @@ impl Deploy<'_> {
                     } else {
                         &dir
                     },
+                    // The plan's own script: it may print workflow commands on purpose.
+                    &self.log.for_trusted_child(),
                 )
                 .await;
             self.log.endgroup();
@@ -242,12 +245,13 @@ impl Deploy<'_> {
         out
     }
 
-    /// Runs a child; `Err` carries the failure message.
+    /// Runs a child, its output printed through `log`; `Err` carries the failure message.
     async fn child(
         &self,
         program: &str,
         args: &[String],
         dir: &Path,
+        log: &Log,
     ) -> Result<(), (Status, String)> {
         let shown = format!("{program} {}", args.join(" "));
         self.log.line(&format!("$ {shown}"));
@@ -257,7 +261,7 @@ impl Deploy<'_> {
             dir,
             &self.child_env(),
             &self.child_env_removed(),
-            &self.log,
+            log,
             &self.cancel,
         )
         .await
