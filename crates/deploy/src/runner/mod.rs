@@ -2,10 +2,10 @@
 //! then its gates. The first failure stops the run; the summary and outputs are written however
 //! it ends.
 //!
-//! One file per concept: [`load`] reads the plan, the manifests and the policy; [`policy_gate`]
-//! checks the manifests; [`stages`] runs a stage's steps (Terraform, commands) and [`apply`] its
-//! manifests; [`clients`] opens the EKS and Kubernetes sessions; [`gates`] waits on a stage's
-//! gates (their conditions are pure, in [`crate::conditions`]); [`summary`] writes the outputs
+//! One file per concept: `load` reads the plan, the manifests and the policy; `policy_gate`
+//! checks the manifests; `stages` runs a stage's steps (Terraform, commands) and `apply` its
+//! manifests; `clients` opens the EKS and Kubernetes sessions; `gates` waits on a stage's
+//! gates (their conditions are pure, in [`crate::conditions`]); `summary` writes the outputs
 //! and the job summary. Cancellation is [`crate::cancel`]; every byte printed goes through
 //! [`crate::log`].
 
