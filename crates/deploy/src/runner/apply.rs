@@ -130,7 +130,14 @@ impl Deploy<'_> {
                 namespace,
                 resource,
             };
-            kube.apply(&applied.path(), &m.object).await.map_err(|e| {
+            kube.apply(
+                &applied.resource,
+                applied.namespace.as_deref(),
+                &applied.name,
+                &m.object,
+            )
+            .await
+            .map_err(|e| {
                 (
                     Status::Failed,
                     format!("applying {} from {}: {e}", object_label(&m.object), m.file),
