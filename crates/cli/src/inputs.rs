@@ -1,6 +1,6 @@
-//! Turning paths into inputs: directory walking, excludes, stdin, size limits.
+//! Turning paths into inputs: directory walking, excludes, stdin, size limits. Every file is
+//! read through `eksgate_io::read_user_file` (regular files only, bounded).
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use eksgate_policy::{Input, Limits};
@@ -75,10 +75,7 @@ pub fn collect(
 /// A path for a message: in backticks, with control characters escaped (a file name with a
 /// line break must not start a new line of output).
 pub fn shown(path: &Path) -> String {
-    format!(
-        "`{}`",
-        eksgate_policy::render::escape::visible(&path.display().to_string())
-    )
+    format!("`{}`", eksgate_io::shown(path))
 }
 
 fn excludes(patterns: &[String]) -> Result<GlobSet, String> {
@@ -161,29 +158,23 @@ fn display(path: &Path) -> String {
 }
 
 fn read_file(path: &Path, limits: &Limits) -> Result<Input, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", shown(path)))?;
-    // Refuse an oversized file from its metadata, before reading a byte of it.
-    if let Ok(meta) = file.metadata()
-        && meta.len() > limits.max_source_bytes as u64
-    {
-        let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
-        return Ok(Input::too_large(display(path), size, limits));
+    match eksgate_io::read_user_file(path, limits.max_source_bytes as u64) {
+        Ok(bytes) => Ok(Input::bytes(display(path), bytes, limits)),
+        // Too large is a finding on the file (YAML001), not an error of the run.
+        Err(eksgate_io::ReadError {
+            kind: eksgate_io::ReadErrorKind::TooLarge { size, .. },
+            ..
+        }) => Ok(Input::too_large(
+            display(path),
+            usize::try_from(size).unwrap_or(usize::MAX),
+            limits,
+        )),
+        Err(e) => Err(e.to_string()),
     }
-    let bytes = read_bounded(file, limits).map_err(|e| format!("{}: {e}", shown(path)))?;
-    Ok(Input::bytes(display(path), bytes, limits))
 }
 
 fn read_stdin(limits: &Limits) -> Result<Input, String> {
-    let bytes = read_bounded(std::io::stdin().lock(), limits)
+    let bytes = eksgate_io::read_bounded(std::io::stdin().lock(), limits.max_source_bytes as u64)
         .map_err(|e| format!("standard input: {e}"))?;
     Ok(Input::bytes("<stdin>", bytes, limits))
-}
-
-/// Reads at most one byte past the limit, so a huge input costs no more than the limit.
-fn read_bounded(reader: impl std::io::Read, limits: &Limits) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    reader
-        .take(limits.max_source_bytes as u64 + 1)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
 }

@@ -186,11 +186,11 @@ fn rules_listing(format: RulesFormat) -> String {
     out
 }
 
-fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, String> {
+fn load_policy(path: Option<&std::path::Path>, limit: u64) -> Result<Policy, String> {
     Ok(match path {
         Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| format!("cannot read policy {}: {e}", inputs::shown(path)))?;
+            let bytes = eksgate_io::read_user_file(path, limit)
+                .map_err(|e| format!("cannot read policy {}: {}", inputs::shown(path), e.kind))?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| format!("policy {} is not UTF-8", inputs::shown(path)))?;
             Policy::from_source(&SourceFile::new(path.display().to_string(), text))
@@ -202,11 +202,11 @@ fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, String> {
 
 /// `eksgate graph`: the apply order, with the ordering findings marked.
 fn run_graph(args: args::GraphArgs) -> Result<u8, String> {
-    let policy = load_policy(args.policy.as_deref())?;
     let limits = Limits {
         max_source_bytes: args.max_file_size,
         ..Limits::default()
     };
+    let policy = load_policy(args.policy.as_deref(), limits.max_source_bytes as u64)?;
     let paths = if args.paths.is_empty() {
         vec![std::path::PathBuf::from(".")]
     } else {
@@ -235,7 +235,11 @@ fn run_graph(args: args::GraphArgs) -> Result<u8, String> {
 }
 
 fn run_check(args: args::CheckArgs) -> Result<u8, String> {
-    let mut policy = load_policy(args.policy.as_deref())?;
+    let limits = Limits {
+        max_source_bytes: args.max_file_size,
+        ..Limits::default()
+    };
+    let mut policy = load_policy(args.policy.as_deref(), limits.max_source_bytes as u64)?;
     let selection = RuleSelection {
         select: args.select.clone(),
         extend_select: args.extend_select.clone(),
@@ -243,10 +247,6 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         severity_overrides: args.severity_override.clone(),
     };
     selection.apply(&mut policy).map_err(|e| e.to_string())?;
-    let limits = Limits {
-        max_source_bytes: args.max_file_size,
-        ..Limits::default()
-    };
     let paths = if args.paths.is_empty() {
         vec![std::path::PathBuf::from(".")]
     } else {
@@ -312,8 +312,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
     };
     for (extra, path) in &args.report {
         let text = eksgate_policy::render::render(&report, core_format(*extra), plain);
-        std::fs::write(path, text)
-            .map_err(|e| format!("cannot write {}: {e}", inputs::shown(path)))?;
+        eksgate_io::write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())?;
     }
     let text = if args.statistics {
         statistics(&report, format)
@@ -336,8 +335,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
                 text
             }
         };
-        std::fs::write(path, plain)
-            .map_err(|e| format!("cannot write {}: {e}", inputs::shown(path)))?;
+        eksgate_io::write_atomic(path, plain.as_bytes()).map_err(|e| e.to_string())?;
         if !args.quiet {
             let line = format!(
                 "{} (report written to {})\n",

@@ -1,7 +1,7 @@
 //! `eksgate migrate FILE`: prints the Karpenter v1 form of a file of v1beta1 NodePools and
 //! EC2NodeClasses, or rewrites the file (`--write`) after keeping a copy of the original.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -57,21 +57,32 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
     let name = if from_stdin {
         "<stdin>".to_string()
     } else {
-        visible(&args.file.display().to_string()).into_owned()
+        eksgate_io::shown(&args.file)
     };
-    let bytes = if from_stdin {
-        read_bounded(std::io::stdin().lock(), &limits)
-            .map_err(|e| format!("standard input: {e}"))?
-    } else {
-        let file = std::fs::File::open(&args.file).map_err(|e| format!("`{name}`: {e}"))?;
-        read_bounded(file, &limits).map_err(|e| format!("`{name}`: {e}"))?
-    };
-    if bytes.len() > limits.max_source_bytes {
-        return Err(format!(
+    let too_large = || {
+        format!(
             "`{name}` is larger than {} bytes; eksgate does not convert files that big",
             limits.max_source_bytes
-        ));
+        )
+    };
+    let limit = limits.max_source_bytes as u64;
+    let bytes = if from_stdin {
+        eksgate_io::read_bounded(std::io::stdin().lock(), limit)
+            .map_err(|e| format!("standard input: {e}"))?
+    } else {
+        match eksgate_io::read_user_file(&args.file, limit) {
+            Ok(bytes) => bytes,
+            Err(eksgate_io::ReadError {
+                kind: eksgate_io::ReadErrorKind::TooLarge { .. },
+                ..
+            }) => return Err(too_large()),
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    if bytes.len() > limits.max_source_bytes {
+        return Err(too_large());
     }
+    let original = bytes.clone();
     let source = SourceFile::from_bytes(name.clone(), bytes, &limits)
         .map_err(|(fault, _)| format!("`{name}`: {fault}"))?;
     let migration = migrate::to_v1_with(&source, &limits);
@@ -96,13 +107,13 @@ pub fn run(args: MigrateArgs) -> Result<u8, String> {
     if args.write {
         if migration.changed {
             let backup = backup_path(&args.file);
-            write_backup(&args.file, &backup)?;
-            std::fs::write(&args.file, migration.text.as_bytes()).map_err(|e| {
-                format!(
-                    "cannot write `{name}`: {e} (the original is in `{}`)",
-                    backup.display()
-                )
-            })?;
+            write_backup(&args.file, &backup, &original)?;
+            if let Err(e) = eksgate_io::write_atomic(&args.file, migration.text.as_bytes()) {
+                // The original is untouched, so the backup made a moment ago is not needed (and
+                // would stop the next `--write`).
+                let _ = std::fs::remove_file(&backup);
+                return Err(format!("{e}; nothing was changed"));
+            }
             let _ = writeln!(
                 err,
                 "{name}: {}; the original is in {}",
@@ -151,43 +162,16 @@ pub fn backup_path(file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Copies `file` to `backup`, refusing to overwrite an existing backup.
-fn write_backup(file: &Path, backup: &Path) -> Result<(), String> {
-    let shown = backup.display();
-    let mut target = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(backup)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                format!(
-                    "`{shown}` already exists (a backup of an earlier `--write`?); move it away or \
-                     delete it, then run again. Nothing was changed"
-                )
-            } else {
-                format!("cannot create the backup `{shown}`: {e}; nothing was changed")
-            }
-        })?;
-    let copied = std::fs::File::open(file)
-        .and_then(|mut original| std::io::copy(&mut original, &mut target))
-        .and_then(|_| target.sync_all());
-    if let Err(e) = copied {
-        let _ = std::fs::remove_file(backup);
-        return Err(format!(
-            "cannot write the backup `{shown}`: {e}; nothing was changed"
-        ));
-    }
-    if let Ok(meta) = std::fs::metadata(file) {
-        let _ = std::fs::set_permissions(backup, meta.permissions());
-    }
-    Ok(())
-}
-
-/// Reads at most one byte past the limit, so a huge input costs no more than the limit.
-fn read_bounded(reader: impl std::io::Read, limits: &Limits) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    reader
-        .take(limits.max_source_bytes as u64 + 1)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
+/// Writes `original` (the bytes that were converted) to `backup`, atomically and with the
+/// permission bits of `file` from the start, refusing to overwrite an existing backup.
+fn write_backup(file: &Path, backup: &Path, original: &[u8]) -> Result<(), String> {
+    let shown = eksgate_io::shown(backup);
+    let like = std::fs::metadata(file).ok();
+    eksgate_io::create_atomic(backup, original, like.as_ref()).map_err(|e| match e {
+        eksgate_io::WriteError::Exists { .. } => format!(
+            "`{shown}` already exists (a backup of an earlier `--write`?); move it away or \
+             delete it, then run again. Nothing was changed"
+        ),
+        other => format!("{other} (the backup); nothing was changed"),
+    })
 }

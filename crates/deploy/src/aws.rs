@@ -14,8 +14,8 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use crate::conditions::Check;
 use crate::conditions::{self, Member};
-use crate::wait::Check;
 
 /// Loads the SDK configuration: the standard chain for credentials unless `credentials` is
 /// given.

@@ -4,7 +4,46 @@
 
 use serde_json::Value;
 
-use crate::wait::Check;
+/// What one poll saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Done; the text says what was seen.
+    Ready(String),
+    /// Not yet; the text says what was seen (it becomes the timeout message).
+    Pending(String),
+    /// Will not get better by waiting (FAILED cluster, NamesAccepted=False, no access entry).
+    Failed(String),
+}
+
+/// Many objects' checks as one: any failure fails, all ready is ready, else pending.
+#[must_use]
+pub fn combine(checks: Vec<Check>) -> Check {
+    let total = checks.len();
+    let mut pending = Vec::new();
+    let mut ready = Vec::new();
+    for c in checks {
+        match c {
+            Check::Failed(m) => return Check::Failed(m),
+            Check::Pending(m) => pending.push(m),
+            Check::Ready(m) => ready.push(m),
+        }
+    }
+    if pending.is_empty() {
+        if total == 1 {
+            Check::Ready(ready.pop().unwrap_or_default())
+        } else {
+            Check::Ready(format!("all {total} ready"))
+        }
+    } else if total == 1 {
+        Check::Pending(pending.join("; "))
+    } else {
+        Check::Pending(format!(
+            "{}/{total} not ready: {}",
+            pending.len(),
+            pending.join("; ")
+        ))
+    }
+}
 
 /// EKS `DescribeCluster` status. FAILED and DELETING never become ACTIVE: fail at once.
 #[must_use]
@@ -131,6 +170,36 @@ fn object_name(obj: &Value) -> String {
         Some(ns) => format!("{kind} `{ns}/{name}`"),
         None => format!("{kind} `{name}`"),
     }
+}
+
+/// `(apiVersion, kind)` of every version a CRD serves: what discovery must list before objects
+/// of the CRD can be applied (Established is not discovery).
+#[must_use]
+pub fn crd_served_kinds(crd: &Value) -> Vec<(String, String)> {
+    let text = |pointer: &str| {
+        crd.pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    let (group, kind) = (text("/spec/group"), text("/spec/names/kind"));
+    crd.pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter(|v| v.get("served").and_then(Value::as_bool).unwrap_or(true))
+        .map(|v| {
+            let version = v.get("name").and_then(Value::as_str).unwrap_or_default();
+            (format!("{group}/{version}"), kind.to_string())
+        })
+        .collect()
+}
+
+/// A CRD that is Established while discovery does not list its kind yet: wait.
+#[must_use]
+pub fn crd_not_discovered(kind: &str, api_version: &str) -> Check {
+    Check::Pending(format!(
+        "`{kind}` is Established but discovery does not list it in `{api_version}` yet"
+    ))
 }
 
 /// A CustomResourceDefinition: `Established=True` and `NamesAccepted` not `False`.
@@ -425,6 +494,17 @@ mod tests {
     }
 
     #[test]
+    fn combine_reports_the_worst() {
+        assert!(
+            matches!(combine(vec![Check::Ready("a".into()), Check::Pending("b".into())]), Check::Pending(m) if m.starts_with("1/2 not ready: b"))
+        );
+        assert!(
+            matches!(combine(vec![Check::Pending("a".into()), Check::Failed("b".into())]), Check::Failed(m) if m == "b")
+        );
+        assert!(matches!(combine(vec![Check::Ready("a".into())]), Check::Ready(m) if m == "a"));
+    }
+
+    #[test]
     fn cluster_states() {
         assert!(is_ready(&eks_cluster("a", Some("ACTIVE"), &[])));
         assert!(is_pending(&eks_cluster("a", Some("CREATING"), &[])));
@@ -449,6 +529,24 @@ mod tests {
         assert!(is_ready(&nodegroups("a", &[m("ACTIVE")])));
         assert!(is_ready(&nodegroups("a", &[])));
         assert!(is_failed(&addons("a", &[m("CREATE_FAILED")])));
+    }
+
+    #[test]
+    fn a_crd_must_be_discovered_in_every_version_it_serves() {
+        let crd = yaml(
+            "kind: CustomResourceDefinition\nspec:\n  group: karpenter.sh\n  names: {kind: NodePool, plural: nodepools}\n  versions:\n  - {name: v1, served: true}\n  - {name: v1beta1, served: false}\n  - {name: v1alpha5}\n",
+        );
+        assert_eq!(
+            crd_served_kinds(&crd),
+            [
+                ("karpenter.sh/v1".to_string(), "NodePool".to_string()),
+                ("karpenter.sh/v1alpha5".to_string(), "NodePool".to_string()),
+            ]
+        );
+        assert!(is_pending(&crd_not_discovered(
+            "NodePool",
+            "karpenter.sh/v1"
+        )));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use aws_credential_types::provider::ProvideCredentials as _;
 
 use crate::aws::{self, Failure};
 use crate::cancel::Cancel;
+use crate::iam::SESSION_NAME_PUNCTUATION;
 use crate::log::Log;
 use crate::plan::CredentialsSpec;
 use crate::wait::Backoff;
@@ -134,15 +135,6 @@ impl std::fmt::Debug for Resolved {
     }
 }
 
-/// STS allows `[\w+=,.@-]{2,64}`.
-#[must_use]
-pub fn valid_session_name(name: &str) -> bool {
-    (2..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
-}
-
 /// `eksgate-<repo>-<run id>-<attempt>`, cut to what STS allows.
 #[must_use]
 pub fn default_session_name(env: &ActionsEnv) -> String {
@@ -163,7 +155,7 @@ pub fn default_session_name(env: &ActionsEnv) -> String {
     let mut clean: String = name
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+            if c.is_ascii_alphanumeric() || SESSION_NAME_PUNCTUATION.contains(c) {
                 c
             } else {
                 '-'
@@ -491,6 +483,7 @@ async fn assume_role(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iam::valid_session_name;
 
     #[test]
     fn session_names_are_valid_for_sts() {

@@ -461,18 +461,9 @@ fn duration_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::E
     }
 }
 
-/// What STS allows as a role session name: 2 to 64 of letters, digits and `+=,.@-_`.
-#[must_use]
-pub fn valid_session_name(name: &str) -> bool {
-    (2..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
-}
-
 fn session_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     match reader::non_empty_opt(d)? {
-        Some(s) if !valid_session_name(&s) => Err(field_error(format!(
+        Some(s) if !crate::iam::valid_session_name(&s) => Err(field_error(format!(
             "`{s}` is not valid for STS: 2 to 64 characters of letters, digits and `+=,.@-_`"
         ))),
         other => Ok(other),

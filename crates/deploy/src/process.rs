@@ -137,9 +137,9 @@ where
                     // Both streams go to stdout, so a log group keeps them in order;
                     // stderr lines are marked.
                     if stderr {
-                        log.line(&format!("[stderr] {text}"));
+                        log.child_line(&format!("[stderr] {text}"));
                     } else {
-                        log.line(text);
+                        log.child_line(text);
                     }
                 }
             }

@@ -24,7 +24,7 @@ pub const CLUSTER_ID_HEADER: &str = "x-k8s-aws-id";
 pub const REFRESH_AFTER: Duration = Duration::from_secs(10 * 60);
 
 /// Why a token could not be made.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("cannot sign the EKS token for cluster `{cluster}`: {message}")]
 pub struct TokenError {
     cluster: String,

@@ -7,19 +7,9 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use crate::cancel::Cancel;
+pub use crate::conditions::Check;
 use crate::duration;
 use crate::log::Log;
-
-/// What one poll saw.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Check {
-    /// Done; the text says what was seen.
-    Ready(String),
-    /// Not yet; the text says what was seen (it becomes the timeout message).
-    Pending(String),
-    /// Will not get better by waiting (FAILED cluster, NamesAccepted=False, no access entry).
-    Failed(String),
-}
 
 /// How a wait ended, when it did not end ready.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

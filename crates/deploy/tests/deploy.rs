@@ -971,6 +971,74 @@ fn bad_plans_and_flags_exit_2() {
     );
 }
 
+/// A FIFO or a device where the plan names a file (the plan itself, its policy, a manifests
+/// entry) is refused at once with exit 2, never read or waited on (each run is killed after two
+/// minutes; a blocked read would also fail the elapsed-time check).
+#[test]
+fn pipes_and_devices_are_refused_as_plan_policy_and_manifests() {
+    let run = Run::new();
+    let fifo = run.path("pipe.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let refused = |args: &[&str], wanted: &str| {
+        let started = Instant::now();
+        let out = run.eksgate(args);
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.all());
+        assert!(out.stderr.contains(wanted), "{args:?}: {}", out.all());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{args:?} took long"
+        );
+    };
+    refused(
+        &["deploy", "--plan", "/dev/zero"],
+        "eksgate: error: cannot read plan `/dev/zero`: is a character device, not a regular file",
+    );
+    refused(
+        &["deploy", "--plan", "pipe.yaml", "--dry-run"],
+        "eksgate: error: cannot read plan `pipe.yaml`: is a named pipe (FIFO), not a regular file",
+    );
+    let with_policy = |policy: &str| {
+        plan("    - name: pools\n      manifests: [k8s]\n")
+            .replace("  stages:\n", &format!("  policy: {policy}\n  stages:\n"))
+    };
+    run.write(
+        "k8s/pool.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    );
+    run.write("deploy.yaml", &with_policy("/dev/zero"));
+    refused(
+        &["deploy", "--plan", "deploy.yaml", "--dry-run"],
+        "eksgate: error: cannot read policy `/dev/zero`: is a character device, not a regular file",
+    );
+    run.write("deploy.yaml", &with_policy("pipe.yaml"));
+    refused(
+        &["deploy", "--plan", "deploy.yaml", "--dry-run"],
+        "is a named pipe (FIFO), not a regular file",
+    );
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: pools\n      manifests: [pipe.yaml]\n"),
+    );
+    refused(
+        &["deploy", "--plan", "deploy.yaml", "--dry-run"],
+        "eksgate: error: stage `pools`: cannot read manifests `",
+    );
+    // In a manifests directory a pipe is not a manifest: skipped, not waited on.
+    std::fs::rename(&fifo, run.path("k8s/stream.yaml")).expect("move the pipe");
+    run.write(
+        "deploy.yaml",
+        &plan("    - name: pools\n      manifests: [k8s]\n"),
+    );
+    let out = run.eksgate(&["deploy", "--plan", "deploy.yaml", "--dry-run"]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(
+        out.stdout.contains("policy gate: 1 file(s)"),
+        "{}",
+        out.all()
+    );
+}
+
 #[test]
 fn oidc_and_sts_failures_fail_fast_with_the_cause() {
     let oidc = oidc_server();
@@ -1218,4 +1286,160 @@ fn kubernetes_api_over_https_trusts_the_cluster_ca() {
     let st = kube_state.lock().expect("lock");
     assert!(st.readyz_calls >= 3);
     assert!(st.token_errors.is_empty(), "{:?}", st.token_errors);
+}
+
+/// Workflow commands a line would start for the runner: it ends lines at CR as well as LF and
+/// trims leading whitespace. `(command, line)` for every such line of `text`.
+fn command_lines(text: &str) -> Vec<(String, String)> {
+    text.split(['\r', '\n'])
+        .filter_map(|line| {
+            let body = line.trim_start().strip_prefix("::")?;
+            let end = body.find([' ', ':']).unwrap_or(body.len());
+            Some((body[..end].to_string(), line.to_string()))
+        })
+        .collect()
+}
+
+/// Issue 8's chain: a manifest value echoed by the policy gate held `\n::stop-commands::TOKEN`,
+/// which paused command processing before the `::add-mask::` lines, so the STS keys would have
+/// been printed in clear. With values like that in the manifests, a manifest file name and the
+/// plan's name: in a passing run the masks come before any byte derived from input, and in
+/// every run (passing, failing at the gate, dry) each line the runner would read as a command
+/// is one eksgate wrote, input only ever inside its escaped data.
+#[test]
+fn hostile_manifests_cannot_forge_workflow_commands_or_outrun_the_masks() {
+    const HOSTILE: &str = "\
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: infra
+  labels: {\"team\\n::warning::hostile-label\": x}
+spec:
+  role: KarpenterNodeRole
+  amiSelectorTerms: [{alias: al2023@latest}]
+  subnetSelectorTerms: [{tags: {a: b}}]
+  securityGroupSelectorTerms: [{tags: {a: b}}]
+  metadataOptions:
+    httpTokens: \"optional\\n::stop-commands::hostile-token\"
+    httpPutResponseHopLimit: \"2\\r::error::hostile-cr\"
+  tags: {\"cost-center\\n  ::add-mask::hostile-mask\": \"\\t::notice::hostile-tag\"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: \"settings\\n::stop-commands::hostile-name\", namespace: default}
+data: {a: b}
+";
+    let crds = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/deploy/k8s/crds/karpenter-crds.yaml");
+    let crds = std::fs::read_to_string(crds).expect("the example CRDs");
+    let plan_text = |fail_on: &str| {
+        format!(
+            "apiVersion: eksgate.dev/v1alpha1
+kind: DeployPlan
+metadata: {{name: \"test\\n::stop-commands::hostile-plan\"}}
+spec:
+  cluster: {{name: demo, region: us-east-1}}
+  credentials: {{roleArn: {ROLE_ARN}}}
+  failOn: {fail_on}
+  stages:
+    - name: pools
+      manifests: [k8s]
+"
+        )
+    };
+    // A passing gate applies what it can: the ConfigMap's name cannot be put in a URL (nor
+    // would the API server take it), so the run fails there, saying so.
+    let modes: [(&str, &str, &[&str], Option<i32>); 3] = [
+        ("a passing gate", "never", &[], Some(1)),
+        ("a failing gate", "error", &[], Some(1)),
+        ("a dry run", "never", &["--dry-run"], Some(0)),
+    ];
+    for (mode, fail_on, extra, code) in modes {
+        let oidc = oidc_server();
+        let (aws, aws_state) = aws_double(double_ok());
+        let (kube, kube_state) = kube_server(KubeSettings::default());
+        let run = Run::new().actions(&oidc, &aws.url());
+        run.write("k8s/0-crds.yaml", &crds);
+        run.write("k8s/pool\n::stop-commands::hostile-file.yaml", HOSTILE);
+        run.write("deploy.yaml", &plan_text(fail_on));
+        let mut args = vec!["deploy", "--plan", "deploy.yaml", "--kube-api-url"];
+        let url = kube.url();
+        args.push(&url);
+        args.extend_from_slice(extra);
+        let out = run.eksgate(&args);
+        assert_eq!(out.code, code, "{mode}: {}", out.all());
+        out.assert_no_secrets();
+        assert!(
+            out.stdout.contains("hostile-token"),
+            "{mode}: the report echoes the values: {}",
+            out.all()
+        );
+
+        for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            for (command, line) in command_lines(text) {
+                assert!(
+                    [
+                        "add-mask", "group", "endgroup", "error", "warning", "notice"
+                    ]
+                    .contains(&command.as_str()),
+                    "{mode}: {stream} has a command eksgate never writes: {line:?}\n{}",
+                    out.all()
+                );
+                if command == "add-mask" {
+                    let value = line.trim_start().trim_start_matches("::add-mask::");
+                    assert!(
+                        secrets().contains(&value),
+                        "{mode}: a mask that is not a secret: {line:?}"
+                    );
+                }
+                assert!(
+                    !line.trim_start().starts_with("::stop-commands"),
+                    "{mode}: {line:?}"
+                );
+            }
+        }
+        // What the human text carried is still there, defused.
+        if mode == "a passing gate" {
+            assert!(
+                out.stderr
+                    .contains("applying ConfigMap/settings\n\\::stop-commands::hostile-name"),
+                "{mode}: the ConfigMap's name is shown defused: {}",
+                out.all()
+            );
+        }
+
+        let lines: Vec<&str> = out.stdout.split(['\r', '\n']).collect();
+        let masks: Vec<usize> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.starts_with("::add-mask::"))
+            .map(|(i, _)| i)
+            .collect();
+        let first_input = lines
+            .iter()
+            .position(|l| l.contains("hostile"))
+            .expect("input-derived lines");
+        match mode {
+            "a passing gate" => {
+                assert_eq!(masks.len(), secrets().len(), "{}", out.all());
+                assert!(
+                    masks.iter().all(|&m| m < first_input),
+                    "the masks come before any input-derived line:\n{}",
+                    out.all()
+                );
+                let applies = kube_state.lock().expect("lock").applies.clone();
+                assert!(
+                    applies.iter().any(|a| a == "EC2NodeClass/infra"),
+                    "{applies:?}"
+                );
+            }
+            _ => {
+                assert!(
+                    aws_state.lock().expect("lock").calls.is_empty(),
+                    "{mode}: no credentials were requested"
+                );
+                assert!(kube_state.lock().expect("lock").applies.is_empty());
+            }
+        }
+    }
 }

@@ -789,8 +789,21 @@ fn locate(rest: &[String]) -> Option<(String, Option<String>, Option<String>)> {
     }
 }
 
+/// One entry of an `APIResourceList`, with the fields a real API server always sends (clients
+/// such as kube-rs require `singularName` and `verbs`).
+fn api_resource(name: &str, kind: &str, namespaced: bool) -> Value {
+    let verbs = if name.contains('/') {
+        json!(["get", "patch", "update"])
+    } else {
+        json!([
+            "create", "delete", "get", "list", "patch", "update", "watch"
+        ])
+    };
+    json!({"name": name, "singularName": "", "kind": kind, "namespaced": namespaced, "verbs": verbs})
+}
+
 fn static_discovery(base: &str) -> Option<Value> {
-    let r = |name: &str, kind: &str, namespaced: bool| json!({"name": name, "kind": kind, "namespaced": namespaced});
+    let r = |name: &str, kind: &str, namespaced: bool| api_resource(name, kind, namespaced);
     let list = match base {
         "/api/v1" => vec![
             r("namespaces", "Namespace", false),
@@ -875,15 +888,19 @@ fn crd_served(st: &KubeState, s: &KubeSettings, base: &str) -> Option<Value> {
         {
             let version = v.get("name").and_then(Value::as_str).unwrap_or("");
             if visible && format!("/apis/{group}/{version}") == base {
-                resources.push(json!({
-                    "name": o.object.pointer("/spec/names/plural"),
-                    "kind": o.object.pointer("/spec/names/kind"),
-                    "namespaced": o.object.pointer("/spec/scope").and_then(Value::as_str) == Some("Namespaced"),
-                }));
+                let text = |p: &str| o.object.pointer(p).and_then(Value::as_str).unwrap_or("");
+                resources.push(api_resource(
+                    text("/spec/names/plural"),
+                    text("/spec/names/kind"),
+                    text("/spec/scope") == "Namespaced",
+                ));
             }
         }
     }
-    (!resources.is_empty()).then(|| json!({"kind": "APIResourceList", "resources": resources}))
+    let group_version = base.trim_start_matches("/apis/");
+    (!resources.is_empty()).then(
+        || json!({"kind": "APIResourceList", "groupVersion": group_version, "resources": resources}),
+    )
 }
 
 pub fn kube_server(settings: KubeSettings) -> (Server, Arc<Mutex<KubeState>>) {
