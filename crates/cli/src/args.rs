@@ -191,6 +191,25 @@ pub struct CheckArgs {
     #[arg(long, value_name = "RULE=LEVEL", value_parser = parse_severity_override, help_heading = "Rule selection")]
     pub severity_override: Vec<(String, Severity)>,
 
+    /// Substitute `${NAME}` with VALUE before checking (repeatable), as Flux
+    /// `postBuild.substitute` and envsubst do: `${NAME:=default}` and `${NAME:-default}` take
+    /// the default when NAME is unset or empty. Positions still point into your files.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_var, help_heading = "Templates")]
+    pub var: Vec<(String, String)>,
+
+    /// Read variables for `--var` from FILE (repeatable; `--var` wins): a YAML/JSON mapping,
+    /// a ConfigMap's `data` or a Secret's `stringData` (as Flux `substituteFrom`), or
+    /// `NAME=VALUE` lines in a `.env` file.
+    #[arg(long, value_name = "FILE", help_heading = "Templates")]
+    pub vars_file: Vec<PathBuf>,
+
+    /// Values holding placeholders (`${VAR}`, `$(VAR)`, `{{ .Values.x }}`, `<<NAME>>`) are
+    /// unknown: no rule judges them (`unknown`, the default), or each is also a YAML005
+    /// error (`strict`, for repositories of rendered manifests). Overrides the policy's
+    /// `placeholders`.
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Templates")]
+    pub placeholders: Option<Placeholders>,
+
     /// Print the findings and nothing else: no summary line, no notes.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -212,6 +231,28 @@ pub struct CheckArgs {
     /// Largest file accepted, in bytes; larger files are reported, not read.
     #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_file_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Placeholders {
+    /// A placeholder is an unknown value: no verdict on it.
+    Unknown,
+    /// As `unknown`, and every placeholder left is a YAML005 error.
+    Strict,
+}
+
+/// `NAME=VALUE` for `--var`.
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| "expected NAME=VALUE, e.g. cluster_name=demo".to_string())?;
+    if !eksgate_policy::placeholder::valid_name(name) {
+        return Err(format!(
+            "`{}` is not a variable name (letters, digits and `_`, not starting with a digit)",
+            eksgate_policy::render::escape::visible(name)
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
 }
 
 /// `RULE=LEVEL` for `--severity-override`.

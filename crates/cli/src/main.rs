@@ -234,6 +234,34 @@ fn run_graph(args: args::GraphArgs) -> Result<u8, String> {
     Ok(0)
 }
 
+/// `--vars-file` files in order, then `--var` (the command line wins); `None` when neither is
+/// given, so nothing is substituted.
+fn read_vars(
+    args: &args::CheckArgs,
+    limit: u64,
+) -> Result<Option<eksgate_policy::placeholder::Vars>, String> {
+    if args.var.is_empty() && args.vars_file.is_empty() {
+        return Ok(None);
+    }
+    let mut vars = eksgate_policy::placeholder::Vars::new();
+    for path in &args.vars_file {
+        let bytes = eksgate_io::read_user_file(path, limit)
+            .map_err(|e| format!("cannot read vars file {}: {}", inputs::shown(path), e.kind))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("vars file {} is not UTF-8", inputs::shown(path)))?;
+        let source = SourceFile::new(path.display().to_string(), text);
+        let read = eksgate_policy::placeholder::read_vars(&source).map_err(|e| {
+            format!(
+                "invalid vars file: {}",
+                eksgate_policy::render::escape::visible(&e)
+            )
+        })?;
+        vars.extend(read);
+    }
+    vars.extend(args.var.iter().cloned());
+    Ok(Some(vars))
+}
+
 fn run_check(args: args::CheckArgs) -> Result<u8, String> {
     let limits = Limits {
         max_source_bytes: args.max_file_size,
@@ -299,7 +327,22 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         );
         return Ok(if io_failed { EXIT_ERROR } else { 0 });
     }
-    let report = check(inputs, &policy, &CheckOptions { limits, schemas });
+    if let Some(mode) = args.placeholders {
+        policy.placeholders = match mode {
+            args::Placeholders::Unknown => eksgate_policy::model::policy::PlaceholderMode::Unknown,
+            args::Placeholders::Strict => eksgate_policy::model::policy::PlaceholderMode::Strict,
+        };
+    }
+    let vars = read_vars(&args, limits.max_source_bytes as u64)?;
+    let report = check(
+        inputs,
+        &policy,
+        &CheckOptions {
+            limits,
+            schemas,
+            vars,
+        },
+    );
 
     let format = core_format(args.format);
     let options = RenderOptions {

@@ -7,10 +7,10 @@
 
 /// Every built-in rule ID, in the order `eksgate rules` lists them.
 pub const BUILTIN_RULE_IDS: &[&str] = &[
-    "YAML001", "YAML002", "YAML003", "YAML004", "SUP001", "API001", "SCH001", "SCH002", "CEL001",
-    "IMDS001", "IMDS002", "ENC001", "ENC002", "SEP001", "SEP002", "SEP003", "SEP004", "SEP005",
-    "SEP006", "TAG001", "TAG002", "TAG003", "TAG004", "TAG005", "REF001", "REF002", "KARP001",
-    "KARP002", "KARP003", "ORD001", "ORD002", "ORD003", "ORD004", "TF001",
+    "YAML001", "YAML002", "YAML003", "YAML004", "YAML005", "SUP001", "API001", "SCH001", "SCH002",
+    "CEL001", "IMDS001", "IMDS002", "ENC001", "ENC002", "SEP001", "SEP002", "SEP003", "SEP004",
+    "SEP005", "SEP006", "TAG001", "TAG002", "TAG003", "TAG004", "TAG005", "REF001", "REF002",
+    "KARP001", "KARP002", "KARP003", "ORD001", "ORD002", "ORD003", "ORD004", "TF001",
 ];
 
 /// Whether `id` is a built-in rule's ID.

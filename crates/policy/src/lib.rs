@@ -20,6 +20,7 @@ pub mod ffi;
 pub mod migrate;
 pub mod model;
 pub mod node;
+pub mod placeholder;
 pub mod reader;
 pub mod render;
 pub mod rules;
@@ -45,6 +46,11 @@ pub struct CheckOptions {
     /// Schemas from CustomResourceDefinitions the user gave (`--crd`); they take precedence
     /// over the built-in schemas for the same `apiVersion` and kind.
     pub schemas: schema::SchemaSet,
+    /// `--var`/`--vars-file`: placeholders to substitute before checking (Flux
+    /// `postBuild.substitute` semantics, see [`placeholder::substitute`]); positions in the
+    /// report still point into the text as written. `None`: nothing is substituted and every
+    /// placeholder is an unknown value.
+    pub vars: Option<placeholder::Vars>,
 }
 
 /// One source handed to [`check`]: its text, or why its bytes could not be read as text.
@@ -175,6 +181,7 @@ fn run(
     let mut raw: Vec<Diagnostic> = Vec::new();
     // Per file, what the ordering rules need (owned: it outlives the file's trees).
     let mut facts: Vec<model::repo::FileFacts> = Vec::new();
+    let mut originals: Vec<(usize, SourceFile, placeholder::Substituted)> = Vec::new();
 
     for (index, input) in inputs.into_iter().enumerate() {
         if let Some(fault) = &input.fault {
@@ -199,6 +206,25 @@ fn run(
             report.files.push(input.source);
             continue;
         }
+        // Substituted text is what is checked; the original comes back into the report at the
+        // end, with every span mapped into it.
+        let input = match options.vars.as_ref() {
+            Some(vars) => {
+                let substituted = placeholder::substitute(&input.source.text, vars);
+                if substituted.is_empty() {
+                    input
+                } else {
+                    let checked =
+                        SourceFile::new(input.source.name.clone(), substituted.text.clone());
+                    originals.push((index, input.source, substituted));
+                    Input {
+                        source: checked,
+                        fault: None,
+                    }
+                }
+            }
+            None => input,
+        };
         let mut loaded = source::load(index, &input.source, &options.limits);
         facts.push(model::repo::FileFacts::extract(
             index,
@@ -352,6 +378,19 @@ fn run(
     raw.dedup_by(|a, b| {
         a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message
     });
+
+    let mut substitutions = std::collections::HashMap::new();
+    for (index, original, substituted) in originals {
+        if let Some(file) = report.files.get_mut(index) {
+            *file = original;
+        }
+        substitutions.insert(index, substituted);
+    }
+    for d in &mut raw {
+        if let Some(substituted) = substitutions.get(&d.file) {
+            d.span = substituted.original_span(d.span);
+        }
+    }
 
     report.summary.files = report.files.len();
     report.summary.documents = documents.len();

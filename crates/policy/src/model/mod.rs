@@ -302,6 +302,22 @@ impl<'a> NodeClass<'a> {
         self.tags.and_then(|t| t.get(key))
     }
 
+    /// Whether the class may carry tag `key` once rendered: it has it, or a key holding a
+    /// placeholder (`${billing_key}`) could be it, or the whole `tags` is one.
+    #[must_use]
+    pub fn may_have_tag(&self, key: &str) -> bool {
+        self.tag(key).is_some()
+            || self.tags.is_some_and(|t| {
+                // `tags: ${TAGS}`: the whole map is a placeholder.
+                crate::placeholder::is_unknown(t, false)
+                    || t.entries().iter().any(|e| {
+                        e.key
+                            .as_str()
+                            .is_some_and(|k| crate::placeholder::may_equal(k, key))
+                    })
+            })
+    }
+
     /// Where to report something missing from `spec` (`spec` key, else `kind`).
     #[must_use]
     pub fn anchor(&self, path: &[&str]) -> &'a Node {

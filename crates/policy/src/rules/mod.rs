@@ -118,6 +118,7 @@ pub static RULES: &[&dyn Rule] = &[
     &parse::Yaml11Scalar,
     &parse::DuplicateKey,
     &parse::DocumentIgnored,
+    &parse::UnresolvedPlaceholder,
     &parse::SuppressionWithoutReason,
     &api::DeprecatedApiVersion,
     &sch::schema_violation::SchemaViolation,
@@ -186,6 +187,9 @@ pub struct Findings<'a> {
     per_document: std::collections::HashMap<(usize, usize), (usize, usize, Subject<'a>)>,
     /// Where findings past the cap are written, so `report(..).help(..)` still works.
     discarded: Option<Violation<'a>>,
+    /// Whether a finding at an object is dropped when any value below it holds a placeholder
+    /// (rules that judge whole objects, such as CEL rules); otherwise only the value itself.
+    subtrees_with_placeholders_unknown: bool,
 }
 
 impl<'a> Findings<'a> {
@@ -196,7 +200,14 @@ impl<'a> Findings<'a> {
             violations: Vec::new(),
             per_document: std::collections::HashMap::new(),
             discarded: None,
+            subtrees_with_placeholders_unknown: false,
         }
+    }
+
+    /// For rules that judge whole objects: a finding at an object with a placeholder anywhere
+    /// below it is no verdict either.
+    pub fn treat_objects_with_placeholders_as_unknown(&mut self) {
+        self.subtrees_with_placeholders_unknown = true;
     }
 
     /// Reports `message` at `node` (a key or value of `doc`). Returns the violation so that
@@ -208,6 +219,10 @@ impl<'a> Findings<'a> {
         message: impl Into<String>,
     ) -> &mut Violation<'a> {
         let subject = Subject::of(doc);
+        // A value holding a template placeholder is not known yet: no verdict on it.
+        if crate::placeholder::is_unknown(node, self.subtrees_with_placeholders_unknown) {
+            return self.ignore(subject, node.span);
+        }
         if self.is_capped(&subject) {
             // Past the cap nothing is computed (a JSON pointer costs a walk of the document).
             return self.discard(subject, node.span);
@@ -261,6 +276,11 @@ impl<'a> Findings<'a> {
         if let Some(c) = self.per_document.get_mut(&(subject.file, subject.document)) {
             c.1 += 1;
         }
+        self.ignore(subject, span)
+    }
+
+    /// A violation nobody sees (so `report(..).help(..)` still works).
+    fn ignore(&mut self, subject: Subject<'a>, span: Span) -> &mut Violation<'a> {
         self.discarded.insert(Violation {
             rule: self.rule,
             subject,

@@ -1,7 +1,11 @@
 //! Findings made while reading sources and suppressions. The engine reports these; the rule
 //! structs carry their documentation and their place in the registry.
 
+mod unresolved_placeholder;
+
 use crate::rules::{Rule, declare_rule};
+
+pub use unresolved_placeholder::UnresolvedPlaceholder;
 
 declare_rule! {
     /// The source cannot be parsed.

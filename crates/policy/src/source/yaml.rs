@@ -58,6 +58,17 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits, budget: &mut Budget) -> 
         Some(rest) => (rest, 3),
         None => (text, 0),
     };
+    // libyaml-safer 0.3 panics on a block scalar that ends the input without a line break
+    // (`a: |\n  x`, as in Karpenter's own `examples/v1`); libyaml and go-yaml read it. The
+    // parser gets a copy with a final `\n`, and the one value that can see it is trimmed back
+    // (see `parse_document`).
+    let padded;
+    let (body, padding) = if body.is_empty() || body.ends_with('\n') {
+        (body, None)
+    } else {
+        padded = format!("{body}\n");
+        (padded.as_str(), Some(base + (body.len() as u32)))
+    };
     let mut builder = TreeBuilder::new(limits, budget);
     let mut documents = Vec::new();
     let mut parser = Parser::new();
@@ -85,7 +96,7 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits, budget: &mut Budget) -> 
             break;
         }
         builder.start_document(documents.len());
-        let ok = parse_document(&mut parser, body, chunk, base, &mut builder);
+        let ok = parse_document(&mut parser, body, chunk, base, padding, &mut builder);
         documents.push(builder.end_document());
         if !ok {
             break;
@@ -160,6 +171,7 @@ fn parse_document<'t>(
     body: &'t str,
     chunk: Chunk,
     base: u32,
+    padding: Option<u32>,
     builder: &mut TreeBuilder<'_>,
 ) -> bool {
     let text = body
@@ -177,10 +189,12 @@ fn parse_document<'t>(
     }
     parser.reset();
     parser.set_input(text.as_bytes());
+    // Nothing points past the text as written (the `\n` added for the parser).
+    let limit = padding.unwrap_or(u32::MAX);
     let span = |start: Mark, end: Mark| {
         Span::new(
-            offset + start.index as u32,
-            offset + (end.index.max(start.index)) as u32,
+            (offset + start.index as u32).min(limit),
+            (offset + (end.index.max(start.index)) as u32).min(limit),
         )
     };
     loop {
@@ -238,11 +252,27 @@ fn parse_document<'t>(
             EventData::Scalar {
                 anchor,
                 tag,
-                value,
+                mut value,
                 style,
                 plain_implicit,
                 ..
-            } => scalar(builder, here, anchor, tag, value, style, plain_implicit),
+            } => {
+                // A block scalar whose last line is the text's unterminated last line: the
+                // line break it ends with is the added one (libyaml: `a: |\n  x` is `x`).
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && padding.is_some_and(|end| {
+                        offset + event.end_mark.index as u32 > end
+                            && body
+                                .get(..(end - base) as usize)
+                                .and_then(|t| t.rsplit('\n').next())
+                                .is_some_and(|last| !last.trim().is_empty())
+                    })
+                    && value.ends_with('\n')
+                {
+                    value.pop();
+                }
+                scalar(builder, here, anchor, tag, value, style, plain_implicit)
+            }
             EventData::SequenceStart { anchor, style, .. } => {
                 builder.open_seq(here, anchor, style == SequenceStyle::Flow)
             }
@@ -367,6 +397,36 @@ mod tests {
 
     fn slice(text: &str, span: Span) -> &str {
         &text[span.start as usize..span.end as usize]
+    }
+
+    #[test]
+    fn a_block_scalar_may_end_the_text_without_a_line_break() {
+        // Values as libyaml (PyYAML) reads them; libyaml-safer alone panics on these.
+        for (text, want) in [
+            ("a: |\n  x", "x"),
+            (
+                "a: |\n  #!/bin/bash\n  --BOUNDARY--",
+                "#!/bin/bash\n--BOUNDARY--",
+            ),
+            ("a: |+\n  x\n\n  y", "x\n\ny"),
+            ("a: >\n  x\n  y", "x y"),
+            ("a: |-\n  x", "x"),
+            ("a: |\n  x\n  ", "x\n"),
+            ("a: |\n\n  x", "\nx"),
+        ] {
+            let parsed = parse(text);
+            assert!(parsed.notes.is_empty(), "{text:?}: {:?}", parsed.notes);
+            let root = parsed.documents[0].as_ref().unwrap();
+            let value = root.get("a").unwrap();
+            assert_eq!(value.as_str(), Some(want), "{text:?}");
+            assert!(value.span.end as usize <= text.len(), "{text:?}");
+        }
+        // Other shapes at the end of an unterminated text keep their spans inside it.
+        for text in ["a: b", "a: 'b'", "a: [b]", "- x", "a:"] {
+            let parsed = parse(text);
+            assert!(parsed.notes.is_empty(), "{text:?}");
+            assert!(parsed.documents[0].as_ref().unwrap().span.end as usize <= text.len());
+        }
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct Policy {
     /// Custom rules in CEL, like a ValidatingAdmissionPolicy: `expression` is evaluated with `object` bound to each matching document and must be true; false is a finding with the rule's ID. See docs/cel.md.
     #[serde(default)]
     pub rules: Vec<CustomRule>,
+    /// Values holding template placeholders (`${VAR}`, `$(VAR)`, `{{ .Values.x }}`, `<<NAME>>`): `unknown` (the default) judges nothing about them; `strict` also reports each one as YAML005, for repositories that should hold rendered manifests only. `eksgate check --placeholders` overrides it.
+    #[serde(default)]
+    pub placeholders: PlaceholderMode,
     /// Which Helm chart, Flux Kustomization or Argo CD Application installs the CRDs of which API groups, beyond what eksgate knows (the Karpenter charts, EKS Auto Mode's built-in kinds, CRD files in the run). Read by the ordering rules ORD001-ORD004.
     #[serde(default)]
     pub crd_providers: Vec<crate::model::crd_providers::CrdProvider>,
@@ -72,6 +75,17 @@ impl OwnDocument for Policy {
     fn check(&mut self, checker: &mut reader::Checker<'_>) {
         check::policy(self, checker);
     }
+}
+
+/// How values holding template placeholders are treated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PlaceholderMode {
+    /// A placeholder is a value not known yet: no verdict on it.
+    #[default]
+    Unknown,
+    /// As `unknown`, and every placeholder is a YAML005 finding.
+    Strict,
 }
 
 /// Namespaces the separation rules treat specially.

@@ -109,6 +109,9 @@ fn enabled(cx: &Context<'_>, id: &str) -> bool {
 
 impl Rule for CrdRuleViolated {
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
+        // A CEL rule reads whole objects: a placeholder anywhere in one makes its verdict
+        // unknown.
+        out.treat_objects_with_placeholders_as_unknown();
         let tags = native::SpecTags {
             empty_keys: !enabled(cx, "TAG003"),
             restricted_keys: !enabled(cx, "TAG004"),

@@ -84,7 +84,12 @@ impl Rule for NodeClassNotFound {
                 continue;
             }
             // A class of that name but the other kind is REF002's finding.
-            if cx.node_classes.iter().any(|nc| nc.name == name) {
+            // A name holding a placeholder (`${name}`) may render to this one.
+            if cx
+                .node_classes
+                .iter()
+                .any(|nc| crate::placeholder::may_equal(nc.name, name))
+            {
                 continue;
             }
             let kind = reference.kind().unwrap_or("EC2NodeClass");

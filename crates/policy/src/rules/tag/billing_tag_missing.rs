@@ -81,7 +81,7 @@ impl Rule for BillingTagMissing {
                 }
                 let missing: Vec<String> = common_keys(cx)
                     .into_iter()
-                    .filter(|k| class.tag(k).is_none())
+                    .filter(|k| !class.may_have_tag(k))
                     .collect();
                 if missing.is_empty() {
                     continue;
@@ -105,7 +105,7 @@ impl Rule for BillingTagMissing {
                 let missing: Vec<&str> = pool_class
                     .billing_tags
                     .iter()
-                    .filter(|t| class.tag(&t.key).is_none())
+                    .filter(|t| !class.may_have_tag(&t.key))
                     .map(|t| t.key.as_str())
                     .collect();
                 if missing.is_empty() {
