@@ -104,6 +104,7 @@ fn is_checked_kind(doc: &Document) -> bool {
     model::NodePool::from_document(doc).is_some()
         || model::NodeClass::from_document(doc).is_some()
         || model::Workload::from_document(doc).is_some()
+        || model::misplaced(doc).is_some()
         || matches!(
             (doc.api_version(), doc.kind()),
             (Some("karpenter.sh/v1alpha5"), Some("Provisioner"))

@@ -73,6 +73,77 @@ pub const KARPENTER_GROUP: &str = "karpenter.k8s.aws";
 /// EKS Auto Mode: `NodeClass`.
 pub const AUTO_MODE_GROUP: &str = "eks.amazonaws.com";
 
+/// The API version that serves each Karpenter and EKS Auto Mode kind eksgate reads.
+pub const SERVED_AT: &[(&str, &str)] = &[
+    ("NodePool", "karpenter.sh/v1"),
+    ("NodeClaim", "karpenter.sh/v1"),
+    ("EC2NodeClass", "karpenter.k8s.aws/v1"),
+    ("NodeClass", "eks.amazonaws.com/v1"),
+];
+
+/// API versions that serve (or served) a kind of [`SERVED_AT`] besides its current one:
+/// v1beta1, which API001 reports as deprecated rather than misplaced.
+const DEPRECATED_AT: &[(&str, &str)] = &[
+    ("NodePool", "karpenter.sh/v1beta1"),
+    ("NodeClaim", "karpenter.sh/v1beta1"),
+    ("EC2NodeClass", "karpenter.k8s.aws/v1beta1"),
+];
+
+/// The API groups whose kinds eksgate knows. Other groups may serve kinds of the same names
+/// (Crossplane's and Azure's `NodePool`, for one), so only these are judged.
+pub const KARPENTER_API_GROUPS: &[&str] = &["karpenter.sh", KARPENTER_GROUP, AUTO_MODE_GROUP];
+
+/// A Karpenter or Auto Mode kind under a known group that does not serve it, or under an
+/// unknown version (`karpenter.sh/v1beta1` with `kind: EC2NodeClass`, `eks.amazonaws.com/v1`
+/// with `kind: NodePool`, `karpenter.sh/v2`): the API server answers `no matches for kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Misplaced {
+    pub kind: &'static str,
+    /// The `apiVersion` that serves the kind.
+    pub served_at: &'static str,
+    /// The version written is `v1beta1` (its fields are read as v1beta1's).
+    pub api: KarpenterApi,
+}
+
+/// Whether `doc` is a known kind written under the wrong group or version (see [`Misplaced`]).
+#[must_use]
+pub fn misplaced(doc: &Document) -> Option<Misplaced> {
+    let api_version = doc.api_version()?.trim();
+    let kind = doc.kind()?;
+    let (group, version) = api_version.rsplit_once('/').unwrap_or((api_version, ""));
+    if !KARPENTER_API_GROUPS.contains(&group) {
+        return None;
+    }
+    let &(kind, served_at) = SERVED_AT.iter().find(|(k, _)| *k == kind)?;
+    if served_at == api_version
+        || DEPRECATED_AT.contains(&(kind, api_version))
+    {
+        return None;
+    }
+    let api = if version == "v1beta1" {
+        KarpenterApi::V1beta1
+    } else {
+        KarpenterApi::V1
+    };
+    Some(Misplaced {
+        kind,
+        served_at,
+        api,
+    })
+}
+
+/// The Karpenter API version a document of `kind` is read as: where it is served, or where it
+/// was misplaced (so that its fields are still checked).
+fn karpenter_api(doc: &Document, kind: &str) -> Option<KarpenterApi> {
+    match (doc.api_version()?, doc.kind()?) {
+        (api, k) if k == kind && SERVED_AT.contains(&(kind, api)) => Some(KarpenterApi::V1),
+        (api, k) if k == kind && DEPRECATED_AT.contains(&(kind, api)) => {
+            Some(KarpenterApi::V1beta1)
+        }
+        _ => misplaced(doc).filter(|m| m.kind == kind).map(|m| m.api),
+    }
+}
+
 impl<'r> NodeClassRef<'r> {
     /// The API group the reference names, without a version (`v1beta1`'s `apiVersion:
     /// karpenter.k8s.aws/v1beta1` gives `karpenter.k8s.aws`), with the node it is written in.
@@ -100,11 +171,7 @@ impl<'r> NodeClassRef<'r> {
 impl<'a> NodePool<'a> {
     #[must_use]
     pub fn from_document(doc: &'a Document) -> Option<Self> {
-        let api = match (doc.api_version()?, doc.kind()?) {
-            ("karpenter.sh/v1", "NodePool") => KarpenterApi::V1,
-            ("karpenter.sh/v1beta1", "NodePool") => KarpenterApi::V1beta1,
-            _ => return None,
-        };
+        let api = karpenter_api(doc, "NodePool")?;
         let spec = doc.root.get("spec").unwrap_or(&doc.root);
         let template_spec = spec.path(&["template", "spec"]);
         let labels_node = spec.path(&["template", "metadata", "labels"]);
@@ -261,13 +328,12 @@ pub struct NodeClass<'a> {
 impl<'a> NodeClass<'a> {
     #[must_use]
     pub fn from_document(doc: &'a Document) -> Option<Self> {
-        let flavor = match (doc.api_version()?, doc.kind()?) {
-            ("karpenter.k8s.aws/v1", "EC2NodeClass") => NodeClassFlavor::Ec2(KarpenterApi::V1),
-            ("karpenter.k8s.aws/v1beta1", "EC2NodeClass") => {
-                NodeClassFlavor::Ec2(KarpenterApi::V1beta1)
-            }
-            ("eks.amazonaws.com/v1", "NodeClass") => NodeClassFlavor::AutoMode,
-            _ => return None,
+        let flavor = if let Some(api) = karpenter_api(doc, "EC2NodeClass") {
+            NodeClassFlavor::Ec2(api)
+        } else if karpenter_api(doc, "NodeClass").is_some() {
+            NodeClassFlavor::AutoMode
+        } else {
+            return None;
         };
         let spec = doc.root.get("spec");
         Some(Self {
