@@ -230,22 +230,26 @@ impl<'a> NodePool<'a> {
         anchor_key(&self.doc.root, &["spec", "template", "spec"])
     }
 
-    /// The capacity types the pool allows: `None` when unrestricted by its requirements.
-    /// Karpenter launches on-demand capacity when no requirement names `karpenter.sh/capacity-type`.
+    /// The capacity types Karpenter v1 may launch for the pool. A pool without a
+    /// `karpenter.sh/capacity-type` requirement allows every type: Karpenter adds no default
+    /// requirement (kubernetes-sigs/karpenter `NodePool.SetDefaults` is empty, and
+    /// `scheduling.Requirements.Get` answers `Exists` for an absent key), and the AWS provider
+    /// then prefers `reserved`, then `spot`, then `on-demand` (`getCapacityType`). `reserved`
+    /// is possible only when the node class selects capacity reservations
+    /// (`capacityReservationSelectorTerms`), so it counts only when `reserved_possible`.
     #[must_use]
-    pub fn capacity_types(&self) -> Vec<&'static str> {
-        const ALL: [&str; 3] = ["on-demand", "spot", "reserved"];
-        let mut allowed: Vec<&'static str> = vec!["on-demand"];
-        let mut constrained = false;
+    pub fn capacity_types(&self, reserved_possible: bool) -> Vec<&'static str> {
+        let all: &[&'static str] = if reserved_possible {
+            &["on-demand", "spot", "reserved"]
+        } else {
+            &["on-demand", "spot"]
+        };
+        let mut allowed: Vec<&'static str> = all.to_vec();
         for req in self
             .requirements
             .iter()
             .filter(|r| r.key == "karpenter.sh/capacity-type")
         {
-            if !constrained {
-                allowed = ALL.to_vec();
-                constrained = true;
-            }
             let values: Vec<&str> = req.values.iter().map(String::as_str).collect();
             allowed.retain(|c| match req.operator {
                 "In" => values.contains(c),
@@ -326,6 +330,15 @@ pub struct NodeClass<'a> {
 }
 
 impl<'a> NodeClass<'a> {
+    /// Whether the node class selects capacity reservations (`capacityReservationSelectorTerms`
+    /// with at least one term), without which Karpenter has no `reserved` offering.
+    #[must_use]
+    pub fn selects_reservations(&self) -> bool {
+        self.spec
+            .and_then(|s| s.get("capacityReservationSelectorTerms"))
+            .is_some_and(|t| !t.items().is_empty())
+    }
+
     #[must_use]
     pub fn from_document(doc: &'a Document) -> Option<Self> {
         let flavor = if let Some(api) = karpenter_api(doc, "EC2NodeClass") {

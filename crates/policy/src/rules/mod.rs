@@ -476,6 +476,22 @@ impl<'a> Context<'a> {
             .find(|nc| kind.is_none_or(|k| k == nc.kind()))
     }
 
+    /// The capacity types Karpenter may launch for a pool ([`NodePool::capacity_types`]):
+    /// `reserved` only when the pool's node class selects reservations, or, when that class
+    /// is not in the run, when the pool asks for `reserved` by name (`In [..., reserved]`).
+    #[must_use]
+    pub fn capacity_types(&self, pool: &NodePool<'_>) -> Vec<&'static str> {
+        let reserved = match self.node_class_of(pool) {
+            Some(class) => class.selects_reservations(),
+            None => pool.requirements.iter().any(|r| {
+                r.key == "karpenter.sh/capacity-type"
+                    && r.operator == "In"
+                    && r.values.iter().any(|v| v == "reserved")
+            }),
+        };
+        pool.capacity_types(reserved)
+    }
+
     /// The pools whose `nodeClassRef` names this node class.
     #[must_use]
     pub fn pools_of(&self, class: &NodeClass<'_>) -> Vec<&NodePool<'a>> {
