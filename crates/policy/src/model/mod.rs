@@ -332,6 +332,41 @@ pub struct NodeClass<'a> {
 impl<'a> NodeClass<'a> {
     /// Whether the node class selects capacity reservations (`capacityReservationSelectorTerms`
     /// with at least one term), without which Karpenter has no `reserved` offering.
+    /// The operating system of the class's nodes (`kubernetes.io/os`): the AWS provider takes
+    /// it from the AMI family (`getOS`: Windows families give `windows`, the others `linux`);
+    /// EKS Auto Mode runs Linux only. `None` for `Custom` AMIs or a family eksgate cannot tell.
+    #[must_use]
+    pub fn os(&self) -> Option<&'static str> {
+        if self.flavor == NodeClassFlavor::AutoMode {
+            return Some("linux");
+        }
+        let spec = self.spec?;
+        let family = spec.get("amiFamily").and_then(Node::as_str).map(str::to_ascii_lowercase);
+        let aliases: Vec<String> = spec
+            .get("amiSelectorTerms")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.get("alias").and_then(Node::as_str))
+            .map(|a| a.split('@').next().unwrap_or(a).to_ascii_lowercase())
+            .collect();
+        let families: Vec<&str> = family
+            .as_deref()
+            .into_iter()
+            .chain(aliases.iter().map(String::as_str))
+            .collect();
+        let os_of = |f: &str| match f {
+            f if f.starts_with("windows") => Some("windows"),
+            "al2" | "al2023" | "bottlerocket" | "ubuntu" => Some("linux"),
+            _ => None,
+        };
+        let first = families.first().copied().and_then(os_of)?;
+        families
+            .iter()
+            .all(|f| os_of(f) == Some(first))
+            .then_some(first)
+    }
+
     #[must_use]
     pub fn selects_reservations(&self) -> bool {
         self.spec

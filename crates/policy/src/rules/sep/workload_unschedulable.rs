@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::scheduling::{
     self, Alternative, LabelSet, LabelSets, Mismatch, is_well_known_label, label_mismatch_count,
-    label_mismatches, labels_fit, pool_label_sets,
+    label_mismatches, labels_fit, pool_label_sets, restrict,
 };
 use crate::model::{NodePool, Taint, Workload};
 use crate::node::Node;
@@ -27,6 +27,15 @@ declare_rule! {
     /// `topology.kubernetes.io/zone`, `karpenter.k8s.aws/instance-*`, ...) are open unless the
     /// pool restricts them; any other label must be defined by the pool, unless the pod uses
     /// `NotIn` or `DoesNotExist`: Karpenter never invents a custom label.
+    ///
+    /// Karpenter v1 adds no default requirement to a pool (kubernetes-sigs/karpenter
+    /// `NodePool.SetDefaults` is empty): a pool that does not restrict `kubernetes.io/arch` or
+    /// `karpenter.sh/capacity-type` offers every architecture its AMIs support and both `spot`
+    /// and `on-demand`. `reserved` capacity exists only when the pool's node class selects
+    /// capacity reservations (`capacityReservationSelectorTerms`), and the node's
+    /// `kubernetes.io/os` follows the node class's AMI family (`windows` for the Windows
+    /// families and aliases, `linux` for AL2, AL2023 and Bottlerocket; Auto Mode is Linux only),
+    /// as the AWS provider's instance types say (`getOS`).
     ///
     /// Not checked: DaemonSets, the policy's exempt namespaces, pods with `nodeName`, and pods
     /// that may run outside Karpenter, where one of their alternatives requires
@@ -296,6 +305,18 @@ fn taint_text(t: &Taint<'_>) -> String {
     }
 }
 
+/// What a pool's nodes may carry ([`pool_label_sets`]), narrowed by what Karpenter v1 can
+/// launch for it: the capacity types of [`Context::capacity_types`] (`reserved` only with
+/// capacity reservations) and the operating system of its node class's AMI family.
+fn launchable_labels(cx: &Context<'_>, pool: &NodePool<'_>) -> LabelSets {
+    let mut sets = pool_label_sets(pool);
+    restrict(&mut sets, "karpenter.sh/capacity-type", &cx.capacity_types(pool));
+    if let Some(os) = cx.node_class_of(pool).and_then(|c| c.os()) {
+        restrict(&mut sets, "kubernetes.io/os", &[os]);
+    }
+    sets
+}
+
 impl Rule for WorkloadUnschedulable {
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         if cx.node_pools.is_empty() {
@@ -305,7 +326,7 @@ impl Rule for WorkloadUnschedulable {
         let pools: Vec<(&NodePool<'a>, LabelSets, bool)> = cx
             .node_pools
             .iter()
-            .map(|p| (p, pool_label_sets(p), cx.is_infra_pool(p)))
+            .map(|p| (p, launchable_labels(cx, p), cx.is_infra_pool(p)))
             .collect();
         let index = PoolIndex::new(&pools);
         let pool_names: Vec<&str> = cx.node_pools.iter().map(|p| p.name).collect();
@@ -502,6 +523,39 @@ spec:
                 "{POOLS}apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: {ns}}}\nspec:\n{spec}"
             ),
         )
+    }
+
+    /// One client pool on node class `apps`, with the given class spec, and a Pod.
+    fn one_pool(class_spec: &str, selector: &str) -> Vec<String> {
+        findings(
+            "SEP006",
+            &format!(
+                "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {{name: apps}}\nspec:\n{class_spec}---\napiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {{name: apps}}\nspec:\n  template:\n    metadata: {{labels: {{node-type: applications}}}}\n    spec:\n      nodeClassRef: {{group: karpenter.k8s.aws, kind: EC2NodeClass, name: apps}}\n      requirements: []\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: shop}}\nspec:\n  nodeSelector: {{{selector}}}\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn unrestricted_pools_offer_what_karpenter_v1_can_launch() {
+        let al2023 = "  amiSelectorTerms: [{alias: al2023@v20240807}]\n";
+        let windows = "  amiSelectorTerms: [{alias: windows2022@latest}]\n";
+        let reserving = "  amiSelectorTerms: [{alias: al2023@v20240807}]\n  capacityReservationSelectorTerms: [{id: cr-0123456789abcdef0}]\n";
+        // No default requirements: both architectures, spot and on-demand.
+        for selector in [
+            "kubernetes.io/arch: arm64",
+            "karpenter.sh/capacity-type: spot",
+            "karpenter.sh/capacity-type: on-demand",
+            "kubernetes.io/os: linux",
+        ] {
+            assert!(one_pool(al2023, selector).is_empty(), "{selector}");
+        }
+        // The OS follows the AMI family; `reserved` needs capacity reservations.
+        assert_eq!(one_pool(al2023, "kubernetes.io/os: windows").len(), 1);
+        assert_eq!(one_pool(windows, "kubernetes.io/os: linux").len(), 1);
+        assert!(one_pool(windows, "kubernetes.io/os: windows").is_empty());
+        let got = one_pool(al2023, "karpenter.sh/capacity-type: reserved");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(one_pool(reserving, "karpenter.sh/capacity-type: reserved").is_empty());
     }
 
     #[test]
