@@ -353,6 +353,21 @@ fn run(
     raw.dedup_by(|a, b| {
         a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message
     });
+    // One problem, one finding: of two rules at the same text for the same cause, the more
+    // specific one stays (rules::YIELDS_TO).
+    let mut at_span: std::collections::HashMap<(usize, node::Span), Vec<String>> =
+        std::collections::HashMap::new();
+    for d in &raw {
+        at_span
+            .entry((d.file, d.span))
+            .or_default()
+            .push(d.rule.to_string());
+    }
+    raw.retain(|d| {
+        at_span.get(&(d.file, d.span)).is_none_or(|rules| {
+            !rules.iter().any(|winner| rules::yields_to(&d.rule, winner))
+        })
+    });
 
     report.summary.files = report.files.len();
     report.summary.documents = documents.len();

@@ -152,6 +152,32 @@ pub static RULES: &[&dyn Rule] = &[
 
 /// The rule with this ID.
 #[must_use]
+/// One problem, one finding: where two rules report the same text for the same cause, the
+/// more specific one speaks and the other is silent. `(rule, the rules it yields to)`.
+///
+/// - `SCH001` (a value of the wrong type, a pattern) yields to the rule that knows the field:
+///   `encrypted: "true"` is ENC001's, a tag value that is not a string TAG003's, a `group`
+///   with a version REF002's; and to the decoder's own findings (YAML001, YAML002), which say
+///   why the value is not what it looks like (`yes` is a boolean to Kubernetes).
+/// - `TAG003` on a tag value that YAML 1.1 reads as a boolean or a number yields to YAML002.
+/// - `TAG004` on a v1beta1 tag yields to API001, which says what changed in v1.
+pub const YIELDS_TO: &[(&str, &[&str])] = &[
+    (
+        "SCH001",
+        &["YAML001", "YAML002", "ENC001", "TAG003", "REF002", "API001", "IMDS001"],
+    ),
+    ("TAG003", &["YAML002"]),
+    ("TAG004", &["API001"]),
+];
+
+/// Whether a finding of `loser` at some text gives way to one of `winner` at the same text.
+#[must_use]
+pub fn yields_to(loser: &str, winner: &str) -> bool {
+    YIELDS_TO
+        .iter()
+        .any(|(l, winners)| *l == loser && winners.contains(&winner))
+}
+
 pub fn find(id: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().id == id)
 }

@@ -45,6 +45,9 @@ declare_rule! {
     /// Auto Mode built-in pools `system` or `general-purpose` while the set does not define
     /// them. The check assumes the set holds every NodePool of the cluster.
     ///
+    /// One problem, one finding: an infrastructure workload whose only obstacle is the
+    /// infrastructure taint, which it does not tolerate at all, is SEP004's finding.
+    ///
     /// ## Example
     /// ```yaml,fail
     /// apiVersion: karpenter.sh/v1
@@ -393,6 +396,7 @@ impl Rule for WorkloadUnschedulable {
                 &Alternative<'_, 'a>,
                 &NodePool<'a>,
                 &LabelSets,
+                bool,
                 (usize, bool),
             )> = None;
             // Nothing fits, so every pair has a problem: the first pair with one problem on the
@@ -404,18 +408,31 @@ impl Rule for WorkloadUnschedulable {
                         problem_count(w, alt, pool, sets),
                         *infra_pool != infra_workload,
                     );
-                    if closest.as_ref().is_none_or(|(_, _, _, best)| rank < *best) {
-                        closest = Some((alt, pool, sets, rank));
+                    if closest.as_ref().is_none_or(|(_, _, _, _, best)| rank < *best) {
+                        closest = Some((alt, pool, sets, *infra_pool, rank));
                         if rank == UNBEATABLE {
                             break 'search;
                         }
                     }
                 }
             }
-            let Some((alt, pool, sets, _)) = closest else {
+            let Some((alt, pool, sets, infra_pool, _)) = closest else {
                 continue;
             };
             let found = problems(w, alt, pool, sets);
+            // One problem, one finding: an infrastructure workload whose only obstacle is the
+            // infrastructure taint, while it tolerates none of the infrastructure class's
+            // taints, is SEP004's to report (it names the missing toleration).
+            let sep004_reports = cx.policy.infrastructure_class().is_some_and(|c| {
+                !w.tolerations.iter().any(|t| c.tolerated_taint(t).is_some())
+                    && found.iter().all(|p| {
+                        matches!(p, Problem::Taint(t)
+                            if c.taints.iter().any(|s| s.key == t.key && s.value == t.value))
+                    })
+            });
+            if infra_workload && infra_pool && !found.is_empty() && sep004_reports {
+                continue;
+            }
             // A pool name that is not in the set says more than any label of the closest pool.
             if let Some(names) = alt.get(NODEPOOL).and_then(LabelSet::required_values)
                 && !names.is_empty()
@@ -566,14 +583,22 @@ spec:
         // client workload is told about the client pool.
         assert!(got[0].contains("the closest, `apps`"), "{got:?}");
         assert!(got[0].contains("`kubernetes.io/arch`: `amd64`"), "{got:?}");
+        // An infrastructure workload whose only obstacle is the infrastructure taint is
+        // SEP004's finding (one problem, one finding).
         let got = run(
             "monitoring",
             "  nodeSelector: {kubernetes.io/arch: arm64}\n",
         );
-        assert!(got[0].contains("the closest, `infra`"), "{got:?}");
-        assert!(
-            got[0].contains("workload-type=infrastructure:NoSchedule"),
-            "{got:?}"
+        assert!(got.is_empty(), "{got:?}");
+        assert_eq!(
+            findings(
+                "SEP004",
+                &format!(
+                    "{POOLS}apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: monitoring}}\nspec:\n  nodeSelector: {{kubernetes.io/arch: arm64}}\n"
+                )
+            )
+            .len(),
+            2
         );
         let got = run(
             "shop",
