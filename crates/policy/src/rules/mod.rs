@@ -150,8 +150,6 @@ pub static RULES: &[&dyn Rule] = &[
     &tf::manifest_planned_before_cluster::ManifestPlannedBeforeCluster,
 ];
 
-/// The rule with this ID.
-#[must_use]
 /// One problem, one finding: where two rules report the same text for the same cause, the
 /// more specific one speaks and the other is silent. `(rule, the rules it yields to)`.
 ///
@@ -178,6 +176,8 @@ pub fn yields_to(loser: &str, winner: &str) -> bool {
         .any(|(l, winners)| *l == loser && winners.contains(&winner))
 }
 
+/// The rule with this ID.
+#[must_use]
 pub fn find(id: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().id == id)
 }
