@@ -364,9 +364,9 @@ fn run(
             .push(d.rule.to_string());
     }
     raw.retain(|d| {
-        at_span.get(&(d.file, d.span)).is_none_or(|rules| {
-            !rules.iter().any(|winner| rules::yields_to(&d.rule, winner))
-        })
+        at_span
+            .get(&(d.file, d.span))
+            .is_none_or(|rules| !rules.iter().any(|winner| rules::yields_to(&d.rule, winner)))
     });
 
     report.summary.files = report.files.len();

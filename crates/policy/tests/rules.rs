@@ -133,11 +133,31 @@ fn cases(dir: &Path) -> Vec<PathBuf> {
 /// Rules that may point at the same text for different causes: a missing field is reported
 /// at its parent key, where another rule may report another missing field.
 const DISTINCT_CAUSES: &[(&str, &str, &str)] = &[
-    ("API001", "IMDS002", "the v1 hop-limit default changes; the current default breaks the policy"),
-    ("API001", "TAG001", "both anchored at the node class's `spec`: a v1 default, a missing tag"),
-    ("IMDS002", "TAG001", "both anchored at the node class's `spec`: a hop limit, a missing tag"),
-    ("API001", "KARP003", "both anchored at `disruption`: `consolidateAfter`, the budget"),
-    ("KARP002", "KARP003", "both anchored at the pool's `spec`: no limits, no budget"),
+    (
+        "API001",
+        "IMDS002",
+        "the v1 hop-limit default changes; the current default breaks the policy",
+    ),
+    (
+        "API001",
+        "TAG001",
+        "both anchored at the node class's `spec`: a v1 default, a missing tag",
+    ),
+    (
+        "IMDS002",
+        "TAG001",
+        "both anchored at the node class's `spec`: a hop limit, a missing tag",
+    ),
+    (
+        "API001",
+        "KARP003",
+        "both anchored at `disruption`: `consolidateAfter`, the budget",
+    ),
+    (
+        "KARP002",
+        "KARP003",
+        "both anchored at the pool's `spec`: no limits, no budget",
+    ),
 ];
 
 /// Findings of one report that point at the same text for what may be the same cause: one
@@ -198,7 +218,11 @@ fn fixtures() {
                     let lang = language(&file_name);
                     (report, format!("```{lang}\n{text}```\n"))
                 };
-                overlaps.extend(same_span(&report).into_iter().map(|o| format!("{id}/{shown}: {o}")));
+                overlaps.extend(
+                    same_span(&report)
+                        .into_iter()
+                        .map(|o| format!("{id}/{shown}: {o}")),
+                );
                 let hits = report.diagnostics.iter().filter(|d| d.rule == id).count();
                 if outcome == "fail" && hits == 0 {
                     failures.push(format!("{id}/{shown}: expected a {id} finding, got none"));

@@ -115,9 +115,7 @@ pub fn misplaced(doc: &Document) -> Option<Misplaced> {
         return None;
     }
     let &(kind, served_at) = SERVED_AT.iter().find(|(k, _)| *k == kind)?;
-    if served_at == api_version
-        || DEPRECATED_AT.contains(&(kind, api_version))
-    {
+    if served_at == api_version || DEPRECATED_AT.contains(&(kind, api_version)) {
         return None;
     }
     let api = if version == "v1beta1" {
@@ -341,7 +339,10 @@ impl<'a> NodeClass<'a> {
             return Some("linux");
         }
         let spec = self.spec?;
-        let family = spec.get("amiFamily").and_then(Node::as_str).map(str::to_ascii_lowercase);
+        let family = spec
+            .get("amiFamily")
+            .and_then(Node::as_str)
+            .map(str::to_ascii_lowercase);
         let aliases: Vec<String> = spec
             .get("amiSelectorTerms")
             .map(Node::items)

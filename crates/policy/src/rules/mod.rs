@@ -162,7 +162,9 @@ pub static RULES: &[&dyn Rule] = &[
 pub const YIELDS_TO: &[(&str, &[&str])] = &[
     (
         "SCH001",
-        &["YAML001", "YAML002", "ENC001", "TAG003", "REF002", "API001", "IMDS001"],
+        &[
+            "YAML001", "YAML002", "ENC001", "TAG003", "REF002", "API001", "IMDS001",
+        ],
     ),
     ("TAG003", &["YAML002"]),
     ("TAG004", &["API001"]),

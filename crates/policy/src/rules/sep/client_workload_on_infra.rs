@@ -124,7 +124,9 @@ impl Rule for ClientWorkloadOnInfra {
                         )
                     } else {
                         (
-                            format!("{what} {place} tolerates the infrastructure taint `{taint}`{lands}"),
+                            format!(
+                                "{what} {place} tolerates the infrastructure taint `{taint}`{lands}"
+                            ),
                             format!("remove this toleration{daemon_help}; {move_help}"),
                         )
                     };

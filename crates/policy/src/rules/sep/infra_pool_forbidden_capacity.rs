@@ -160,7 +160,7 @@ mod tests {
         assert!(findings("SEP003", &not_spot).is_empty());
         let found = findings("SEP003", &format!("{not_spot}---\n{RESERVING_CLASS}"));
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].contains("`reserved`"), "{found:?}");
+        assert!(found.iter().all(|f| f.contains("`reserved`")), "{found:?}");
     }
 
     #[test]

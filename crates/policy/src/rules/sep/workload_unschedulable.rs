@@ -313,12 +313,26 @@ fn taint_text(t: &Taint<'_>) -> String {
 /// capacity reservations) and the operating system of its node class's AMI family.
 fn launchable_labels(cx: &Context<'_>, pool: &NodePool<'_>) -> LabelSets {
     let mut sets = pool_label_sets(pool);
-    restrict(&mut sets, "karpenter.sh/capacity-type", &cx.capacity_types(pool));
+    restrict(
+        &mut sets,
+        "karpenter.sh/capacity-type",
+        &cx.capacity_types(pool),
+    );
     if let Some(os) = cx.node_class_of(pool).and_then(|c| c.os()) {
         restrict(&mut sets, "kubernetes.io/os", &[os]);
     }
     sets
 }
+
+/// The closest pool found so far: the alternative, the pool, its labels, whether it is an
+/// infrastructure pool, and its rank (problems, on the wrong side of the fence).
+type Closest<'p, 'a> = (
+    &'p Alternative<'p, 'a>,
+    &'p NodePool<'a>,
+    &'p LabelSets,
+    bool,
+    (usize, bool),
+);
 
 impl Rule for WorkloadUnschedulable {
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
@@ -392,13 +406,7 @@ impl Rule for WorkloadUnschedulable {
             // pool on the workload's side of the fence (infrastructure pools for infrastructure
             // namespaces, other pools for the rest), then the first in the files.
             let infra_workload = cx.policy.is_infra_namespace(w.effective_namespace());
-            let mut closest: Option<(
-                &Alternative<'_, 'a>,
-                &NodePool<'a>,
-                &LabelSets,
-                bool,
-                (usize, bool),
-            )> = None;
+            let mut closest: Option<Closest<'_, 'a>> = None;
             // Nothing fits, so every pair has a problem: the first pair with one problem on the
             // workload's side of the fence is the closest, and the search can stop there.
             const UNBEATABLE: (usize, bool) = (1, false);
@@ -408,7 +416,10 @@ impl Rule for WorkloadUnschedulable {
                         problem_count(w, alt, pool, sets),
                         *infra_pool != infra_workload,
                     );
-                    if closest.as_ref().is_none_or(|(_, _, _, _, best)| rank < *best) {
+                    if closest
+                        .as_ref()
+                        .is_none_or(|(_, _, _, _, best)| rank < *best)
+                    {
                         closest = Some((alt, pool, sets, *infra_pool, rank));
                         if rank == UNBEATABLE {
                             break 'search;
