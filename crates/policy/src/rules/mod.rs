@@ -159,14 +159,15 @@ pub static RULES: &[&dyn Rule] = &[
 ///   why the value is not what it looks like (`yes` is a boolean to Kubernetes).
 /// - `TAG003` on a tag value that YAML 1.1 reads as a boolean or a number yields to YAML002.
 /// - `TAG004` on a v1beta1 tag yields to API001, which says what changed in v1.
+/// - `IMDS001` on an `httpTokens` value outside the enum (`Required`) yields to SCH001: the
+///   API server rejects the object, which says more than what IMDS would answer.
 pub const YIELDS_TO: &[(&str, &[&str])] = &[
     (
         "SCH001",
-        &[
-            "YAML001", "YAML002", "ENC001", "TAG003", "REF002", "API001", "IMDS001",
-        ],
+        &["YAML001", "YAML002", "ENC001", "TAG003", "REF002"],
     ),
     ("TAG003", &["YAML002"]),
+    ("IMDS001", &["SCH001"]),
     ("TAG004", &["API001"]),
 ];
 
