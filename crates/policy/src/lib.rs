@@ -110,6 +110,7 @@ fn is_checked_kind(doc: &Document) -> bool {
     model::NodePool::from_document(doc).is_some()
         || model::NodeClass::from_document(doc).is_some()
         || model::Workload::from_document(doc).is_some()
+        || model::misplaced(doc).is_some()
         || matches!(
             (doc.api_version(), doc.kind()),
             (Some("karpenter.sh/v1alpha5"), Some("Provisioner"))
@@ -377,6 +378,21 @@ fn run(
     });
     raw.dedup_by(|a, b| {
         a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message
+    });
+    // One problem, one finding: of two rules at the same text for the same cause, the more
+    // specific one stays (rules::YIELDS_TO).
+    let mut at_span: std::collections::HashMap<(usize, node::Span), Vec<String>> =
+        std::collections::HashMap::new();
+    for d in &raw {
+        at_span
+            .entry((d.file, d.span))
+            .or_default()
+            .push(d.rule.to_string());
+    }
+    raw.retain(|d| {
+        at_span
+            .get(&(d.file, d.span))
+            .is_none_or(|rules| !rules.iter().any(|winner| rules::yields_to(&d.rule, winner)))
     });
 
     let mut substitutions = std::collections::HashMap::new();

@@ -130,9 +130,63 @@ fn cases(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Rules that may point at the same text for different causes: a missing field is reported
+/// at its parent key, where another rule may report another missing field.
+const DISTINCT_CAUSES: &[(&str, &str, &str)] = &[
+    (
+        "API001",
+        "IMDS002",
+        "the v1 hop-limit default changes; the current default breaks the policy",
+    ),
+    (
+        "API001",
+        "TAG001",
+        "both anchored at the node class's `spec`: a v1 default, a missing tag",
+    ),
+    (
+        "IMDS002",
+        "TAG001",
+        "both anchored at the node class's `spec`: a hop limit, a missing tag",
+    ),
+    (
+        "API001",
+        "KARP003",
+        "both anchored at `disruption`: `consolidateAfter`, the budget",
+    ),
+    (
+        "KARP002",
+        "KARP003",
+        "both anchored at the pool's `spec`: no limits, no budget",
+    ),
+];
+
+/// Findings of one report that point at the same text for what may be the same cause: one
+/// problem should be one finding (the more specific rule wins, `rules::YIELDS_TO`). Two
+/// findings of one rule with different messages (two CEL rules, two objects sharing an
+/// anchor) and the pairs of [`DISTINCT_CAUSES`] are different problems.
+fn same_span(report: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, a) in report.diagnostics.iter().enumerate() {
+        for b in report.diagnostics.iter().skip(i + 1) {
+            let distinct = a.rule == b.rule
+                || DISTINCT_CAUSES.iter().any(|(x, y, _)| {
+                    (a.rule == *x && b.rule == *y) || (a.rule == *y && b.rule == *x)
+                });
+            if a.file == b.file && a.span == b.span && !distinct {
+                out.push(format!(
+                    "{} `{}` and {} `{}` at the same span",
+                    a.rule, a.message, b.rule, b.message
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn fixtures() {
     let mut failures = Vec::new();
+    let mut overlaps = Vec::new();
     for rule in RULES {
         let id = rule.meta().id;
         for outcome in ["fail", "pass"] {
@@ -164,6 +218,11 @@ fn fixtures() {
                     let lang = language(&file_name);
                     (report, format!("```{lang}\n{text}```\n"))
                 };
+                overlaps.extend(
+                    same_span(&report)
+                        .into_iter()
+                        .map(|o| format!("{id}/{shown}: {o}")),
+                );
                 let hits = report.diagnostics.iter().filter(|d| d.rule == id).count();
                 if outcome == "fail" && hits == 0 {
                     failures.push(format!("{id}/{shown}: expected a {id} finding, got none"));
@@ -192,6 +251,11 @@ fn fixtures() {
         failures.is_empty(),
         "fixture failures:\n{}",
         failures.join("\n")
+    );
+    assert!(
+        overlaps.is_empty(),
+        "one problem, one finding; these share a span:\n{}",
+        overlaps.join("\n")
     );
 }
 

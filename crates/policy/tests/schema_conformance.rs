@@ -297,7 +297,7 @@ spec:
         team: platform team  # expect: SCH001
     spec:
       nodeClassRef:
-        group: karpenter.k8s.aws/v1  # expect: SCH001
+        group: karpenter.k8s.aws/v1  # REF002's finding: one problem, one finding
         kind: EC2NodeClass
         name: default
       requirements:

@@ -72,7 +72,20 @@ impl<'a> Planner<'a> {
                     ),
                 );
             }
-            _ => {}
+            _ => {
+                if let Some(m) = crate::model::misplaced(doc) {
+                    self.note(
+                        doc.root.get("apiVersion").unwrap_or(&doc.root),
+                        Level::Error,
+                        format!(
+                            "`{api}` does not serve {kind} `{name}`, so it is not converted: \
+                             write `apiVersion: {}` (check that `kind` is what you meant), then \
+                             run `eksgate migrate` again",
+                            m.served_at
+                        ),
+                    );
+                }
+            }
         }
         if Workload::from_document(doc).is_some() {
             self.workload(di, doc, kind);

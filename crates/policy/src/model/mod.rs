@@ -73,6 +73,75 @@ pub const KARPENTER_GROUP: &str = "karpenter.k8s.aws";
 /// EKS Auto Mode: `NodeClass`.
 pub const AUTO_MODE_GROUP: &str = "eks.amazonaws.com";
 
+/// The API version that serves each Karpenter and EKS Auto Mode kind eksgate reads.
+pub const SERVED_AT: &[(&str, &str)] = &[
+    ("NodePool", "karpenter.sh/v1"),
+    ("NodeClaim", "karpenter.sh/v1"),
+    ("EC2NodeClass", "karpenter.k8s.aws/v1"),
+    ("NodeClass", "eks.amazonaws.com/v1"),
+];
+
+/// API versions that serve (or served) a kind of [`SERVED_AT`] besides its current one:
+/// v1beta1, which API001 reports as deprecated rather than misplaced.
+const DEPRECATED_AT: &[(&str, &str)] = &[
+    ("NodePool", "karpenter.sh/v1beta1"),
+    ("NodeClaim", "karpenter.sh/v1beta1"),
+    ("EC2NodeClass", "karpenter.k8s.aws/v1beta1"),
+];
+
+/// The API groups whose kinds eksgate knows. Other groups may serve kinds of the same names
+/// (Crossplane's and Azure's `NodePool`, for one), so only these are judged.
+pub const KARPENTER_API_GROUPS: &[&str] = &["karpenter.sh", KARPENTER_GROUP, AUTO_MODE_GROUP];
+
+/// A Karpenter or Auto Mode kind under a known group that does not serve it, or under an
+/// unknown version (`karpenter.sh/v1beta1` with `kind: EC2NodeClass`, `eks.amazonaws.com/v1`
+/// with `kind: NodePool`, `karpenter.sh/v2`): the API server answers `no matches for kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Misplaced {
+    pub kind: &'static str,
+    /// The `apiVersion` that serves the kind.
+    pub served_at: &'static str,
+    /// The version written is `v1beta1` (its fields are read as v1beta1's).
+    pub api: KarpenterApi,
+}
+
+/// Whether `doc` is a known kind written under the wrong group or version (see [`Misplaced`]).
+#[must_use]
+pub fn misplaced(doc: &Document) -> Option<Misplaced> {
+    let api_version = doc.api_version()?.trim();
+    let kind = doc.kind()?;
+    let (group, version) = api_version.rsplit_once('/').unwrap_or((api_version, ""));
+    if !KARPENTER_API_GROUPS.contains(&group) {
+        return None;
+    }
+    let &(kind, served_at) = SERVED_AT.iter().find(|(k, _)| *k == kind)?;
+    if served_at == api_version || DEPRECATED_AT.contains(&(kind, api_version)) {
+        return None;
+    }
+    let api = if version == "v1beta1" {
+        KarpenterApi::V1beta1
+    } else {
+        KarpenterApi::V1
+    };
+    Some(Misplaced {
+        kind,
+        served_at,
+        api,
+    })
+}
+
+/// The Karpenter API version a document of `kind` is read as: where it is served, or where it
+/// was misplaced (so that its fields are still checked).
+fn karpenter_api(doc: &Document, kind: &str) -> Option<KarpenterApi> {
+    match (doc.api_version()?, doc.kind()?) {
+        (api, k) if k == kind && SERVED_AT.contains(&(kind, api)) => Some(KarpenterApi::V1),
+        (api, k) if k == kind && DEPRECATED_AT.contains(&(kind, api)) => {
+            Some(KarpenterApi::V1beta1)
+        }
+        _ => misplaced(doc).filter(|m| m.kind == kind).map(|m| m.api),
+    }
+}
+
 impl<'r> NodeClassRef<'r> {
     /// The API group the reference names, without a version (`v1beta1`'s `apiVersion:
     /// karpenter.k8s.aws/v1beta1` gives `karpenter.k8s.aws`), with the node it is written in.
@@ -100,11 +169,7 @@ impl<'r> NodeClassRef<'r> {
 impl<'a> NodePool<'a> {
     #[must_use]
     pub fn from_document(doc: &'a Document) -> Option<Self> {
-        let api = match (doc.api_version()?, doc.kind()?) {
-            ("karpenter.sh/v1", "NodePool") => KarpenterApi::V1,
-            ("karpenter.sh/v1beta1", "NodePool") => KarpenterApi::V1beta1,
-            _ => return None,
-        };
+        let api = karpenter_api(doc, "NodePool")?;
         let spec = doc.root.get("spec").unwrap_or(&doc.root);
         let template_spec = spec.path(&["template", "spec"]);
         let labels_node = spec.path(&["template", "metadata", "labels"]);
@@ -163,22 +228,26 @@ impl<'a> NodePool<'a> {
         anchor_key(&self.doc.root, &["spec", "template", "spec"])
     }
 
-    /// The capacity types the pool allows: `None` when unrestricted by its requirements.
-    /// Karpenter launches on-demand capacity when no requirement names `karpenter.sh/capacity-type`.
+    /// The capacity types Karpenter v1 may launch for the pool. A pool without a
+    /// `karpenter.sh/capacity-type` requirement allows every type: Karpenter adds no default
+    /// requirement (kubernetes-sigs/karpenter `NodePool.SetDefaults` is empty, and
+    /// `scheduling.Requirements.Get` answers `Exists` for an absent key), and the AWS provider
+    /// then prefers `reserved`, then `spot`, then `on-demand` (`getCapacityType`). `reserved`
+    /// is possible only when the node class selects capacity reservations
+    /// (`capacityReservationSelectorTerms`), so it counts only when `reserved_possible`.
     #[must_use]
-    pub fn capacity_types(&self) -> Vec<&'static str> {
-        const ALL: [&str; 3] = ["on-demand", "spot", "reserved"];
-        let mut allowed: Vec<&'static str> = vec!["on-demand"];
-        let mut constrained = false;
+    pub fn capacity_types(&self, reserved_possible: bool) -> Vec<&'static str> {
+        let all: &[&'static str] = if reserved_possible {
+            &["on-demand", "spot", "reserved"]
+        } else {
+            &["on-demand", "spot"]
+        };
+        let mut allowed: Vec<&'static str> = all.to_vec();
         for req in self
             .requirements
             .iter()
             .filter(|r| r.key == "karpenter.sh/capacity-type")
         {
-            if !constrained {
-                allowed = ALL.to_vec();
-                constrained = true;
-            }
             let values: Vec<&str> = req.values.iter().map(String::as_str).collect();
             allowed.retain(|c| match req.operator {
                 "In" => values.contains(c),
@@ -259,15 +328,61 @@ pub struct NodeClass<'a> {
 }
 
 impl<'a> NodeClass<'a> {
+    /// Whether the node class selects capacity reservations (`capacityReservationSelectorTerms`
+    /// with at least one term), without which Karpenter has no `reserved` offering.
+    /// The operating system of the class's nodes (`kubernetes.io/os`): the AWS provider takes
+    /// it from the AMI family (`getOS`: Windows families give `windows`, the others `linux`);
+    /// EKS Auto Mode runs Linux only. `None` for `Custom` AMIs or a family eksgate cannot tell.
+    #[must_use]
+    pub fn os(&self) -> Option<&'static str> {
+        if self.flavor == NodeClassFlavor::AutoMode {
+            return Some("linux");
+        }
+        let spec = self.spec?;
+        let family = spec
+            .get("amiFamily")
+            .and_then(Node::as_str)
+            .map(str::to_ascii_lowercase);
+        let aliases: Vec<String> = spec
+            .get("amiSelectorTerms")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.get("alias").and_then(Node::as_str))
+            .map(|a| a.split('@').next().unwrap_or(a).to_ascii_lowercase())
+            .collect();
+        let families: Vec<&str> = family
+            .as_deref()
+            .into_iter()
+            .chain(aliases.iter().map(String::as_str))
+            .collect();
+        let os_of = |f: &str| match f {
+            f if f.starts_with("windows") => Some("windows"),
+            "al2" | "al2023" | "bottlerocket" | "ubuntu" => Some("linux"),
+            _ => None,
+        };
+        let first = families.first().copied().and_then(os_of)?;
+        families
+            .iter()
+            .all(|f| os_of(f) == Some(first))
+            .then_some(first)
+    }
+
+    #[must_use]
+    pub fn selects_reservations(&self) -> bool {
+        self.spec
+            .and_then(|s| s.get("capacityReservationSelectorTerms"))
+            .is_some_and(|t| !t.items().is_empty())
+    }
+
     #[must_use]
     pub fn from_document(doc: &'a Document) -> Option<Self> {
-        let flavor = match (doc.api_version()?, doc.kind()?) {
-            ("karpenter.k8s.aws/v1", "EC2NodeClass") => NodeClassFlavor::Ec2(KarpenterApi::V1),
-            ("karpenter.k8s.aws/v1beta1", "EC2NodeClass") => {
-                NodeClassFlavor::Ec2(KarpenterApi::V1beta1)
-            }
-            ("eks.amazonaws.com/v1", "NodeClass") => NodeClassFlavor::AutoMode,
-            _ => return None,
+        let flavor = if let Some(api) = karpenter_api(doc, "EC2NodeClass") {
+            NodeClassFlavor::Ec2(api)
+        } else if karpenter_api(doc, "NodeClass").is_some() {
+            NodeClassFlavor::AutoMode
+        } else {
+            return None;
         };
         let spec = doc.root.get("spec");
         Some(Self {

@@ -1,4 +1,4 @@
-use crate::model::Workload;
+use crate::model::{KarpenterApi, Workload, misplaced};
 use crate::node::Node;
 use crate::rules::{Context, Findings, Rule, declare_rule};
 use crate::source::Document;
@@ -29,7 +29,16 @@ declare_rule! {
     /// | tolerations of the taint `karpenter.sh/disruption=disrupting:NoSchedule` | `karpenter.sh/disrupted:NoSchedule` |
     ///
     /// The last two are checked on every workload's pod template and on NodePool templates, in
-    /// any API version. `eksgate migrate FILE` prints the v1 form of a file (keeping its
+    /// any API version.
+    ///
+    /// A Karpenter or Auto Mode kind under a group or version that does not serve it is
+    /// reported too, with the `apiVersion` that does: `karpenter.sh/v1beta1` with
+    /// `kind: EC2NodeClass` (EC2NodeClass lives in `karpenter.k8s.aws`), `karpenter.k8s.aws/v1`
+    /// or `eks.amazonaws.com/v1` with `kind: NodePool` (every NodePool, Auto Mode's included,
+    /// is `karpenter.sh/v1`), `karpenter.sh/v2`. The API server answers `no matches for kind`,
+    /// so such an object is never created; eksgate still checks its fields as the kind it
+    /// names. Only the groups `karpenter.sh`, `karpenter.k8s.aws` and `eks.amazonaws.com` are
+    /// judged: a `NodePool` of Crossplane or another cloud is another API. `eksgate migrate FILE` prints the v1 form of a file (keeping its
     /// comments) and says what it cannot convert by itself.
     ///
     /// ## Example
@@ -160,6 +169,22 @@ impl Rule for DeprecatedApiVersion {
                     doc,
                     at,
                     format!("`{api}` {kind} is deprecated and not served by Karpenter v1.1+"),
+                )
+                .help(help);
+            }
+            if let Some(m) = misplaced(doc)
+                && let Some(at) = doc.root.get("apiVersion")
+            {
+                let mut help = format!("write `apiVersion: {}`", m.served_at);
+                if m.api == KarpenterApi::V1beta1 {
+                    help.push_str(" and move its v1beta1 fields to v1 (`eksgate explain API001`)");
+                }
+                out.report(
+                    doc,
+                    at,
+                    format!(
+                        "`{api}` does not serve `{kind}`: the API server answers `no matches for kind \"{kind}\" in version \"{api}\"`"
+                    ),
                 )
                 .help(help);
             }

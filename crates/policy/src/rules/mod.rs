@@ -151,6 +151,35 @@ pub static RULES: &[&dyn Rule] = &[
     &tf::manifest_planned_before_cluster::ManifestPlannedBeforeCluster,
 ];
 
+/// One problem, one finding: where two rules report the same text for the same cause, the
+/// more specific one speaks and the other is silent. `(rule, the rules it yields to)`.
+///
+/// - `SCH001` (a value of the wrong type, a pattern) yields to the rule that knows the field:
+///   `encrypted: "true"` is ENC001's, a tag value that is not a string TAG003's, a `group`
+///   with a version REF002's; and to the decoder's own findings (YAML001, YAML002), which say
+///   why the value is not what it looks like (`yes` is a boolean to Kubernetes).
+/// - `TAG003` on a tag value that YAML 1.1 reads as a boolean or a number yields to YAML002.
+/// - `TAG004` on a v1beta1 tag yields to API001, which says what changed in v1.
+/// - `IMDS001` on an `httpTokens` value outside the enum (`Required`) yields to SCH001: the
+///   API server rejects the object, which says more than what IMDS would answer.
+pub const YIELDS_TO: &[(&str, &[&str])] = &[
+    (
+        "SCH001",
+        &["YAML001", "YAML002", "ENC001", "TAG003", "REF002"],
+    ),
+    ("TAG003", &["YAML002"]),
+    ("IMDS001", &["SCH001"]),
+    ("TAG004", &["API001"]),
+];
+
+/// Whether a finding of `loser` at some text gives way to one of `winner` at the same text.
+#[must_use]
+pub fn yields_to(loser: &str, winner: &str) -> bool {
+    YIELDS_TO
+        .iter()
+        .any(|(l, winners)| *l == loser && winners.contains(&winner))
+}
+
 /// The rule with this ID.
 #[must_use]
 pub fn find(id: &str) -> Option<&'static dyn Rule> {
@@ -494,6 +523,22 @@ impl<'a> Context<'a> {
             .iter()
             .filter_map(|&i| self.node_classes.get(i))
             .find(|nc| kind.is_none_or(|k| k == nc.kind()))
+    }
+
+    /// The capacity types Karpenter may launch for a pool ([`NodePool::capacity_types`]):
+    /// `reserved` only when the pool's node class selects reservations, or, when that class
+    /// is not in the run, when the pool asks for `reserved` by name (`In [..., reserved]`).
+    #[must_use]
+    pub fn capacity_types(&self, pool: &NodePool<'_>) -> Vec<&'static str> {
+        let reserved = match self.node_class_of(pool) {
+            Some(class) => class.selects_reservations(),
+            None => pool.requirements.iter().any(|r| {
+                r.key == "karpenter.sh/capacity-type"
+                    && r.operator == "In"
+                    && r.values.iter().any(|v| v == "reserved")
+            }),
+        };
+        pool.capacity_types(reserved)
     }
 
     /// The pools whose `nodeClassRef` names this node class.

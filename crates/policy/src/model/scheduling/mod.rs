@@ -215,6 +215,13 @@ fn add_requirement(sets: &mut LabelSets, key: &str, set: &LabelSet) {
     }
 }
 
+/// Narrows `key` in `sets` to `values` (what the pool's node class or Karpenter itself
+/// allows besides the pool's own requirements).
+pub fn restrict(sets: &mut LabelSets, key: &str, values: &[&str]) {
+    let values: Vec<String> = values.iter().map(|v| (*v).to_string()).collect();
+    add_requirement(sets, key, &LabelSet::from_operator("In", &values));
+}
+
 /// The requirement on `key` (normalised) in `sets`.
 #[must_use]
 pub fn set_for<'s>(sets: &'s [(String, LabelSet)], key: &str) -> Option<&'s LabelSet> {

@@ -199,7 +199,7 @@ impl Rule for SpotDiversityLow {
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         let min = cx.policy.spot.min_instance_types;
         for pool in &cx.node_pools {
-            if !pool.capacity_types().contains(&"spot") {
+            if !cx.capacity_types(pool).contains(&"spot") {
                 continue;
             }
             let Some((count, at, how)) = instance_type_cap(&pool.requirements) else {

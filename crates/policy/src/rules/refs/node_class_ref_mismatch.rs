@@ -16,6 +16,13 @@ declare_rule! {
     /// here, while a `v1` `group` that carries a version is reported (the API server accepts no
     /// `/` in it).
     ///
+    /// Only the groups eksgate knows are judged: Karpenter runs on other clouds and simulators
+    /// too, with their own node classes (`karpenter.kwok.sh` `KWOKNodeClass`,
+    /// `karpenter.azure.com` `AKSNodeClass`, `karpenter.k8s.gcp`, ...), and a reference to
+    /// one of those is left alone. `karpenter.sh` (Karpenter's own group, which serves no node
+    /// class) and `kind: EC2NodeClass` under a group other than `karpenter.k8s.aws` are still
+    /// reported.
+    ///
     /// ## Example
     /// ```yaml,fail
     /// apiVersion: karpenter.sh/v1
@@ -42,6 +49,9 @@ declare_rule! {
     /// ```
     pub NodeClassRefMismatch { id: "REF002", name: "node-class-ref-mismatch", severity: Error }
 }
+
+/// Karpenter's own API group (NodePool, NodeClaim): it serves no node class.
+const CORE_GROUP: &str = "karpenter.sh";
 
 /// The kind each known group serves.
 fn kind_of_group(group: &str) -> Option<&'static str> {
@@ -124,6 +134,13 @@ fn check_ref<'a>(
                 return;
             }
             let Some(expected) = kind_of_group(group) else {
+                // Other providers serve their own node classes (`karpenter.kwok.sh`,
+                // `karpenter.azure.com`, ...): only a group Karpenter itself owns, or the AWS
+                // kind under a group that does not serve it, is a mismatch.
+                let kind_is_aws = kind == Some("EC2NodeClass");
+                if group != CORE_GROUP && !kind_is_aws {
+                    return;
+                }
                 let hint = kind
                     .and_then(group_of_kind)
                     .or_else(|| named.first().copied().and_then(group_of_kind));
@@ -135,14 +152,16 @@ fn check_ref<'a>(
                         written(AUTO_MODE_GROUP, "NodeClass", None)
                     ),
                 };
-                out.report(
-                    pool.doc,
-                    group_node,
+                let message = if group == CORE_GROUP {
                     format!(
-                        "nodeClassRef group `{group}` is not a node class API: Karpenter uses `{KARPENTER_GROUP}`, EKS Auto Mode `{AUTO_MODE_GROUP}`"
-                    ),
-                )
-                .help(help);
+                        "nodeClassRef group `{group}` is Karpenter's own API, which serves no node class: Karpenter on AWS uses `{KARPENTER_GROUP}`, EKS Auto Mode `{AUTO_MODE_GROUP}`"
+                    )
+                } else {
+                    format!(
+                        "nodeClassRef group `{group}` does not serve `EC2NodeClass`, which is `{KARPENTER_GROUP}`'s"
+                    )
+                };
+                out.report(pool.doc, group_node, message).help(help);
                 return;
             };
             if let (Some(kind), Some(kind_node)) = (kind, reference.kind)
@@ -179,7 +198,13 @@ fn check_ref<'a>(
         }
         None => match kind {
             Some(kind) => {
+                // Another provider's kind (`KWOKNodeClass`, `AKSNodeClass`) is not judged;
+                // a miscased AWS one (`Ec2NodeClass`) is.
+                let miscased = ["EC2NodeClass", "NodeClass"]
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(kind));
                 if group_of_kind(kind).is_none()
+                    && miscased
                     && let Some(kind_node) = reference.kind
                 {
                     out.report(
@@ -192,6 +217,9 @@ fn check_ref<'a>(
                         written(KARPENTER_GROUP, "EC2NodeClass", name),
                         written(AUTO_MODE_GROUP, "NodeClass", name)
                     ));
+                    return;
+                }
+                if group_of_kind(kind).is_none() {
                     return;
                 }
                 kind
@@ -323,6 +351,24 @@ mod tests {
         );
         let ec2_default = EC2.replace("apps", "default");
         assert!(ref002(&format!("{p}---\n{ec2_default}")).is_empty());
+    }
+
+    #[test]
+    fn other_providers_node_classes_are_not_judged() {
+        for reference in [
+            "{group: karpenter.kwok.sh, kind: KWOKNodeClass, name: default}",
+            "{group: karpenter.azure.com, kind: AKSNodeClass, name: default}",
+            "{group: karpenter.k8s.gcp, kind: GCENodeClass, name: default}",
+            "{kind: IBMNodeClass, name: default}",
+        ] {
+            assert!(ref002(&pool("v1", reference)).is_empty(), "{reference}");
+        }
+        // The AWS kind under another provider's group is still a mismatch.
+        let found = ref002(&pool(
+            "v1",
+            "{group: karpenter.azure.com, kind: EC2NodeClass, name: default}",
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     #[test]

@@ -22,6 +22,10 @@ declare_rule! {
     /// `namespace`, `labels` and `annotations` are checked; `status` is not user input and is
     /// skipped. The CRDs' CEL rules are CEL001; unknown fields are SCH002.
     ///
+    /// One problem, one finding: where a rule that knows the field reports the same value,
+    /// SCH001 is silent (`encrypted: "true"` is ENC001's, a tag value that is not a string
+    /// TAG003's, a `group` with a version REF002's, a YAML 1.1 `yes` or `0042` YAML002's).
+    ///
     /// ## Example
     /// ```yaml,fail
     /// apiVersion: karpenter.k8s.aws/v1

@@ -15,8 +15,12 @@ declare_rule! {
     /// A toleration with `operator: Exists` and no key tolerates every taint, the
     /// infrastructure one included; so does `operator: Exists` on the taint's key. Each such
     /// toleration, and each `nodeSelector` entry or required affinity expression (`In`) that
-    /// selects infrastructure nodes, is one finding. DaemonSets may tolerate everything (log
-    /// shippers and node agents run on every node), so only their node selection is checked.
+    /// selects infrastructure nodes, is one finding. A DaemonSet that tolerates the
+    /// infrastructure taint runs a pod on every infrastructure node (a tenant's log shipper
+    /// with `operator: Exists` does), so it is reported too, unless its own `nodeSelector` or
+    /// required node affinity keeps it off nodes with the infrastructure label; node agents of
+    /// the platform belong in the infrastructure or exempt namespaces, where this rule does not
+    /// look.
     /// A workload without `metadata.namespace` is applied to `default` (or to the namespace of
     /// the `kubectl` context) and is checked as a client workload.
     ///
@@ -78,16 +82,28 @@ impl Rule for ClientWorkloadOnInfra {
             };
             let what = w.describe();
             let move_help = "if it is a platform workload, move it to an infrastructure namespace (the policy's `namespaces.infrastructure`)";
-            if !w.is_daemon_set() {
+            // A DaemonSet runs a pod on every node it tolerates and selects: one that keeps
+            // off infrastructure nodes by its own selection may tolerate whatever it likes.
+            if !(w.is_daemon_set() && avoids_infra_nodes(w, labels)) {
                 for t in &w.tolerations {
                     let Some((spec, effect)) = class.tolerated_taint(t) else {
                         continue;
                     };
                     let taint = spec.text(Some(effect));
+                    let lands = if w.is_daemon_set() {
+                        ", so it runs a pod on every infrastructure node"
+                    } else {
+                        ""
+                    };
+                    let daemon_help = if w.is_daemon_set() {
+                        "; or keep it off infrastructure nodes with a `nodeSelector` of a client pool's label (for example `node-type: applications`)"
+                    } else {
+                        ""
+                    };
                     let (message, help) = if t.matches_every_key() {
                         (
                             format!(
-                                "{what} {place} tolerates every {}taint (`operator: Exists` without a key), the infrastructure taint `{taint}` included",
+                                "{what} {place} tolerates every {}taint (`operator: Exists` without a key), the infrastructure taint `{taint}` included{lands}",
                                 if t.effect.is_empty() {
                                     String::new()
                                 } else {
@@ -95,21 +111,23 @@ impl Rule for ClientWorkloadOnInfra {
                                 }
                             ),
                             format!(
-                                "replace it with tolerations of the taints this workload needs, by key; {move_help}"
+                                "replace it with tolerations of the taints this workload needs, by key{daemon_help}; {move_help}"
                             ),
                         )
                     } else if t.operator == "Exists" {
                         (
                             format!(
-                                "{what} {place} tolerates the infrastructure taint `{taint}` (`operator: Exists` on key `{}`)",
+                                "{what} {place} tolerates the infrastructure taint `{taint}` (`operator: Exists` on key `{}`){lands}",
                                 t.key
                             ),
-                            format!("remove this toleration; {move_help}"),
+                            format!("remove this toleration{daemon_help}; {move_help}"),
                         )
                     } else {
                         (
-                            format!("{what} {place} tolerates the infrastructure taint `{taint}`"),
-                            format!("remove this toleration; {move_help}"),
+                            format!(
+                                "{what} {place} tolerates the infrastructure taint `{taint}`{lands}"
+                            ),
+                            format!("remove this toleration{daemon_help}; {move_help}"),
                         )
                     };
                     out.report(w.doc, t.node, message).help(help);
@@ -156,6 +174,33 @@ impl Rule for ClientWorkloadOnInfra {
             }
         }
     }
+}
+
+/// Whether the workload's own node selection keeps it off nodes with the infrastructure
+/// labels: its `nodeSelector` asks for another value of one of them, or every required
+/// affinity term excludes one (`In` without the value, `NotIn` with it, `DoesNotExist`).
+fn avoids_infra_nodes(w: &crate::model::Workload<'_>, labels: &[(String, String)]) -> bool {
+    let selector_avoids = w.node_selector.iter().any(|(key, value)| {
+        let text = value.scalar_text().unwrap_or_default();
+        labels.iter().any(|(k, v)| k == key && *v != text)
+    });
+    let terms_avoid = w.affinity_terms.as_ref().is_some_and(|terms| {
+        !terms.is_empty()
+            && terms.iter().all(|term| {
+                term.expressions.iter().any(|e| {
+                    labels.iter().any(|(k, v)| {
+                        k == e.key
+                            && match e.operator {
+                                "In" => !e.values.iter().any(|x| x == v),
+                                "NotIn" => e.values.iter().any(|x| x == v),
+                                "DoesNotExist" => true,
+                                _ => false,
+                            }
+                    })
+                })
+            })
+    });
+    selector_avoids || terms_avoid
 }
 
 #[cfg(test)]
@@ -206,13 +251,40 @@ mod tests {
     }
 
     #[test]
-    fn daemonsets_may_tolerate_but_not_select() {
+    fn daemonsets_that_tolerate_the_infra_taint_land_on_infra_nodes() {
         let tol = "      tolerations: [{operator: Exists}]\n";
-        assert!(findings("SEP005", &deploy(Some("logging"), "DaemonSet", tol)).is_empty());
-        let select = format!("{tol}      nodeSelector: {{node-type: infrastructure}}\n");
+        let found = findings("SEP005", &deploy(Some("logging"), "DaemonSet", tol));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("every infrastructure node"), "{found:?}");
+        let no_schedule = "      tolerations: [{operator: Exists, effect: NoSchedule}]\n";
         assert_eq!(
-            findings("SEP005", &deploy(Some("logging"), "DaemonSet", &select)).len(),
+            findings("SEP005", &deploy(Some("logging"), "DaemonSet", no_schedule)).len(),
             1
+        );
+        // Kept off infrastructure nodes by its own selection: fine.
+        let off = format!("{tol}      nodeSelector: {{node-type: applications}}\n");
+        assert!(findings("SEP005", &deploy(Some("logging"), "DaemonSet", &off)).is_empty());
+        let not_in = format!(
+            "{tol}      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchExpressions: [{{key: node-type, operator: NotIn, values: [infrastructure]}}]\n"
+        );
+        assert!(findings("SEP005", &deploy(Some("logging"), "DaemonSet", &not_in)).is_empty());
+        // Node agents of the platform run in exempt or infrastructure namespaces.
+        assert!(findings("SEP005", &deploy(Some("kube-system"), "DaemonSet", tol)).is_empty());
+        assert!(findings("SEP005", &deploy(Some("monitoring"), "DaemonSet", tol)).is_empty());
+    }
+
+    #[test]
+    fn daemonsets_may_not_select_infra_nodes() {
+        let select = "      nodeSelector: {node-type: infrastructure}\n";
+        assert_eq!(
+            findings("SEP005", &deploy(Some("logging"), "DaemonSet", select)).len(),
+            1
+        );
+        // Tolerating the taint as well is a second problem, at its own line.
+        let both = format!("      tolerations: [{{operator: Exists}}]\n{select}");
+        assert_eq!(
+            findings("SEP005", &deploy(Some("logging"), "DaemonSet", &both)).len(),
+            2
         );
     }
 

@@ -11,8 +11,22 @@ declare_rule! {
     /// application down with them, so the default policy keeps the infrastructure pool on
     /// `on-demand` capacity (`poolClasses[].capacityTypes`; any class may set the list). The
     /// capacity types a pool allows are read from its `karpenter.sh/capacity-type`
-    /// requirements (`In`, `NotIn`, `Exists`, all of them intersected); a pool without such a
-    /// requirement gets on-demand nodes from Karpenter, which is compliant.
+    /// requirements (`In`, `NotIn`, `Exists`, all of them intersected).
+    ///
+    /// A pool without such a requirement allows every capacity type, and gets spot nodes
+    /// whenever spot is offered: Karpenter v1 adds no default requirement
+    /// ([`NodePool.SetDefaults`](https://github.com/kubernetes-sigs/karpenter/blob/main/pkg/apis/v1/nodepool_defaults.go)
+    /// is empty, and an absent key reads as `Exists` in
+    /// [`scheduling.Requirements.Get`](https://github.com/kubernetes-sigs/karpenter/blob/main/pkg/scheduling/requirements.go)),
+    /// and the AWS provider picks `reserved`, then `spot`, then `on-demand`
+    /// ([`getCapacityType`](https://github.com/aws/karpenter-provider-aws/blob/main/pkg/providers/instance/instance.go);
+    /// the v1 docs: "If a NodePool is compatible with multiple capacity types, Karpenter will
+    /// prioritize `reserved` capacity, followed by `spot`, then finally `on-demand`"). The
+    /// defaults of Karpenter before v1 (on-demand, `amd64`, `linux`, set by a webhook) are
+    /// gone. `reserved` capacity exists only for a node class that selects capacity
+    /// reservations (`capacityReservationSelectorTerms`), so `reserved` is judged only when
+    /// the pool's node class is in the checked files and has such terms: the common
+    /// `NotIn [spot]` on an ordinary node class means on-demand.
     ///
     /// ## Example
     /// ```yaml,fail
@@ -65,8 +79,8 @@ impl Rule for InfraPoolForbiddenCapacity {
             let Some(allowed) = class.capacity_types.as_ref().filter(|a| !a.is_empty()) else {
                 continue;
             };
-            let forbidden: Vec<&str> = pool
-                .capacity_types()
+            let forbidden: Vec<&str> = cx
+                .capacity_types(pool)
                 .into_iter()
                 .filter(|c| !allowed.iter().any(|a| a == c))
                 .collect();
@@ -104,11 +118,16 @@ impl Rule for InfraPoolForbiddenCapacity {
                 .unwrap_or_else(|| pool.anchor());
             let allowed: Vec<&str> = allowed.iter().map(|a| a.as_str()).collect();
             let allowed_text = allowed.join("`, `");
+            let unrestricted = if requirements.is_empty() {
+                " (it has no `karpenter.sh/capacity-type` requirement, and Karpenter then prefers spot to on-demand)"
+            } else {
+                ""
+            };
             out.report(
                 pool.doc,
                 node,
                 format!(
-                    "pool `{}` (class `{}`) allows capacity type{} `{}`; the policy allows only `{allowed_text}`",
+                    "pool `{}` (class `{}`) allows capacity type{} `{}`{unrestricted}; the policy allows only `{allowed_text}`",
                     pool.name,
                     class.name,
                     if forbidden.len() == 1 { "" } else { "s" },
@@ -129,14 +148,25 @@ mod tests {
 
     fn infra(requirements: &str) -> String {
         format!(
-            "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {{name: infra}}\nspec:\n  template:\n    metadata: {{labels: {{node-type: infrastructure}}}}\n    spec:\n      requirements: [{requirements}]\n"
+            "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {{name: infra}}\nspec:\n  template:\n    metadata: {{labels: {{node-type: infrastructure}}}}\n    spec:\n      nodeClassRef: {{group: karpenter.k8s.aws, kind: EC2NodeClass, name: infra}}\n      requirements: [{requirements}]\n"
         )
+    }
+
+    const RESERVING_CLASS: &str = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: infra}\nspec:\n  capacityReservationSelectorTerms: [{tags: {purpose: infra}}]\n";
+
+    #[test]
+    fn reserved_counts_only_when_the_node_class_selects_reservations() {
+        let not_spot = infra("{key: karpenter.sh/capacity-type, operator: NotIn, values: [spot]}");
+        assert!(findings("SEP003", &not_spot).is_empty());
+        let found = findings("SEP003", &format!("{not_spot}---\n{RESERVING_CLASS}"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found.iter().all(|f| f.contains("`reserved`")), "{found:?}");
     }
 
     #[test]
     fn capacity_types() {
         let f = |r: &str| findings("SEP003", &infra(r));
-        assert!(f("").is_empty(), "no requirement: on-demand");
+        assert_eq!(f("").len(), 1, "no requirement: spot is allowed");
         assert!(
             f("{key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}").is_empty()
         );
@@ -148,10 +178,8 @@ mod tests {
             f("{key: karpenter.sh/capacity-type, operator: In, values: [spot]}").len(),
             1
         );
-        assert_eq!(
-            f("{key: karpenter.sh/capacity-type, operator: NotIn, values: [spot]}").len(),
-            1
-        );
+        // Without capacity reservations on the node class, `NotIn [spot]` is on-demand only.
+        assert!(f("{key: karpenter.sh/capacity-type, operator: NotIn, values: [spot]}").is_empty());
         assert_eq!(
             f("{key: karpenter.sh/capacity-type, operator: Exists}").len(),
             1

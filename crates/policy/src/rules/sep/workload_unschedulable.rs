@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::scheduling::{
     self, Alternative, LabelSet, LabelSets, Mismatch, is_well_known_label, label_mismatch_count,
-    label_mismatches, labels_fit, pool_label_sets,
+    label_mismatches, labels_fit, pool_label_sets, restrict,
 };
 use crate::model::{NodePool, Taint, Workload};
 use crate::node::Node;
@@ -28,6 +28,15 @@ declare_rule! {
     /// pool restricts them; any other label must be defined by the pool, unless the pod uses
     /// `NotIn` or `DoesNotExist`: Karpenter never invents a custom label.
     ///
+    /// Karpenter v1 adds no default requirement to a pool (kubernetes-sigs/karpenter
+    /// `NodePool.SetDefaults` is empty): a pool that does not restrict `kubernetes.io/arch` or
+    /// `karpenter.sh/capacity-type` offers every architecture its AMIs support and both `spot`
+    /// and `on-demand`. `reserved` capacity exists only when the pool's node class selects
+    /// capacity reservations (`capacityReservationSelectorTerms`), and the node's
+    /// `kubernetes.io/os` follows the node class's AMI family (`windows` for the Windows
+    /// families and aliases, `linux` for AL2, AL2023 and Bottlerocket; Auto Mode is Linux only),
+    /// as the AWS provider's instance types say (`getOS`).
+    ///
     /// Not checked: DaemonSets, the policy's exempt namespaces, pods with `nodeName`, and pods
     /// that may run outside Karpenter, where one of their alternatives requires
     /// `karpenter.sh/nodepool` to be absent (`DoesNotExist`), selects a managed node group
@@ -35,6 +44,9 @@ declare_rule! {
     /// `hybrid`, pins a node (`kubernetes.io/hostname`, `matchFields`), or selects the EKS
     /// Auto Mode built-in pools `system` or `general-purpose` while the set does not define
     /// them. The check assumes the set holds every NodePool of the cluster.
+    ///
+    /// One problem, one finding: an infrastructure workload whose only obstacle is the
+    /// infrastructure taint, which it does not tolerate at all, is SEP004's finding.
     ///
     /// ## Example
     /// ```yaml,fail
@@ -296,6 +308,32 @@ fn taint_text(t: &Taint<'_>) -> String {
     }
 }
 
+/// What a pool's nodes may carry ([`pool_label_sets`]), narrowed by what Karpenter v1 can
+/// launch for it: the capacity types of [`Context::capacity_types`] (`reserved` only with
+/// capacity reservations) and the operating system of its node class's AMI family.
+fn launchable_labels(cx: &Context<'_>, pool: &NodePool<'_>) -> LabelSets {
+    let mut sets = pool_label_sets(pool);
+    restrict(
+        &mut sets,
+        "karpenter.sh/capacity-type",
+        &cx.capacity_types(pool),
+    );
+    if let Some(os) = cx.node_class_of(pool).and_then(|c| c.os()) {
+        restrict(&mut sets, "kubernetes.io/os", &[os]);
+    }
+    sets
+}
+
+/// The closest pool found so far: the alternative, the pool, its labels, whether it is an
+/// infrastructure pool, and its rank (problems, on the wrong side of the fence).
+type Closest<'p, 'a> = (
+    &'p Alternative<'p, 'a>,
+    &'p NodePool<'a>,
+    &'p LabelSets,
+    bool,
+    (usize, bool),
+);
+
 impl Rule for WorkloadUnschedulable {
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         if cx.node_pools.is_empty() {
@@ -305,7 +343,7 @@ impl Rule for WorkloadUnschedulable {
         let pools: Vec<(&NodePool<'a>, LabelSets, bool)> = cx
             .node_pools
             .iter()
-            .map(|p| (p, pool_label_sets(p), cx.is_infra_pool(p)))
+            .map(|p| (p, launchable_labels(cx, p), cx.is_infra_pool(p)))
             .collect();
         let index = PoolIndex::new(&pools);
         let pool_names: Vec<&str> = cx.node_pools.iter().map(|p| p.name).collect();
@@ -368,12 +406,7 @@ impl Rule for WorkloadUnschedulable {
             // pool on the workload's side of the fence (infrastructure pools for infrastructure
             // namespaces, other pools for the rest), then the first in the files.
             let infra_workload = cx.policy.is_infra_namespace(w.effective_namespace());
-            let mut closest: Option<(
-                &Alternative<'_, 'a>,
-                &NodePool<'a>,
-                &LabelSets,
-                (usize, bool),
-            )> = None;
+            let mut closest: Option<Closest<'_, 'a>> = None;
             // Nothing fits, so every pair has a problem: the first pair with one problem on the
             // workload's side of the fence is the closest, and the search can stop there.
             const UNBEATABLE: (usize, bool) = (1, false);
@@ -383,18 +416,34 @@ impl Rule for WorkloadUnschedulable {
                         problem_count(w, alt, pool, sets),
                         *infra_pool != infra_workload,
                     );
-                    if closest.as_ref().is_none_or(|(_, _, _, best)| rank < *best) {
-                        closest = Some((alt, pool, sets, rank));
+                    if closest
+                        .as_ref()
+                        .is_none_or(|(_, _, _, _, best)| rank < *best)
+                    {
+                        closest = Some((alt, pool, sets, *infra_pool, rank));
                         if rank == UNBEATABLE {
                             break 'search;
                         }
                     }
                 }
             }
-            let Some((alt, pool, sets, _)) = closest else {
+            let Some((alt, pool, sets, infra_pool, _)) = closest else {
                 continue;
             };
             let found = problems(w, alt, pool, sets);
+            // One problem, one finding: an infrastructure workload whose only obstacle is the
+            // infrastructure taint, while it tolerates none of the infrastructure class's
+            // taints, is SEP004's to report (it names the missing toleration).
+            let sep004_reports = cx.policy.infrastructure_class().is_some_and(|c| {
+                !w.tolerations.iter().any(|t| c.tolerated_taint(t).is_some())
+                    && found.iter().all(|p| {
+                        matches!(p, Problem::Taint(t)
+                            if c.taints.iter().any(|s| s.key == t.key && s.value == t.value))
+                    })
+            });
+            if infra_workload && infra_pool && !found.is_empty() && sep004_reports {
+                continue;
+            }
             // A pool name that is not in the set says more than any label of the closest pool.
             if let Some(names) = alt.get(NODEPOOL).and_then(LabelSet::required_values)
                 && !names.is_empty()
@@ -504,6 +553,39 @@ spec:
         )
     }
 
+    /// One client pool on node class `apps`, with the given class spec, and a Pod.
+    fn one_pool(class_spec: &str, selector: &str) -> Vec<String> {
+        findings(
+            "SEP006",
+            &format!(
+                "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {{name: apps}}\nspec:\n{class_spec}---\napiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {{name: apps}}\nspec:\n  template:\n    metadata: {{labels: {{node-type: applications}}}}\n    spec:\n      nodeClassRef: {{group: karpenter.k8s.aws, kind: EC2NodeClass, name: apps}}\n      requirements: []\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: shop}}\nspec:\n  nodeSelector: {{{selector}}}\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn unrestricted_pools_offer_what_karpenter_v1_can_launch() {
+        let al2023 = "  amiSelectorTerms: [{alias: al2023@v20240807}]\n";
+        let windows = "  amiSelectorTerms: [{alias: windows2022@latest}]\n";
+        let reserving = "  amiSelectorTerms: [{alias: al2023@v20240807}]\n  capacityReservationSelectorTerms: [{id: cr-0123456789abcdef0}]\n";
+        // No default requirements: both architectures, spot and on-demand.
+        for selector in [
+            "kubernetes.io/arch: arm64",
+            "karpenter.sh/capacity-type: spot",
+            "karpenter.sh/capacity-type: on-demand",
+            "kubernetes.io/os: linux",
+        ] {
+            assert!(one_pool(al2023, selector).is_empty(), "{selector}");
+        }
+        // The OS follows the AMI family; `reserved` needs capacity reservations.
+        assert_eq!(one_pool(al2023, "kubernetes.io/os: windows").len(), 1);
+        assert_eq!(one_pool(windows, "kubernetes.io/os: linux").len(), 1);
+        assert!(one_pool(windows, "kubernetes.io/os: windows").is_empty());
+        let got = one_pool(al2023, "karpenter.sh/capacity-type: reserved");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(one_pool(reserving, "karpenter.sh/capacity-type: reserved").is_empty());
+    }
+
     #[test]
     fn closest_pool_and_reason() {
         let got = run("shop", "  nodeSelector: {kubernetes.io/arch: arm64}\n");
@@ -512,14 +594,22 @@ spec:
         // client workload is told about the client pool.
         assert!(got[0].contains("the closest, `apps`"), "{got:?}");
         assert!(got[0].contains("`kubernetes.io/arch`: `amd64`"), "{got:?}");
+        // An infrastructure workload whose only obstacle is the infrastructure taint is
+        // SEP004's finding (one problem, one finding).
         let got = run(
             "monitoring",
             "  nodeSelector: {kubernetes.io/arch: arm64}\n",
         );
-        assert!(got[0].contains("the closest, `infra`"), "{got:?}");
-        assert!(
-            got[0].contains("workload-type=infrastructure:NoSchedule"),
-            "{got:?}"
+        assert!(got.is_empty(), "{got:?}");
+        assert_eq!(
+            findings(
+                "SEP004",
+                &format!(
+                    "{POOLS}apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: monitoring}}\nspec:\n  nodeSelector: {{kubernetes.io/arch: arm64}}\n"
+                )
+            )
+            .len(),
+            2
         );
         let got = run(
             "shop",

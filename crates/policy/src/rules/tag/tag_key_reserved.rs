@@ -24,6 +24,9 @@ declare_rule! {
     /// Keys are compared exactly, as the API server does. `Name` is not reserved: Karpenter
     /// keeps a `Name` tag set in `spec.tags`.
     ///
+    /// On a v1beta1 EC2NodeClass, API001 reports `karpenter.sh/managed-by` and
+    /// `eks:eks-cluster-name` with what changed in v1, and TAG004 is silent there.
+    ///
     /// ## Example
     /// ```yaml,fail
     /// apiVersion: karpenter.k8s.aws/v1

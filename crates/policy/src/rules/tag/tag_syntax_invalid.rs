@@ -33,6 +33,9 @@ declare_rule! {
     /// Each problem is one finding, at the key or value at fault. Keys that Karpenter or EKS
     /// reserve are `TAG004`'s.
     ///
+    /// A tag value that YAML 1.1 turns into a boolean or a number (`yes`, `0042`) is YAML002's
+    /// finding, which says how to quote it; TAG003 is silent there.
+    ///
     /// ## Example
     /// ```yaml,fail
     /// apiVersion: karpenter.k8s.aws/v1
