@@ -22,6 +22,13 @@ declare_rule! {
     /// `namespace`, `labels` and `annotations` are checked; `status` is not user input and is
     /// skipped. The CRDs' CEL rules are CEL001; unknown fields are SCH002.
     ///
+    /// ## Fix
+    /// Safe, for one kind of finding: a boolean or number in quotes where the schema wants a
+    /// boolean or number (`encrypted: "true"`, `httpPutResponseHopLimit: "1"`) is written
+    /// without them. The API server rejects the quoted value, so nothing that worked changes.
+    /// Numbers with a leading zero, a sign or an exponent are left to you (YAML reads them
+    /// differently). Other violations have no automatic fix.
+    ///
     /// ## Example
     /// ```yaml,fail
     /// apiVersion: karpenter.k8s.aws/v1
@@ -52,7 +59,7 @@ declare_rule! {
     ///     - deviceName: /dev/xvda
     ///       ebs: {volumeSize: 100Gi, volumeType: gp3, encrypted: true}
     /// ```
-    pub SchemaViolation { id: "SCH001", name: "schema-violation", severity: Error }
+    pub SchemaViolation { id: "SCH001", name: "schema-violation", severity: Error, fix: Safe }
 }
 
 impl Rule for SchemaViolation {
