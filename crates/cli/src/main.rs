@@ -5,6 +5,7 @@ mod args;
 #[cfg(feature = "deploy")]
 mod deploy;
 mod inputs;
+mod fix;
 mod migrate;
 
 use std::io::Write as _;
@@ -282,6 +283,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         }
         warning(&nothing_to_check(&collected));
     }
+    let read_from = collected.paths;
     let inputs = collected.inputs;
     if args.parse_only {
         let documents = eksgate_policy::parse_only(
@@ -299,7 +301,42 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         );
         return Ok(if io_failed { EXIT_ERROR } else { 0 });
     }
-    let report = check(inputs, &policy, &CheckOptions { limits, schemas });
+    let check_options = CheckOptions { limits, schemas };
+    let mut io_failed = io_failed;
+    let report = if args.fix || args.diff {
+        let outcome = fix::run(
+            inputs,
+            &read_from,
+            &policy,
+            &check_options,
+            args.unsafe_fixes,
+            args.diff,
+        );
+        for failure in &outcome.failures {
+            error(failure);
+        }
+        io_failed |= !outcome.failures.is_empty();
+        let line = format!(
+            "eksgate: {}\n",
+            fix::summary(&outcome, args.unsafe_fixes, args.diff)
+        );
+        if !args.quiet {
+            let mut err = anstream::stderr();
+            let _ = err.write_all(for_log(&line).as_bytes());
+        }
+        if args.diff {
+            return Ok(if io_failed {
+                EXIT_ERROR
+            } else if outcome.changed_files > 0 {
+                EXIT_FINDINGS
+            } else {
+                0
+            });
+        }
+        outcome.run.report
+    } else {
+        check(inputs, &policy, &check_options)
+    };
 
     let format = core_format(args.format);
     let options = RenderOptions {
