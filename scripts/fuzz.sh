@@ -22,24 +22,31 @@ fi
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 
+# seed TARGET PATTERN...: every file under examples/ and the fixtures whose name matches one of
+# the patterns (grouped, so -type and -print0 apply to all of them).
 seed() {
   local dir=fuzz/corpus/$1
   mkdir -p "$dir"
   shift
+  local names=()
+  for pattern in "$@"; do
+    [ ${#names[@]} -eq 0 ] || names+=(-o)
+    names+=(-name "$pattern")
+  done
   local n=0
   while IFS= read -r -d '' f; do
     cp "$f" "$dir/seed-$(sha1sum "$f" | cut -c1-16)"
     n=$((n + 1))
-  done < <(find "$@" -type f -size -64k -print0 2>/dev/null)
+  done < <(find examples crates/policy/tests/fixtures -type f -size -64k \( "${names[@]}" \) -print0 2>/dev/null)
   echo "  $n seeds for $(basename "$dir")"
 }
 echo "==> seeding corpora"
 for t in "${targets[@]}"; do
   case $t in
     check_yaml|check_terraform_plan|migrate|render_hostile_text)
-      seed "$t" examples crates/policy/tests/fixtures -name '*.yaml' -o -name '*.json' ;;
+      seed "$t" '*.yaml' '*.yml' '*.json' ;;
     check_terraform_source)
-      seed "$t" examples crates/policy/tests/fixtures -name '*.tf' ;;
+      seed "$t" '*.tf' ;;
   esac
 done
 

@@ -73,3 +73,6 @@ cargo build -p eksgate-wasm --target wasm32-unknown-unknown --release --locked
 wasm-bindgen --target nodejs --out-dir target/wasm-pkg \
   "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/eksgate_wasm.wasm"
 EKSGATE_WASM_PKG="$PWD/target/wasm-pkg" node --test crates/wasm/tests/node.mjs
+
+step "fuzz: a short run of every cargo-fuzz target (bash scripts/fuzz.sh for the long one)"
+bash scripts/fuzz.sh 10
