@@ -4,8 +4,8 @@
 mod args;
 #[cfg(feature = "deploy")]
 mod deploy;
-mod inputs;
 mod fix;
+mod inputs;
 mod migrate;
 
 use std::io::Write as _;

@@ -52,11 +52,28 @@ fn diff_writes_nothing_and_fix_rewrites_in_place() {
         .run();
     diff.assert_no_panic();
     assert_eq!(diff.code, 1, "{}", diff.transcript());
-    assert!(diff.stdout.starts_with("--- a/class.yaml\n+++ b/class.yaml\n"), "{}", diff.stdout);
+    assert!(
+        diff.stdout
+            .starts_with("--- a/class.yaml\n+++ b/class.yaml\n"),
+        "{}",
+        diff.stdout
+    );
     assert!(diff.stdout.contains("-  metadataOptions: {httpTokens: optional}\r\n+  metadataOptions: {httpTokens: required}\r\n"), "{}", diff.stdout);
-    assert!(diff.stderr.contains("2 would be fixed in 1 file"), "{}", diff.stderr);
-    assert!(diff.stderr.contains("more with --unsafe-fixes)"), "{}", diff.stderr);
-    assert_eq!(fs::read_to_string(&file).unwrap(), CLASS, "--diff wrote the file");
+    assert!(
+        diff.stderr.contains("2 would be fixed in 1 file"),
+        "{}",
+        diff.stderr
+    );
+    assert!(
+        diff.stderr.contains("more with --unsafe-fixes)"),
+        "{}",
+        diff.stderr
+    );
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        CLASS,
+        "--diff wrote the file"
+    );
 
     // JSON offers the same fixes, with edits.
     let json = eksgate(["check", "--format", "json", "class.yaml"])
@@ -82,13 +99,35 @@ fn diff_writes_nothing_and_fix_rewrites_in_place() {
         .run();
     fixed.assert_no_panic();
     let text = fs::read_to_string(&file).unwrap();
-    assert!(text.contains("  metadataOptions: {httpTokens: required}\r\n"), "{text}");
-    assert!(text.contains("        encrypted: true # TODO\r\n"), "{text}");
+    assert!(
+        text.contains("  metadataOptions: {httpTokens: required}\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("        encrypted: true # TODO\r\n"),
+        "{text}"
+    );
     assert!(text.contains("name: apps # client capacity\r\n"), "{text}");
-    assert!(text.contains("taints: [{key: workload-type, value: infrastructure, effect: NoSchedule}]\r\n"), "{text}");
-    assert!(!text.replace("\r\n", "").contains('\n'), "a bare LF: {text:?}");
-    assert!(fixed.stderr.contains("fixed in 1 file"), "{}", fixed.transcript());
-    assert!(!fixed.stderr.contains("--unsafe-fixes)"), "{}", fixed.stderr);
+    assert!(
+        text.contains(
+            "taints: [{key: workload-type, value: infrastructure, effect: NoSchedule}]\r\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "a bare LF: {text:?}"
+    );
+    assert!(
+        fixed.stderr.contains("fixed in 1 file"),
+        "{}",
+        fixed.transcript()
+    );
+    assert!(
+        !fixed.stderr.contains("--unsafe-fixes)"),
+        "{}",
+        fixed.stderr
+    );
 
     // Nothing left to fix: --diff prints nothing and exits 0.
     let again = eksgate(["check", "--diff", "--unsafe-fixes", "class.yaml"])
@@ -106,5 +145,10 @@ fn standard_input_is_not_fixed_in_place() {
     assert!(out.stderr.contains("use `--diff`"), "{}", out.stderr);
     let diff = eksgate(["check", "--diff", "-"]).stdin(CLASS).run();
     assert_eq!(diff.code, 1, "{}", diff.transcript());
-    assert!(diff.stdout.contains("+  metadataOptions: {httpTokens: required}"), "{}", diff.stdout);
+    assert!(
+        diff.stdout
+            .contains("+  metadataOptions: {httpTokens: required}"),
+        "{}",
+        diff.stdout
+    );
 }

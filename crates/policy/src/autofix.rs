@@ -45,7 +45,11 @@ impl FixRun {
         self.report
             .diagnostics
             .iter()
-            .filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == applicability))
+            .filter(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == applicability)
+            })
             .count()
     }
 }

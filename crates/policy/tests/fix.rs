@@ -90,7 +90,11 @@ fn policy() -> Policy {
 }
 
 fn run(name: &str, text: &str) -> Report {
-    check(vec![Input::text(name, text)], &policy(), &CheckOptions::default())
+    check(
+        vec![Input::text(name, text)],
+        &policy(),
+        &CheckOptions::default(),
+    )
 }
 
 fn cases() -> Vec<(&'static str, String)> {
@@ -152,7 +156,10 @@ fn every_fix_alone_changes_only_its_bytes_and_removes_its_finding() {
     for rule in [
         "IMDS001", "IMDS002", "ENC001", "SCH001", "SCH002", "SEP001", "SEP002",
     ] {
-        assert!(rules.contains(rule), "no fix of {rule} was exercised: {rules:?}");
+        assert!(
+            rules.contains(rule),
+            "no fix of {rule} was exercised: {rules:?}"
+        );
     }
     assert!(fixes >= 12, "{fixes}");
 }
@@ -195,10 +202,19 @@ fn unsafe_fixes_wait_for_the_flag() {
         false,
     );
     let fixed = safe.texts[0].as_deref().unwrap();
-    assert!(fixed.contains("httpTokens: 'required' # legacy agent"), "{fixed}");
+    assert!(
+        fixed.contains("httpTokens: 'required' # legacy agent"),
+        "{fixed}"
+    );
     assert!(fixed.contains("httpPutResponseHopLimit: 1\n"), "{fixed}");
-    assert!(fixed.contains("ebs: {volumeSize: 20Gi, encrypted: true}"), "{fixed}");
-    assert!(!fixed.contains("workload-type"), "the taint is an unsafe fix:\n{fixed}");
+    assert!(
+        fixed.contains("ebs: {volumeSize: 20Gi, encrypted: true}"),
+        "{fixed}"
+    );
+    assert!(
+        !fixed.contains("workload-type"),
+        "the taint is an unsafe fix:\n{fixed}"
+    );
     assert!(safe.fixable(Applicability::Unsafe) >= 2);
     assert!(safe.fixed.keys().all(|r| !r.starts_with("SEP")));
     // Nothing changed: no text.

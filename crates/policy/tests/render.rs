@@ -102,8 +102,9 @@ fn sarif_of_every_fixture_validates_against_the_official_schema() {
     let validator = sarif_validator();
     let mut checked = 0;
     let mut with_fixes = 0;
-    let region_uri =
-        |result: &serde_json::Value| result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].clone();
+    let region_uri = |result: &serde_json::Value| {
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].clone()
+    };
     for path in fixture_files() {
         let report = report_for(&path);
         let log: serde_json::Value =

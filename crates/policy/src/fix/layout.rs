@@ -125,7 +125,11 @@ impl<'t> Layout<'t> {
     fn json_keys(&self, map: &Node) -> bool {
         match map.entries().first() {
             Some(e) => self.slice(&e.key).starts_with('"'),
-            None => self.text.trim_start_matches('\u{feff}').trim_start().starts_with('{'),
+            None => self
+                .text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('{'),
         }
     }
 
@@ -283,7 +287,11 @@ impl<'t> Layout<'t> {
     /// Appends `item` to the list `seq`.
     fn append(&self, seq: &Node, item: &NewValue) -> Option<Edit> {
         let items = seq.as_seq()?;
-        let json = self.text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
+        let json = self
+            .text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('{');
         let value = flow_value(item, json);
         if self.is_flow(seq) {
             return Some(match items.last() {
@@ -450,18 +458,30 @@ mod tests {
         // A comment at the entries' own column is about what follows: the new entry goes
         // before it; one indented under the last entry belongs to it.
         let text = "spec:\n    role: r # the role\n    # about role\n---\nkind: x\n";
-        let got = changed(text, |r| insert(r, &["spec", "metadataOptions", "httpTokens"], NewValue::str("required")));
+        let got = changed(text, |r| {
+            insert(
+                r,
+                &["spec", "metadataOptions", "httpTokens"],
+                NewValue::str("required"),
+            )
+        });
         assert_eq!(
             got.unwrap(),
             "spec:\n    role: r # the role\n    metadataOptions:\n      httpTokens: required\n    # about role\n---\nkind: x\n"
         );
         // At the end of a file without a final line break, and with CRLF.
-        let got = changed("a:\r\n  b: 1", |r| insert(r, &["a", "c"], NewValue::Bool(true)));
+        let got = changed("a:\r\n  b: 1", |r| {
+            insert(r, &["a", "c"], NewValue::Bool(true))
+        });
         assert_eq!(got.unwrap(), "a:\r\n  b: 1\r\n  c: true");
         // A list item's mapping.
         let text = "items:\n  - name: a\n    x: 1\n  - name: b\n";
         let got = changed(text, |r| {
-            insert(r.get("items").unwrap().items().first().unwrap(), &["encrypted"], NewValue::Bool(true))
+            insert(
+                r.get("items").unwrap().items().first().unwrap(),
+                &["encrypted"],
+                NewValue::Bool(true),
+            )
         });
         assert_eq!(
             got.unwrap(),
@@ -473,14 +493,22 @@ mod tests {
     fn inserts_into_flow_mappings_and_json() {
         let text = "spec: {metadataOptions: {httpTokens: optional}}\n";
         let got = changed(text, |r| {
-            insert(r, &["spec", "metadataOptions", "httpPutResponseHopLimit"], NewValue::Int(1))
+            insert(
+                r,
+                &["spec", "metadataOptions", "httpPutResponseHopLimit"],
+                NewValue::Int(1),
+            )
         });
         assert_eq!(
             got.unwrap(),
             "spec: {metadataOptions: {httpTokens: optional, httpPutResponseHopLimit: 1}}\n"
         );
         let got = changed("spec: {}\n", |r| {
-            insert(r, &["spec", "template", "metadata"], NewValue::strings([("node-type", "on")]))
+            insert(
+                r,
+                &["spec", "template", "metadata"],
+                NewValue::strings([("node-type", "on")]),
+            )
         });
         assert_eq!(
             got.unwrap(),
@@ -525,7 +553,14 @@ mod tests {
         };
         // Merged in: the text is elsewhere and shared, so nothing is offered.
         assert_eq!(replace(&["merged", "encrypted"]), None);
-        assert!(changed(text, |r| insert(r.get("merged").unwrap(), &["x"], NewValue::Int(1))).is_none());
+        assert!(
+            changed(text, |r| insert(
+                r.get("merged").unwrap(),
+                &["x"],
+                NewValue::Int(1)
+            ))
+            .is_none()
+        );
         // An alias of a mapping is its anchor's text: the fix is written there, for every use.
         let fixed = "base: &b {encrypted: true}\nuse: *b\nmerged:\n  <<: *b\n  size: 1\n";
         assert_eq!(replace(&["use", "encrypted"]).as_deref(), Some(fixed));
@@ -538,6 +573,15 @@ mod tests {
         assert_eq!(flow_value(&NewValue::str("yes"), false), "\"yes\"");
         assert_eq!(flow_value(&NewValue::str("1"), false), "\"1\"");
         assert_eq!(flow_value(&NewValue::str("a b"), false), "\"a b\"");
-        assert_eq!(flow_value(&NewValue::Map(vec![("a".into(), NewValue::List(vec![NewValue::Int(1), NewValue::Bool(true)]))]), true), "{\"a\": [1, true]}");
+        assert_eq!(
+            flow_value(
+                &NewValue::Map(vec![(
+                    "a".into(),
+                    NewValue::List(vec![NewValue::Int(1), NewValue::Bool(true)])
+                )]),
+                true
+            ),
+            "{\"a\": [1, true]}"
+        );
     }
 }

@@ -18,8 +18,8 @@
 pub mod edit;
 pub(crate) mod layout;
 
-pub use edit::{Edit, EditError, apply};
 use crate::node::Node;
+pub use edit::{Edit, EditError, apply};
 
 /// Whether a fix may be applied without asking (`--fix`) or only with `--unsafe-fixes`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

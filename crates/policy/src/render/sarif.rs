@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_sarif::sarif::{
     ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Location, Message,
-    Replacement, MultiformatMessageString, PhysicalLocation, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
-    Tool, ToolComponent,
+    MultiformatMessageString, PhysicalLocation, Region, Replacement, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
 use crate::diagnostic::{Report, Severity};
@@ -110,7 +109,9 @@ fn sarif_fix(
 ) -> SarifFix {
     let file = report.files.get(d.file);
     let at = |offset: usize| {
-        file.map_or((1, 1), |f| f.line_col(u32::try_from(offset).unwrap_or(u32::MAX)))
+        file.map_or((1, 1), |f| {
+            f.line_col(u32::try_from(offset).unwrap_or(u32::MAX))
+        })
     };
     let replacements: Vec<Replacement> = fix
         .edits
@@ -127,7 +128,11 @@ fn sarif_fix(
                         .end_column(end_column as i64)
                         .build(),
                 )
-                .inserted_content(ArtifactContent::builder().text(e.replacement.as_str()).build())
+                .inserted_content(
+                    ArtifactContent::builder()
+                        .text(e.replacement.as_str())
+                        .build(),
+                )
                 .build()
         })
         .collect();

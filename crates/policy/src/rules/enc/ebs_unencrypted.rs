@@ -158,7 +158,11 @@ fn check_mapping<'a>(class: &NodeClass<'a>, mapping: &Mapping<'a>, out: &mut Fin
                 format!("EBS volume {device} is `encrypted: false`"),
             )
             .help(help)
-            .fix(Applicability::Safe, "set `encrypted: true`", to_true(encrypted));
+            .fix(
+                Applicability::Safe,
+                "set `encrypted: true`",
+                to_true(encrypted),
+            );
         }
         Value::Null => {
             out.report(

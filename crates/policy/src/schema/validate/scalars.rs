@@ -332,7 +332,10 @@ pub(super) fn unquoted(node: &Node, shape: &Shape) -> Option<String> {
         // would read back as something else.
         let digits = t.trim_start_matches('-');
         let leading_zero = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.");
-        return (t.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'.') && !leading_zero)
+        return (t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.')
+            && !leading_zero)
             .then(|| t.to_string());
     }
     if shape.types.has(Types::BOOLEAN) && matches!(t.to_lowercase().as_str(), "true" | "false") {
