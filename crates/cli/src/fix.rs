@@ -109,3 +109,22 @@ pub fn summary(outcome: &Outcome, unsafe_fixes: bool, diff: bool) -> String {
     }
     line
 }
+
+/// After a check without `--fix`: how many findings `--fix` (and `--unsafe-fixes`) would fix.
+pub fn hint(report: &eksgate_policy::Report) -> Option<String> {
+    let count = |a: Applicability| {
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == a))
+            .count()
+    };
+    match (count(Applicability::Safe), count(Applicability::Unsafe)) {
+        (0, 0) => None,
+        (0, u) => Some(format!("{u} fixable with `--fix --unsafe-fixes`")),
+        (s, 0) => Some(format!("{s} fixable with `--fix`")),
+        (s, u) => Some(format!(
+            "{s} fixable with `--fix` ({u} more with `--unsafe-fixes`)"
+        )),
+    }
+}

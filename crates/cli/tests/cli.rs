@@ -486,7 +486,10 @@ fn json_output_follows_the_contract() {
         let mut found = keys(d);
         if found.remove("fix") {
             let fix = &d["fix"];
-            assert!(["safe", "unsafe"].contains(&fix["applicability"].as_str().unwrap()), "{d}");
+            assert!(
+                ["safe", "unsafe"].contains(&fix["applicability"].as_str().unwrap()),
+                "{d}"
+            );
             assert!(fix["message"].is_string(), "{d}");
             for edit in fix["edits"].as_array().unwrap() {
                 for end in ["start", "end"] {

@@ -75,6 +75,18 @@ fn diff_writes_nothing_and_fix_rewrites_in_place() {
         "--diff wrote the file"
     );
 
+    // A plain check says what --fix would do.
+    let plain = eksgate(["check", "class.yaml"])
+        .current_dir(dir.path())
+        .run();
+    assert!(
+        plain
+            .stderr
+            .contains("2 fixable with `--fix` (2 more with `--unsafe-fixes`)"),
+        "{}",
+        plain.stderr
+    );
+
     // JSON offers the same fixes, with edits.
     let json = eksgate(["check", "--format", "json", "class.yaml"])
         .current_dir(dir.path())
