@@ -399,11 +399,13 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         raw.write_all(text.as_bytes())
             .map_err(|e| format!("cannot write output: {e}"))?;
     }
-    if format == Format::Human && !args.quiet && !args.fix {
-        if let Some(hint) = fix::hint(&report) {
-            let mut err = anstream::stderr();
-            let _ = err.write_all(for_log(&format!("eksgate: {hint}\n")).as_bytes());
-        }
+    if format == Format::Human
+        && !args.quiet
+        && !args.fix
+        && let Some(hint) = fix::hint(&report)
+    {
+        let mut err = anstream::stderr();
+        let _ = err.write_all(for_log(&format!("eksgate: {hint}\n")).as_bytes());
     }
     if io_failed {
         return Ok(EXIT_ERROR);
