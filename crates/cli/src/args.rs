@@ -24,6 +24,8 @@ Examples:
   eksgate check --format json --fail-on warning manifests/
   eksgate check --select SEP,TAG --ignore TAG004 k8s/     only the separation and tag rules
   eksgate check --statistics k8s/                          findings per rule
+  eksgate check --fix k8s/                                 apply the safe fixes
+  eksgate check --diff --unsafe-fixes k8s/                 show every fix as a diff
 
 Rule selection is applied after the policy file's `spec.overrides`: --select (when given,
 exactly those rules, plus YAML001), then --extend-select, then --ignore (it wins), then
@@ -222,6 +224,20 @@ pub struct CheckArgs {
     /// Exit with 0 even when there are findings (2 still means the check could not run).
     #[arg(long)]
     pub exit_zero: bool,
+
+    /// Apply the safe fixes to the files (comments and layout kept), check again, and report
+    /// what remains. A file that changed since it was read is not written.
+    #[arg(long, help_heading = "Fixes")]
+    pub fix: bool,
+
+    /// Print the fixes as a unified diff instead of writing them; exit 1 when there is one.
+    #[arg(long, help_heading = "Fixes")]
+    pub diff: bool,
+
+    /// With --fix or --diff: apply the unsafe fixes too (they change scheduling or make a
+    /// misspelt field take effect; review them).
+    #[arg(long, help_heading = "Fixes")]
+    pub unsafe_fixes: bool,
 
     /// Parse the inputs and run no rule: reports how many documents were read (the floor a
     /// check is measured against in benchmarks).

@@ -15,6 +15,8 @@ const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "tf"];
 #[derive(Debug, Default)]
 pub struct Collected {
     pub inputs: Vec<Input>,
+    /// The file each input was read from (`None` for standard input), by input index.
+    pub paths: Vec<Option<PathBuf>>,
     /// `path: reason` for each path that is missing or unreadable, as shown to the user.
     pub problems: Vec<String>,
     /// Directories walked.
@@ -42,7 +44,10 @@ pub fn collect(
             }
             stdin_read = true;
             match read_stdin(limits) {
-                Ok(input) => collected.inputs.push(input),
+                Ok(input) => {
+                    collected.inputs.push(input);
+                    collected.paths.push(None);
+                }
                 Err(e) => collected.problems.push(e),
             }
             continue;
@@ -65,7 +70,10 @@ pub fn collect(
     }
     for file in files {
         match read_file(&file, limits) {
-            Ok(input) => collected.inputs.push(input),
+            Ok(input) => {
+                collected.inputs.push(input);
+                collected.paths.push(Some(file.clone()));
+            }
             Err(e) => collected.problems.push(e),
         }
     }

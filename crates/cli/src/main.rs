@@ -4,6 +4,7 @@
 mod args;
 #[cfg(feature = "deploy")]
 mod deploy;
+mod fix;
 mod inputs;
 mod migrate;
 
@@ -310,6 +311,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         }
         warning(&nothing_to_check(&collected));
     }
+    let read_from = collected.paths;
     let inputs = collected.inputs;
     if args.parse_only {
         let documents = eksgate_policy::parse_only(
@@ -334,15 +336,52 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         };
     }
     let vars = read_vars(&args, limits.max_source_bytes as u64)?;
-    let report = check(
-        inputs,
-        &policy,
-        &CheckOptions {
-            limits,
-            schemas,
-            vars,
-        },
-    );
+    if vars.is_some() && (args.fix || args.diff) {
+        return Err(
+            "`--fix` and `--diff` edit files as written, so they cannot be combined with `--var` or `--vars-file`"
+                .to_string(),
+        );
+    }
+    let check_options = CheckOptions {
+        limits,
+        schemas,
+        vars,
+    };
+    let mut io_failed = io_failed;
+    let report = if args.fix || args.diff {
+        let outcome = fix::run(
+            inputs,
+            &read_from,
+            &policy,
+            &check_options,
+            args.unsafe_fixes,
+            args.diff,
+        );
+        for failure in &outcome.failures {
+            error(failure);
+        }
+        io_failed |= !outcome.failures.is_empty();
+        let line = format!(
+            "eksgate: {}\n",
+            fix::summary(&outcome, args.unsafe_fixes, args.diff)
+        );
+        if !args.quiet {
+            let mut err = anstream::stderr();
+            let _ = err.write_all(for_log(&line).as_bytes());
+        }
+        if args.diff {
+            return Ok(if io_failed {
+                EXIT_ERROR
+            } else if outcome.changed_files > 0 {
+                EXIT_FINDINGS
+            } else {
+                0
+            });
+        }
+        outcome.run.report
+    } else {
+        check(inputs, &policy, &check_options)
+    };
 
     let format = core_format(args.format);
     let options = RenderOptions {
@@ -404,6 +443,14 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         let mut raw = std::io::stdout().lock();
         raw.write_all(text.as_bytes())
             .map_err(|e| format!("cannot write output: {e}"))?;
+    }
+    if format == Format::Human
+        && !args.quiet
+        && !args.fix
+        && let Some(hint) = fix::hint(&report)
+    {
+        let mut err = anstream::stderr();
+        let _ = err.write_all(for_log(&format!("eksgate: {hint}\n")).as_bytes());
     }
     if io_failed {
         return Ok(EXIT_ERROR);

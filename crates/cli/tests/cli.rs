@@ -482,7 +482,25 @@ fn json_output_follows_the_contract() {
     ]
     .into();
     for d in diagnostics(&report) {
-        assert_eq!(keys(d), item_keys, "{d}");
+        // `fix` is there when the finding has one.
+        let mut found = keys(d);
+        if found.remove("fix") {
+            let fix = &d["fix"];
+            assert!(
+                ["safe", "unsafe"].contains(&fix["applicability"].as_str().unwrap()),
+                "{d}"
+            );
+            assert!(fix["message"].is_string(), "{d}");
+            for edit in fix["edits"].as_array().unwrap() {
+                for end in ["start", "end"] {
+                    for field in ["line", "column", "offset"] {
+                        assert!(edit[end][field].is_u64(), "{d}");
+                    }
+                }
+                assert!(edit["replacement"].is_string(), "{d}");
+            }
+        }
+        assert_eq!(found, item_keys, "{d}");
     }
 
     let by_rule = |rule: &str| {

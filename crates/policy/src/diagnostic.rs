@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fix::Fix;
 use crate::node::{Node, Span};
 use crate::source::{Document, SourceFile};
 
@@ -77,6 +78,8 @@ pub struct Diagnostic {
     pub document: usize,
     pub kind: Option<String>,
     pub name: Option<String>,
+    /// The rule's fix for this finding, rendered against the file's text.
+    pub fix: Option<Fix>,
 }
 
 /// Counts over a whole run.

@@ -13,10 +13,12 @@
 //! assert!(report.diagnostics.iter().any(|d| d.rule == "IMDS001"));
 //! ```
 
+pub mod autofix;
 pub mod catalogue;
 pub mod cel;
 pub mod diagnostic;
 pub mod ffi;
+pub mod fix;
 pub mod migrate;
 pub mod model;
 pub mod node;
@@ -307,6 +309,17 @@ fn run(
         violations.extend(overflow);
     }
 
+    // Fixes edit YAML and JSON files; manifests inside Terraform are fixed in Terraform.
+    let terraform_files: std::collections::HashSet<usize> = documents
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.origin,
+                source::Origin::TerraformPlan { .. } | source::Origin::TerraformSource { .. }
+            )
+        })
+        .map(|d| d.file)
+        .collect();
     let custom = rules::custom::evaluate(policy, &documents);
     let custom_ids = policy.rules.iter().map(|r| r.id.to_string()).collect();
     let mut suppressions = suppress::Suppressions::new(&report.files, &documents, custom_ids);
@@ -316,6 +329,17 @@ fn run(
             report.summary.suppressed += 1;
             continue;
         }
+        let fix = v.fix.as_ref().and_then(|proposal| {
+            if terraform_files.contains(&v.subject.file) {
+                return None;
+            }
+            let text = &report.files.get(v.subject.file)?.text;
+            // Items of a `List` share their document index: the one holding the nodes renders.
+            documents
+                .iter()
+                .filter(|d| d.file == v.subject.file && d.index == v.subject.document)
+                .find_map(|d| proposal.render(text, &d.root))
+        });
         raw.push(Diagnostic {
             rule: v.rule.id.into(),
             rule_name: v.rule.name.into(),
@@ -328,6 +352,7 @@ fn run(
             document: v.subject.document,
             kind: v.subject.kind.map(str::to_string),
             name: v.subject.name.map(str::to_string),
+            fix,
         });
     }
 
@@ -348,6 +373,7 @@ fn run(
             document: c.doc.index,
             kind: c.doc.kind().map(str::to_string),
             name: c.doc.name().map(str::to_string),
+            fix: None,
         });
     }
 
@@ -454,5 +480,6 @@ fn parse_diagnostic(
         document,
         kind: None,
         name: None,
+        fix: None,
     }
 }

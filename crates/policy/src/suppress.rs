@@ -148,6 +148,7 @@ impl<'a> Suppressions<'a> {
                     .unwrap_or_default(),
                 document,
                 kind: doc.and_then(|d| d.kind().map(str::to_string)),
+                fix: None,
                 name: doc.and_then(|d| d.name().map(str::to_string)),
             });
         };

@@ -193,6 +193,7 @@ fn report(names: &[String], texts: &[String], findings: &[Finding]) -> Report {
             document: 0,
             kind: f.kind.clone(),
             name: f.name.clone(),
+            fix: None,
         });
         objects.push(CheckedObject {
             file,

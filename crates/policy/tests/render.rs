@@ -101,6 +101,10 @@ fn sarif_validator() -> jsonschema::Validator {
 fn sarif_of_every_fixture_validates_against_the_official_schema() {
     let validator = sarif_validator();
     let mut checked = 0;
+    let mut with_fixes = 0;
+    let region_uri = |result: &serde_json::Value| {
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].clone()
+    };
     for path in fixture_files() {
         let report = report_for(&path);
         let log: serde_json::Value =
@@ -122,10 +126,28 @@ fn sarif_of_every_fixture_validates_against_the_official_schema() {
                 log["runs"][0]["tool"]["driver"]["rules"][index]["id"],
                 d.rule.as_ref()
             );
+            match &d.fix {
+                Some(fix) => {
+                    let change = &result["fixes"][0]["artifactChanges"][0];
+                    assert_eq!(change["artifactLocation"]["uri"], region_uri(result));
+                    let replacements = change["replacements"].as_array().unwrap();
+                    assert_eq!(replacements.len(), fix.edits.len());
+                    for (r, e) in replacements.iter().zip(&fix.edits) {
+                        assert_eq!(r["insertedContent"]["text"], e.replacement.as_str());
+                        let file = &report.files[d.file];
+                        let (line, column) = file.line_col(e.span.start as u32);
+                        assert_eq!(r["deletedRegion"]["startLine"], line);
+                        assert_eq!(r["deletedRegion"]["startColumn"], column);
+                    }
+                    with_fixes += 1;
+                }
+                None => assert!(result.get("fixes").is_none()),
+            }
         }
         checked += 1;
     }
     assert!(checked > 50, "only {checked} fixtures found");
+    assert!(with_fixes > 5, "only {with_fixes} results carry fixes");
 }
 
 #[test]

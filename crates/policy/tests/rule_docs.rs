@@ -52,6 +52,20 @@ fn rule_pages_are_current() {
 }
 
 #[test]
+fn fixable_rules_say_how_and_others_do_not_pretend() {
+    for rule in RULES {
+        let meta = rule.meta();
+        let documented = meta.docs().contains("\n## Fix\n");
+        assert_eq!(
+            documented,
+            meta.fix.is_some(),
+            "{}: a rule with `fix:` in its declaration documents it under `## Fix`, and only then",
+            meta.id
+        );
+    }
+}
+
+#[test]
 fn every_rule_url_names_its_page() {
     for rule in RULES {
         let meta = rule.meta();

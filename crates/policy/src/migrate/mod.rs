@@ -36,7 +36,7 @@ mod annotations;
 mod api_version;
 mod disruption;
 mod disruption_taint;
-pub mod edit;
+pub use crate::fix::edit;
 mod imds_hop_limit;
 mod kinds;
 mod kubelet;

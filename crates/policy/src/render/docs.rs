@@ -55,6 +55,15 @@ pub fn rule_page(meta: &RuleMeta) -> String {
         "# {} `{}`\n\nDefault severity: **{}**. Explain it in a terminal with `eksgate explain {}`; turn it off with `--ignore {}` or `spec.overrides.{}.enabled: false`.\n\n",
         meta.id, meta.name, meta.severity, meta.id, meta.id, meta.id
     );
+    out.push_str(match meta.fix {
+        Some(crate::fix::Applicability::Safe) => {
+            "Fixable: **safe** fix, applied by `eksgate check --fix` (see Fix below).\n\n"
+        }
+        Some(crate::fix::Applicability::Unsafe) => {
+            "Fixable: **unsafe** fix, applied by `eksgate check --fix --unsafe-fixes` (see Fix below).\n\n"
+        }
+        None => "Fixable: no.\n\n",
+    });
     for block in blocks(&meta.docs()) {
         match block {
             Block::Heading(h) => {

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
-    Tool, ToolComponent,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Location, Message,
+    MultiformatMessageString, PhysicalLocation, Region, Replacement, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
 use crate::diagnostic::{Report, Severity};
@@ -100,6 +100,60 @@ fn custom_descriptor(custom: &crate::diagnostic::CustomRuleInfo) -> ReportingDes
         .build()
 }
 
+/// A finding's fix as SARIF `fixes[]`: one artifact change with its replacements (regions in
+/// 1-based lines and columns, as the results' are).
+fn sarif_fix(
+    report: &Report,
+    d: &crate::diagnostic::Diagnostic,
+    fix: &crate::fix::Fix,
+) -> SarifFix {
+    let file = report.files.get(d.file);
+    let at = |offset: usize| {
+        file.map_or((1, 1), |f| {
+            f.line_col(u32::try_from(offset).unwrap_or(u32::MAX))
+        })
+    };
+    let replacements: Vec<Replacement> = fix
+        .edits
+        .iter()
+        .map(|e| {
+            let (start_line, start_column) = at(e.span.start);
+            let (end_line, end_column) = at(e.span.end);
+            Replacement::builder()
+                .deleted_region(
+                    Region::builder()
+                        .start_line(start_line as i64)
+                        .start_column(start_column as i64)
+                        .end_line(end_line as i64)
+                        .end_column(end_column as i64)
+                        .build(),
+                )
+                .inserted_content(
+                    ArtifactContent::builder()
+                        .text(e.replacement.as_str())
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
+    let change = ArtifactChange::builder()
+        .artifact_location(
+            ArtifactLocation::builder()
+                .uri(path_to_uri(report.file_name(d)))
+                .build(),
+        )
+        .replacements(replacements)
+        .build();
+    SarifFix::builder()
+        .description(
+            Message::builder()
+                .text(format!("{} ({})", fix.title, fix.applicability.as_str()))
+                .build(),
+        )
+        .artifact_changes(vec![change])
+        .build()
+}
+
 /// The report as a SARIF 2.1.0 log. `version` names the tool version in the log.
 #[must_use]
 pub fn sarif(report: &Report, version: &str) -> String {
@@ -155,6 +209,9 @@ pub fn sarif(report: &Report, version: &str) -> String {
                 .locations(vec![location])
                 .build();
             result.rule_index = index.get(d.rule.as_ref()).map(|&i| i as i64);
+            if let Some(fix) = &d.fix {
+                result.fixes = Some(vec![sarif_fix(report, d, fix)]);
+            }
             result
         })
         .collect();

@@ -21,6 +21,7 @@ pub mod tf;
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Severity;
+use crate::fix::{Applicability, Change, Proposal};
 use crate::model::policy::{Policy, PoolClass};
 use crate::model::repo::Repository;
 use crate::model::{NodeClass, NodeClassFlavor, NodePool, Workload};
@@ -42,6 +43,9 @@ pub struct RuleMeta {
     pub severity: Severity,
     /// The rule's doc comment, raw (each line keeps the space after `///`).
     pub raw_docs: &'static str,
+    /// Whether the rule offers fixes (`eksgate check --fix`), and how safe they are; its
+    /// documentation says which findings get one.
+    pub fix: Option<Applicability>,
 }
 
 impl RuleMeta {
@@ -91,7 +95,7 @@ pub trait Rule: Describe + Sync {
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])+
-        $vis:vis $name:ident { id: $id:literal, name: $rule_name:literal, severity: $severity:ident $(,)? }
+        $vis:vis $name:ident { id: $id:literal, name: $rule_name:literal, severity: $severity:ident $(, fix: $fix:ident)? $(,)? }
     ) => {
         $(#[doc = $doc])+
         #[derive(Debug, Clone, Copy, Default)]
@@ -104,6 +108,7 @@ macro_rules! declare_rule {
                     name: $rule_name,
                     severity: $crate::diagnostic::Severity::$severity,
                     raw_docs: concat!($($doc, "\n"),+),
+                    fix: $crate::rules::fix_of!($($fix)?),
                 };
                 &META
             }
@@ -111,6 +116,17 @@ macro_rules! declare_rule {
     };
 }
 pub(crate) use declare_rule;
+
+/// `fix: Safe` / `fix: Unsafe` of a [`declare_rule!`], or no fix.
+macro_rules! fix_of {
+    () => {
+        None
+    };
+    ($fix:ident) => {
+        Some($crate::fix::Applicability::$fix)
+    };
+}
+pub(crate) use fix_of;
 
 /// Every rule, in the order `eksgate rules` lists them.
 pub static RULES: &[&dyn Rule] = &[
@@ -200,6 +216,8 @@ pub struct Violation<'a> {
     pub pointer: String,
     pub message: String,
     pub help: Option<String>,
+    /// The fix the rule proposes, rendered against the text by the engine.
+    pub fix: Option<Proposal<'a>>,
 }
 
 /// Findings of one rule in one document past this many are counted, not kept: the report
@@ -284,6 +302,7 @@ impl<'a> Findings<'a> {
             pointer,
             message: message.into(),
             help: None,
+            fix: None,
         };
         self.violations.push(violation);
         let last = self.violations.len() - 1;
@@ -318,6 +337,7 @@ impl<'a> Findings<'a> {
             pointer: String::new(),
             message: String::new(),
             help: None,
+            fix: None,
         })
     }
 
@@ -350,13 +370,30 @@ impl<'a> Findings<'a> {
                     self.rule.id
                 ),
                 help: Some("fix the ones shown and check again".to_string()),
+                fix: None,
             });
         }
         out
     }
 }
 
-impl Violation<'_> {
+impl<'a> Violation<'a> {
+    /// Proposes a fix (`eksgate check --fix`): `change` on nodes of the finding's document,
+    /// described by `title` (lower-case, like help).
+    pub fn fix(
+        &mut self,
+        applicability: Applicability,
+        title: impl Into<String>,
+        change: Change<'a>,
+    ) -> &mut Self {
+        self.fix = Some(Proposal {
+            title: title.into(),
+            applicability,
+            change,
+        });
+        self
+    }
+
     /// Attaches advice on what to do.
     pub fn help(&mut self, help: impl Into<String>) -> &mut Self {
         self.help = Some(help.into());

@@ -13,7 +13,7 @@ mod validate;
 
 use std::sync::Arc;
 
-pub use validate::{Issue, IssueKind, validate};
+pub use validate::{Issue, IssueFix, IssueKind, validate};
 
 use crate::node::Node;
 use crate::source::{self, Document, Limits, SourceFile};

@@ -82,6 +82,7 @@ static NOT_EVALUABLE: RuleMeta = RuleMeta {
     name: "crd-rule-violated",
     severity: Severity::Info,
     raw_docs: " A CRD validation rule could not be evaluated offline.\n",
+    fix: None,
 };
 
 /// The tag rule that reports this CRD rule's failure instead of CEL001, if it is enabled:
@@ -201,6 +202,7 @@ fn crd_path<'a>(
                     help: Some(format!(
                         "the CRD's rule on `{path}` is `{rule}` (from `{file}`); check it against a cluster with `kubectl apply --dry-run=server`"
                     )),
+                    fix: None,
                 });
             }
         }

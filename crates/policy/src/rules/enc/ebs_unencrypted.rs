@@ -1,3 +1,4 @@
+use crate::fix::{Applicability, Change, NewValue, Quotes};
 use crate::model::NodeClass;
 use crate::model::storage::{Mapping, block_device_mappings, is_custom_family};
 use crate::node::{Node, Value};
@@ -27,6 +28,15 @@ declare_rule! {
     /// EC2 uses the AMI's own block device mappings, and their encryption is unknown.
     /// EKS Auto Mode always encrypts node volumes and is never reported. The policy's
     /// `encryption.requireEbsEncryption: false` turns this rule off.
+    ///
+    /// ## Fix
+    /// Safe: `eksgate check --fix` writes `encrypted: true` where it is `false`, where it is
+    /// the quoted string `"true"`, and where it is missing from an `ebs` mapping (it adds the
+    /// line). That is what Karpenter's own default volumes are: encrypted with the account's
+    /// default EBS key (or `kmsKeyID` if set), and only new nodes get new volumes. When the
+    /// account's default EBS key is a customer managed key, the node role needs to be allowed
+    /// to use it, as for any encrypted volume. Mappings without `ebs` and `amiFamily: Custom`
+    /// without mappings are left to you.
     ///
     /// ## Example
     /// ```yaml,fail
@@ -63,7 +73,7 @@ declare_rule! {
     ///         volumeType: gp3
     ///         encrypted: true
     /// ```
-    pub EbsUnencrypted { id: "ENC001", name: "ebs-volume-unencrypted", severity: Error }
+    pub EbsUnencrypted { id: "ENC001", name: "ebs-volume-unencrypted", severity: Error, fix: Safe }
 }
 
 impl Rule for EbsUnencrypted {
@@ -127,7 +137,16 @@ fn check_mapping<'a>(class: &NodeClass<'a>, mapping: &Mapping<'a>, out: &mut Fin
             &ebs.key,
             format!("EBS volume {device} does not set `encrypted: true`: {unless}"),
         )
-        .help(help);
+        .help(help)
+        .fix(
+            Applicability::Safe,
+            "set `encrypted: true`",
+            Change::Insert {
+                map: &ebs.value,
+                path: vec!["encrypted".to_string()],
+                value: NewValue::Bool(true),
+            },
+        );
         return;
     };
     match &encrypted.value {
@@ -138,7 +157,12 @@ fn check_mapping<'a>(class: &NodeClass<'a>, mapping: &Mapping<'a>, out: &mut Fin
                 encrypted,
                 format!("EBS volume {device} is `encrypted: false`"),
             )
-            .help(help);
+            .help(help)
+            .fix(
+                Applicability::Safe,
+                "set `encrypted: true`",
+                to_true(encrypted),
+            );
         }
         Value::Null => {
             out.report(
@@ -156,7 +180,7 @@ fn check_mapping<'a>(class: &NodeClass<'a>, mapping: &Mapping<'a>, out: &mut Fin
                     .map(|t| format!(" (`{t}`)"))
                     .unwrap_or_default(),
             };
-            out.report(
+            let violation = out.report(
                 class.doc,
                 encrypted,
                 format!(
@@ -167,7 +191,23 @@ fn check_mapping<'a>(class: &NodeClass<'a>, mapping: &Mapping<'a>, out: &mut Fin
                 ),
             )
             .help("write `encrypted: true`, without quotes");
+            if matches!(&encrypted.value, Value::Str(t) if t.eq_ignore_ascii_case("true")) {
+                violation.fix(
+                    Applicability::Safe,
+                    "write `encrypted: true` without quotes",
+                    to_true(encrypted),
+                );
+            }
         }
+    }
+}
+
+/// `encrypted: true`, written plain in place of the value.
+fn to_true(node: &Node) -> Change<'_> {
+    Change::Replace {
+        node,
+        text: "true".to_string(),
+        quotes: Quotes::Drop,
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::fix::{Applicability, Change, NewValue, Quotes};
 use crate::model::{KarpenterApi, NodeClassFlavor};
 use crate::node::Node;
 use crate::rules::{Context, Findings, Rule, declare_rule};
@@ -23,6 +24,10 @@ declare_rule! {
     /// Prefer giving such pods IRSA or Pod Identity; when that is not possible, keep the hop
     /// limit on a dedicated node class and suppress the finding on it with the annotation
     /// `eksgate.dev/ignore: "IMDS002: <reason>"`.
+    ///
+    /// ## Fix
+    /// Safe: `eksgate check --fix` sets `httpPutResponseHopLimit` to the policy maximum (and
+    /// adds it, with `metadataOptions` if needed, where a v1beta1 default is too high).
     ///
     /// ## Example
     /// ```yaml,fail
@@ -54,7 +59,7 @@ declare_rule! {
     ///     httpTokens: required
     ///     httpPutResponseHopLimit: 1
     /// ```
-    pub HopLimitTooHigh { id: "IMDS002", name: "imds-hop-limit-too-high", severity: Warning }
+    pub HopLimitTooHigh { id: "IMDS002", name: "imds-hop-limit-too-high", severity: Warning, fix: Safe }
 }
 
 /// `httpPutResponseHopLimit` when a Karpenter API version leaves it out.
@@ -102,7 +107,16 @@ impl Rule for HopLimitTooHigh {
                                  `{max}`: pods can reach instance metadata and the node role's credentials"
                             ),
                         )
-                        .help(help);
+                        .help(help)
+                        .fix(
+                            Applicability::Safe,
+                            format!("set `httpPutResponseHopLimit: {}`", max.max(1)),
+                            Change::Replace {
+                                node: hop,
+                                text: max.max(1).to_string(),
+                                quotes: Quotes::Drop,
+                            },
+                        );
                     }
                 }
                 None => {
@@ -124,7 +138,18 @@ impl Rule for HopLimitTooHigh {
                              node role's credentials"
                         ),
                     )
-                    .help(help);
+                    .help(help)
+                    .fix(
+                        Applicability::Safe,
+                        format!("set `httpPutResponseHopLimit: {}`", max.max(1)),
+                        Change::Insert {
+                            map: &class.doc.root,
+                            path: ["spec", "metadataOptions", "httpPutResponseHopLimit"]
+                                .map(String::from)
+                                .to_vec(),
+                            value: NewValue::Int(max.max(1)),
+                        },
+                    );
                 }
             }
         }

@@ -1,3 +1,4 @@
+use crate::fix::{Applicability, Change, Quotes};
 use crate::model::NodeClassFlavor;
 use crate::node::Node;
 use crate::rules::{Context, Findings, Rule, declare_rule};
@@ -12,6 +13,11 @@ declare_rule! {
     /// or `httpTokens` out is compliant; only an explicit `optional` is reported (unless
     /// `httpEndpoint: disabled` turns the metadata service off entirely). EKS Auto Mode node
     /// classes always enforce IMDSv2. The policy's `imds.requireV2: false` turns this off.
+    ///
+    /// ## Fix
+    /// Safe: `eksgate check --fix` sets `httpTokens: required` (quotes and comments kept).
+    /// Clients that still use IMDSv1 get `401` from the metadata service; the AWS SDKs and
+    /// CLI have used IMDSv2 for years.
     ///
     /// ## Example
     /// ```yaml,fail
@@ -41,7 +47,7 @@ declare_rule! {
     ///   metadataOptions:
     ///     httpTokens: required
     /// ```
-    pub ImdsV1Allowed { id: "IMDS001", name: "imdsv1-allowed", severity: Error }
+    pub ImdsV1Allowed { id: "IMDS001", name: "imdsv1-allowed", severity: Error, fix: Safe }
 }
 
 impl Rule for ImdsV1Allowed {
@@ -71,7 +77,16 @@ impl Rule for ImdsV1Allowed {
                     tokens,
                     format!("`httpTokens` is `{shown}`, so nodes answer IMDSv1 requests"),
                 )
-                .help("set `metadataOptions.httpTokens: required` to enforce IMDSv2");
+                .help("set `metadataOptions.httpTokens: required` to enforce IMDSv2")
+                .fix(
+                    Applicability::Safe,
+                    "set `httpTokens: required`",
+                    Change::Replace {
+                        node: tokens,
+                        text: "required".to_string(),
+                        quotes: Quotes::Keep,
+                    },
+                );
             }
         }
     }

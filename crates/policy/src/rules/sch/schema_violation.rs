@@ -26,6 +26,13 @@ declare_rule! {
     /// SCH001 is silent (`encrypted: "true"` is ENC001's, a tag value that is not a string
     /// TAG003's, a `group` with a version REF002's, a YAML 1.1 `yes` or `0042` YAML002's).
     ///
+    /// ## Fix
+    /// Safe, for one kind of finding: a boolean or number in quotes where the schema wants a
+    /// boolean or number (`encrypted: "true"`, `httpPutResponseHopLimit: "1"`) is written
+    /// without them. The API server rejects the quoted value, so nothing that worked changes.
+    /// Numbers with a leading zero, a sign or an exponent are left to you (YAML reads them
+    /// differently). Other violations have no automatic fix.
+    ///
     /// ## Example
     /// ```yaml,fail
     /// apiVersion: karpenter.k8s.aws/v1
@@ -56,7 +63,7 @@ declare_rule! {
     ///     - deviceName: /dev/xvda
     ///       ebs: {volumeSize: 100Gi, volumeType: gp3, encrypted: true}
     /// ```
-    pub SchemaViolation { id: "SCH001", name: "schema-violation", severity: Error }
+    pub SchemaViolation { id: "SCH001", name: "schema-violation", severity: Error, fix: Safe }
 }
 
 impl Rule for SchemaViolation {

@@ -22,6 +22,14 @@ declare_rule! {
     /// ObjectMeta field is fine (`generateName`, `ownerReferences`, ...); another name is
     /// reported, as the API server drops it too.
     ///
+    /// ## Fix
+    /// Unsafe (`--fix --unsafe-fixes`): a field one typo away from a field of the schema
+    /// (`httpToken` for `httpTokens`) is renamed to it, when the mapping does not have that
+    /// field already. The value you wrote then takes effect where it was dropped before, which
+    /// can change what the cluster does (`httpToken: optional` renamed enables IMDSv1, which
+    /// IMDS001 then reports), so review it. Fields that moved between API versions
+    /// (`eksgate migrate`) and unknown fields without a near name are left to you.
+    ///
     /// ## Example
     /// ```yaml,fail
     /// apiVersion: karpenter.sh/v1
@@ -62,7 +70,7 @@ declare_rule! {
     ///   kubelet:
     ///     maxPods: 110
     /// ```
-    pub UnknownFieldPruned { id: "SCH002", name: "unknown-field-pruned", severity: Error }
+    pub UnknownFieldPruned { id: "SCH002", name: "unknown-field-pruned", severity: Error, fix: Unsafe }
 }
 
 impl Rule for UnknownFieldPruned {

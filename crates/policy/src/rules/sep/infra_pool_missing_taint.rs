@@ -1,3 +1,4 @@
+use crate::fix::{Applicability, Change, NewValue};
 use crate::rules::{Context, Findings, Rule, declare_rule};
 
 declare_rule! {
@@ -10,6 +11,13 @@ declare_rule! {
     /// capacity and their cost lands on the shared-services cost centre. A `PreferNoSchedule`
     /// taint does not fence anything off. A pool is infrastructure when its template labels,
     /// its name or its taints say so (the policy's `poolClasses[].match`).
+    ///
+    /// ## Fix
+    /// Unsafe (`--fix --unsafe-fixes`): adds the taint to `spec.template.spec.taints` (and
+    /// the list if there is none). It changes scheduling: new infrastructure nodes repel every
+    /// pod that does not tolerate the taint, so check that the platform workloads meant for
+    /// them do (SEP004 reports those that do not). A taint with the right key but another value
+    /// or effect is left to you.
     ///
     /// ## Example
     /// ```yaml,fail
@@ -41,7 +49,7 @@ declare_rule! {
     ///       taints:
     ///         - {key: workload-type, value: infrastructure, effect: NoSchedule}
     /// ```
-    pub InfraPoolMissingTaint { id: "SEP001", name: "infra-pool-missing-taint", severity: Error }
+    pub InfraPoolMissingTaint { id: "SEP001", name: "infra-pool-missing-taint", severity: Error, fix: Unsafe }
 }
 
 impl Rule for InfraPoolMissingTaint {
@@ -84,7 +92,30 @@ impl Rule for InfraPoolMissingTaint {
                 };
                 let effects: Vec<&str> = spec.effects.iter().map(|e| e.as_str()).collect();
                 let effects = effects.join("` or `");
-                out.report(pool.doc, node, message).help(format!(
+                let effect = spec.effects.first().map_or("NoSchedule", |e| e.as_str());
+                let taint = NewValue::strings([
+                    ("key", spec.key.as_str()),
+                    ("value", spec.value.as_str()),
+                    ("effect", effect),
+                ]);
+                let path = ["spec", "template", "spec", "taints"];
+                let change = match pool.doc.root.path(&path) {
+                    Some(seq) => Change::Append { seq, item: taint },
+                    None => Change::Insert {
+                        map: &pool.doc.root,
+                        path: path.map(String::from).to_vec(),
+                        value: NewValue::List(vec![taint]),
+                    },
+                };
+                let violation = out.report(pool.doc, node, message);
+                if !pool.taints.iter().any(|t| t.key == spec.key) {
+                    violation.fix(
+                        Applicability::Unsafe,
+                        format!("add the taint `{wanted}`"),
+                        change,
+                    );
+                }
+                violation.help(format!(
                     "add `{{key: {}, value: {}, effect: {}}}` to `spec.template.spec.taints` (effect `{effects}`)",
                     spec.key,
                     spec.value,

@@ -1,3 +1,4 @@
+use crate::fix::{Applicability, Change, NewValue, Quotes, is_plain};
 use crate::model::{NodePool, anchor_key};
 use crate::node::Node;
 use crate::rules::{Context, Findings, Rule, declare_rule};
@@ -19,6 +20,14 @@ declare_rule! {
     /// class requires (`poolClasses[].labels`) or has it with another value, and a pool of
     /// another class that carries the infrastructure class's labels. Pools no class
     /// recognises are left alone.
+    ///
+    /// ## Fix
+    /// Unsafe (`--fix --unsafe-fixes`): adds a missing label of the pool's class to
+    /// `spec.template.metadata.labels` (creating `metadata` and `labels` as needed), or sets
+    /// one with the wrong value to the class's. It changes scheduling: workloads that select
+    /// the label start landing on the pool's new nodes. Conflicts between a pool's name or
+    /// taint and its labels, and another class's labels on a pool, are left to you: which
+    /// one is wrong is your call.
     ///
     /// ## Example
     /// ```yaml,fail
@@ -50,7 +59,7 @@ declare_rule! {
     ///       taints:
     ///         - {key: workload-type, value: infrastructure, effect: NoSchedule}
     /// ```
-    pub PoolLabelMismatch { id: "SEP002", name: "pool-label-mismatch", severity: Error }
+    pub PoolLabelMismatch { id: "SEP002", name: "pool-label-mismatch", severity: Error, fix: Unsafe }
 }
 
 /// `k: v, k2: v2` for messages and help.
@@ -113,7 +122,7 @@ impl Rule for PoolLabelMismatch {
                 match (pool.label(key), label_text(pool, key)) {
                     (Some(_), Some(actual)) if &actual == wanted => {}
                     (Some(node), actual) => {
-                        out.report(
+                        let violation = out.report(
                             pool.doc,
                             node,
                             format!(
@@ -124,6 +133,17 @@ impl Rule for PoolLabelMismatch {
                             ),
                         )
                         .help(format!("set `{key}: {wanted}` in `spec.template.metadata.labels`"));
+                        if is_plain(wanted) && node.as_map().is_none() && node.as_seq().is_none() {
+                            violation.fix(
+                                Applicability::Unsafe,
+                                format!("set the label `{key}: {wanted}`"),
+                                Change::Replace {
+                                    node,
+                                    text: wanted.clone(),
+                                    quotes: Quotes::Keep,
+                                },
+                            );
+                        }
                     }
                     (None, _) => {
                         let node =
@@ -138,7 +158,18 @@ impl Rule for PoolLabelMismatch {
                         )
                         .help(format!(
                             "add `{key}: {wanted}` to `spec.template.metadata.labels`, so that workloads can select the pool's nodes"
-                        ));
+                        ))
+                        .fix(
+                            Applicability::Unsafe,
+                            format!("add the label `{key}: {wanted}`"),
+                            Change::Insert {
+                                map: &pool.doc.root,
+                                path: ["spec", "template", "metadata", "labels", key.as_str()]
+                                    .map(String::from)
+                                    .to_vec(),
+                                value: NewValue::str(wanted.as_str()),
+                            },
+                        );
                     }
                 }
             }

@@ -39,6 +39,17 @@ pub struct Issue<'n> {
     pub path: String,
     pub message: String,
     pub help: Option<String>,
+    /// The exact repair, when there is one.
+    pub fix: Option<IssueFix>,
+}
+
+/// An exact repair of an issue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IssueFix {
+    /// A quoted boolean or number where the schema wants one: the value written plain.
+    Unquote(String),
+    /// A misspelt field: the known field it was meant to be (not present in the mapping).
+    Rename(String),
 }
 
 /// Validates the object `root` against `schema`.
@@ -114,7 +125,15 @@ impl<'n> Walker<'_, 'n> {
             path: self.dotted(),
             message,
             help,
+            fix: None,
         });
+    }
+
+    /// Gives the issue just reported its repair.
+    fn last_fix(&mut self, fix: IssueFix) {
+        if let Some(issue) = self.issues.last_mut() {
+            issue.fix = Some(fix);
+        }
     }
 
     fn violation(&mut self, at: &'n Node, message: String, help: Option<String>) {
@@ -269,7 +288,7 @@ impl<'n> Walker<'_, 'n> {
                             present.push(key_str(entry));
                         }
                     } else if !shape.preserve_unknown {
-                        self.unknown(entry, &key, shape);
+                        self.unknown(node, entry, &key, shape);
                     }
                     None
                 }
@@ -370,6 +389,9 @@ impl<'n> Walker<'_, 'n> {
                     let mut message = format!(
                         "unknown field `{key}` in `metadata` would be dropped by the API server"
                     );
+                    let rename = suggestion
+                        .filter(|s| meta.entry(s).is_none())
+                        .map(|s| IssueFix::Rename(s.to_string()));
                     let help = match suggestion {
                         Some(s) => {
                             let _ = write!(message, "; did you mean `{s}`?");
@@ -381,6 +403,9 @@ impl<'n> Walker<'_, 'n> {
                     };
                     self.path.push(Seg::Key(key));
                     self.push(IssueKind::Pruned, &entry.key, message, Some(help));
+                    if let Some(fix) = rename {
+                        self.last_fix(fix);
+                    }
                     self.path.pop();
                     continue;
                 }
@@ -395,7 +420,7 @@ impl<'n> Walker<'_, 'n> {
     }
 
     /// Reports a field the schema does not know, with what it probably meant.
-    fn unknown(&mut self, entry: &'n crate::node::Entry, key: &str, shape: &Shape) {
+    fn unknown(&mut self, map: &Node, entry: &'n crate::node::Entry, key: &str, shape: &Shape) {
         let parent = self.dotted();
         let place = if parent.is_empty() {
             "at the top level".to_string()
@@ -405,6 +430,7 @@ impl<'n> Walker<'_, 'n> {
         let mut message =
             format!("unknown field `{key}` {place} would be dropped by the API server");
         let help;
+        let mut rename = None;
         if let Some((why, what)) = hints::moved_field(self.group, self.kind, &parent, key) {
             let _ = write!(message, ": {why}");
             help = what.to_string();
@@ -413,6 +439,9 @@ impl<'n> Walker<'_, 'n> {
         {
             let _ = write!(message, "; did you mean `{name}`?");
             help = format!("rename `{key}` to `{name}`");
+            if map.entry(name).is_none() {
+                rename = Some(IssueFix::Rename(name.to_string()));
+            }
         } else if let Some(home) = belongs_in(self.root, &parent, key) {
             let _ = write!(message, "; `{key}` belongs in `{home}`");
             help = format!("move it under `{home}`");
@@ -426,6 +455,9 @@ impl<'n> Walker<'_, 'n> {
         }
         self.path.push(Seg::Key(key.to_string()));
         self.push(IssueKind::Pruned, &entry.key, message, Some(help));
+        if let Some(fix) = rename {
+            self.last_fix(fix);
+        }
         self.path.pop();
     }
 

@@ -46,6 +46,9 @@ impl<'n> Walker<'_, 'n> {
             );
             let help = type_help(node, shape);
             self.violation(node, message, help);
+            if let Some(plain) = unquoted(node, shape) {
+                self.last_fix(IssueFix::Unquote(plain));
+            }
         }
         ok
     }
@@ -314,6 +317,31 @@ pub(super) fn describe(node: &Node) -> String {
         Value::Seq(_) => "a list".to_string(),
         Value::Map(_) => "a mapping".to_string(),
     }
+}
+
+/// A quoted boolean or number, written plain, where the shape wants one.
+pub(super) fn unquoted(node: &Node, shape: &Shape) -> Option<String> {
+    let Value::Str(s) = &node.value else {
+        return None;
+    };
+    let t = s.trim();
+    if shape.types.has(Types::INTEGER) && t.parse::<i64>().is_ok()
+        || shape.types.has(Types::NUMBER) && t.parse::<f64>().is_ok_and(f64::is_finite)
+    {
+        // Plain digits only, no leading zero: `0x1F`, `1e3` or `010` (octal in YAML 1.1)
+        // would read back as something else.
+        let digits = t.trim_start_matches('-');
+        let leading_zero = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.");
+        return (t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.')
+            && !leading_zero)
+            .then(|| t.to_string());
+    }
+    if shape.types.has(Types::BOOLEAN) && matches!(t.to_lowercase().as_str(), "true" | "false") {
+        return Some(t.to_lowercase());
+    }
+    None
 }
 
 /// How to fix a type error, when the fix is mechanical.

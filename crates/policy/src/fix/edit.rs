@@ -1,6 +1,6 @@
 //! Text edits: a replacement for a byte range of a source text, applied all together or not
-//! at all. This is what every conversion comes down to, and what `eksgate check --fix` will
-//! produce from a rule's findings: a list of `{span, replacement}` against the text the spans
+//! at all. This is what every conversion (`eksgate migrate`) comes down to, and what
+//! `eksgate check --fix` applies from the rules' fixes: a list of `{span, replacement}` against the text the spans
 //! were taken from.
 //!
 //! Edits may touch (one ends where the next starts) and several may insert at one offset (they
