@@ -145,6 +145,39 @@ pub fn read_node<T: OwnDocument>(
     root: &Node,
     source: &SourceFile,
 ) -> Result<Envelope<T>, ReadError> {
+    read_node_all(root, source).map_err(|errors| {
+        errors.into_iter().next().unwrap_or_else(|| {
+            ReadError::at(source, root.span, String::new(), "cannot be read".into())
+        })
+    })
+}
+
+/// Reads an eksgate document from its root node as [`read_node`] does, but keeps every error
+/// the semantic checks find (a form shows them all at once); an envelope or type error stops
+/// the reading, so it comes alone.
+///
+/// # Errors
+/// At least one [`ReadError`].
+pub fn read_node_all<T: OwnDocument>(
+    root: &Node,
+    source: &SourceFile,
+) -> Result<Envelope<T>, Vec<ReadError>> {
+    read_envelope(root, source).map_err(|e| vec![e]).and_then(|mut envelope: Envelope<T>| {
+        let mut checker = Checker::new(source, root);
+        envelope.spec.check(&mut checker);
+        let errors = checker.into_errors();
+        if errors.is_empty() {
+            Ok(envelope)
+        } else {
+            Err(errors)
+        }
+    })
+}
+
+fn read_envelope<T: OwnDocument>(
+    root: &Node,
+    source: &SourceFile,
+) -> Result<Envelope<T>, ReadError> {
     match root.get("apiVersion") {
         Some(node) if node.as_str() == Some(API_VERSION) => {}
         Some(node) => {
@@ -179,17 +212,11 @@ pub fn read_node<T: OwnDocument>(
             ));
         }
     };
-    let mut envelope = Envelope {
+    Ok(Envelope {
         metadata: written.metadata,
         spec,
         span: root.span,
-    };
-    let mut checker = Checker::new(source, root);
-    envelope.spec.check(&mut checker);
-    match checker.into_first_error() {
-        Some(e) => Err(e),
-        None => Ok(envelope),
-    }
+    })
 }
 
 /// Deserializes any type from a node of `source`, with positions in its errors.
