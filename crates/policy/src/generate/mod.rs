@@ -35,6 +35,8 @@ pub struct RenderedFile {
 /// What a request renders to.
 #[derive(Clone, Debug)]
 pub struct Rendered {
+    /// The EKS cluster's name, `<clientName>-<environment>`.
+    pub cluster: String,
     /// Sorted by name.
     pub files: Vec<RenderedFile>,
     pub spend: Spend,
@@ -122,6 +124,7 @@ pub fn render(request: &Envelope<ClusterRequest>, policy: &Policy, table: &Price
     files.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     let (files, provenance) = files.into_iter().unzip();
     Rendered {
+        cluster: r.cluster_name(),
         files,
         spend: prices::spend(r, table),
         provenance,
@@ -194,38 +197,52 @@ pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) ->
         kind: doc.kind().map(str::to_string),
         name: doc.name().map(str::to_string),
     };
-    let request = match reader::read_node_all::<ClusterRequest>(&doc.root, source) {
-        Ok(request) => request,
-        Err(errors) => {
-            return errors
-                .into_iter()
-                .map(|e| {
-                    let pointer = if e.pointer.is_empty() {
-                        e.pointer
-                    } else {
-                        format!("{}{}", doc.pointer_prefix, e.pointer)
-                    };
-                    finding(
-                        e.span,
-                        pointer,
-                        e.message,
-                        Some("see `policies/schemas/cluster-request.schema.json`".to_string()),
-                    )
-                })
-                .collect();
-        }
+    let read = reader::read_node_checked::<ClusterRequest>(&doc.root, source);
+    let (request, errors) = match read {
+        Ok((request, errors)) => (Some(request), errors),
+        Err(e) => (None, vec![e]),
+    };
+    let mut out: Vec<Diagnostic> = errors
+        .iter()
+        .map(|e| {
+            let pointer = if e.pointer.is_empty() {
+                String::new()
+            } else {
+                format!("{}{}", doc.pointer_prefix, e.pointer)
+            };
+            finding(
+                e.span,
+                pointer,
+                e.message.clone(),
+                Some("see `policies/schemas/cluster-request.schema.json`".to_string()),
+            )
+        })
+        .collect();
+    let Some(request) = request else {
+        return out;
+    };
+    // A field the checks refused is reported once, by REQ001; the rules judge the rest.
+    let refused = |span: Span| {
+        errors
+            .iter()
+            .any(|e| e.span.start <= span.start && span.end <= e.span.end.max(e.span.start + 1))
     };
     let table = match PriceTable::shipped() {
         Ok(t) => t,
-        Err(e) => return vec![finding(doc.root.span, String::new(), e, None)],
+        Err(e) => {
+            out.push(finding(doc.root.span, String::new(), e, None));
+            return out;
+        }
     };
     let rendered = render(&request, policy, &table);
     let report = crate::check(rendered.inputs(), policy, &CheckOptions::default());
-    let mut out = Vec::new();
     for d in &report.diagnostics {
         let mut span = rendered.origin(d);
         if span == Span::default() {
             span = request.span;
+        }
+        if refused(span) {
+            continue;
         }
         let inner = doc.root.pointer_to_span(span).unwrap_or_default();
         let file = rendered

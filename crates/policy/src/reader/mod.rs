@@ -162,16 +162,27 @@ pub fn read_node_all<T: OwnDocument>(
     root: &Node,
     source: &SourceFile,
 ) -> Result<Envelope<T>, Vec<ReadError>> {
-    read_envelope(root, source).map_err(|e| vec![e]).and_then(|mut envelope: Envelope<T>| {
-        let mut checker = Checker::new(source, root);
-        envelope.spec.check(&mut checker);
-        let errors = checker.into_errors();
-        if errors.is_empty() {
-            Ok(envelope)
-        } else {
-            Err(errors)
-        }
-    })
+    match read_node_checked(root, source) {
+        Ok((envelope, errors)) if errors.is_empty() => Ok(envelope),
+        Ok((_, errors)) => Err(errors),
+        Err(e) => Err(vec![e]),
+    }
+}
+
+/// Reads an eksgate document from its root node, and runs its checks: the value (which may
+/// fail its checks) with every error they found. For callers that still look at a value with
+/// problems (a form that judges the rest of the request).
+///
+/// # Errors
+/// A [`ReadError`] when the document cannot be read into its type at all.
+pub fn read_node_checked<T: OwnDocument>(
+    root: &Node,
+    source: &SourceFile,
+) -> Result<(Envelope<T>, Vec<ReadError>), ReadError> {
+    let mut envelope: Envelope<T> = read_envelope(root, source)?;
+    let mut checker = Checker::new(source, root);
+    envelope.spec.check(&mut checker);
+    Ok((envelope, checker.into_errors()))
 }
 
 fn read_envelope<T: OwnDocument>(
