@@ -135,7 +135,14 @@ fn visible_lines(text: &str) -> String {
 fn write_files(dir: &Path, files: &[generate::RenderedFile], force: bool) -> Result<(), String> {
     let targets: Vec<(PathBuf, &generate::RenderedFile)> = files
         .iter()
-        .map(|f| (f.name.split('/').fold(dir.to_path_buf(), |p, part| p.join(part)), f))
+        .map(|f| {
+            (
+                f.name
+                    .split('/')
+                    .fold(dir.to_path_buf(), |p, part| p.join(part)),
+                f,
+            )
+        })
         .collect();
     if !force {
         let existing: Vec<String> = targets

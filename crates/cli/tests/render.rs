@@ -34,7 +34,11 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let name = path.strip_prefix(dir).expect("below").to_string_lossy().into_owned();
+                let name = path
+                    .strip_prefix(dir)
+                    .expect("below")
+                    .to_string_lossy()
+                    .into_owned();
                 out.push((name, std::fs::read(&path).expect("readable")));
             }
         }
@@ -50,11 +54,26 @@ fn every_example_request_renders_a_set_that_passes_check() {
         let out = temp.path().join("out");
         let run = eksgate(["render", &request, "-o", &shown(&out)]).run();
         assert_eq!(run.code, 0, "{}", run.transcript());
-        assert!(run.stdout.contains("a ceiling, not a forecast"), "{}", run.transcript());
+        assert!(
+            run.stdout.contains("a ceiling, not a forecast"),
+            "{}",
+            run.transcript()
+        );
         let written = files(&out);
-        assert!(written.iter().any(|(n, _)| n == "deploy.yaml"), "{written:?}");
+        assert!(
+            written.iter().any(|(n, _)| n == "deploy.yaml"),
+            "{written:?}"
+        );
         assert!(written.iter().any(|(n, _)| n == "terraform.tfvars.json"));
-        let check = eksgate(["check", "--format", "json", "--fail-on", "warning", &shown(&out)]).run();
+        let check = eksgate([
+            "check",
+            "--format",
+            "json",
+            "--fail-on",
+            "warning",
+            &shown(&out),
+        ])
+        .run();
         assert_eq!(check.code, 0, "{request}: {}", check.transcript());
         let report = check.json();
         assert_eq!(report["summary"]["errors"], 0);
@@ -81,10 +100,17 @@ fn every_example_request_renders_a_set_that_passes_check() {
 fn a_request_with_errors_renders_nothing_and_says_where() {
     let temp = tempfile::tempdir().expect("temp dir");
     let out = temp.path().join("out");
-    let run = eksgate(["render", "examples/broken/cluster-request.yaml", "-o", &shown(&out)]).run();
+    let run = eksgate([
+        "render",
+        "examples/broken/cluster-request.yaml",
+        "-o",
+        &shown(&out),
+    ])
+    .run();
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(
-        run.stderr.contains("examples/broken/cluster-request.yaml:18:13"),
+        run.stderr
+            .contains("examples/broken/cluster-request.yaml:18:13"),
         "{}",
         run.transcript()
     );
@@ -100,7 +126,10 @@ fn a_custom_policy_changes_the_render_and_the_verdict() {
     // on the request's line.
     let text = std::fs::read_to_string(workspace_root().join("policies/default.yaml"))
         .expect("default policy")
-        .replace("cost-center: {allowed: [client-projects]}", "cost-center: {allowed: [acme-apps]}");
+        .replace(
+            "cost-center: {allowed: [client-projects]}",
+            "cost-center: {allowed: [acme-apps]}",
+        );
     std::fs::write(&policy, text).expect("writable");
     let run = eksgate([
         "render",
@@ -113,5 +142,9 @@ fn a_custom_policy_changes_the_render_and_the_verdict() {
     .run();
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(run.stderr.contains("TAG002"), "{}", run.transcript());
-    assert!(run.stderr.contains("examples/requests/acme-prod.yaml:35:"), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("examples/requests/acme-prod.yaml:35:"),
+        "{}",
+        run.transcript()
+    );
 }

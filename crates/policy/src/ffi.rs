@@ -132,7 +132,9 @@ pub fn validate_request(text: &str, policy: Option<&str>) -> String {
 #[must_use]
 pub fn render_request(text: &str, policy: Option<&str>) -> String {
     let empty = |findings: Vec<serde_json::Value>, errors: Vec<serde_json::Value>| {
-        to_text(&json!({"files": [], "report": null, "spend": null, "findings": findings, "errors": errors}))
+        to_text(
+            &json!({"files": [], "report": null, "spend": null, "findings": findings, "errors": errors}),
+        )
     };
     let policy = match read_policy(policy) {
         Ok(p) => p,
@@ -148,7 +150,9 @@ pub fn render_request(text: &str, policy: Option<&str>) -> String {
         }
         Err(crate::generate::RenderError::NotARequest(e)) => empty(
             Vec::new(),
-            vec![json!({"source": "request", "line": e.line, "column": e.column, "pointer": e.pointer, "message": e.message})],
+            vec![
+                json!({"source": "request", "line": e.line, "column": e.column, "pointer": e.pointer, "message": e.message}),
+            ],
         ),
         Ok(outcome) => {
             let report: serde_json::Value =

@@ -3,7 +3,7 @@
 //! generations, limits, KMS key, billing tags) render, and the rendered set has no error and no
 //! warning under the default policy. Also under a policy that requires a KMS key and an extra
 //! billing tag, when the request gives them.
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+#![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests fail loudly")]
 
 use eksgate_policy::generate::render_source;
 use eksgate_policy::{Policy, Severity, SourceFile};
@@ -38,19 +38,25 @@ fn pool() -> impl Strategy<Value = Pool> {
         1u32..20000,
         any::<bool>(),
     )
-        .prop_map(|(capacity, arch, categories, generations, cpu, memory, when_empty)| Pool {
-            capacity,
-            arch,
-            categories,
-            generations: generations.into_iter().collect(),
-            cpu,
-            memory,
-            when_empty,
-        })
+        .prop_map(
+            |(capacity, arch, categories, generations, cpu, memory, when_empty)| Pool {
+                capacity,
+                arch,
+                categories,
+                generations: generations.into_iter().collect(),
+                cpu,
+                memory,
+                when_empty,
+            },
+        )
 }
 
 fn list<T: std::fmt::Display>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[allow(clippy::too_many_arguments, reason = "one generated request")]
@@ -89,7 +95,9 @@ fn request(
         text.push_str("    tags: {owner: platform-team}\n");
     }
     if kms {
-        text.push_str("  compliance:\n    kmsKeyArn: arn:aws:kms:eu-central-1:111122223333:key/abc-123\n");
+        text.push_str(
+            "  compliance:\n    kmsKeyArn: arn:aws:kms:eu-central-1:111122223333:key/abc-123\n",
+        );
     }
     text
 }

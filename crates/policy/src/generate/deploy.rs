@@ -124,7 +124,10 @@ pub(super) fn plan(request: &ClusterRequest) -> Y {
         "cluster",
         Y::map([
             ("name", Y::str(&cluster)),
-            ("region", Y::str(&request.region.value).from(request.region.span)),
+            (
+                "region",
+                Y::str(&request.region.value).from(request.region.span),
+            ),
         ]),
     )];
     if !credentials.is_empty() {

@@ -2,11 +2,11 @@
 //! the policy's pool classes (labels, taints, billing tags) so that they pass it.
 
 use super::tree::Y;
+use crate::Policy;
 use crate::model::policy::{PoolClass, TaintEffect};
 use crate::model::request::{ClientPool, ClusterRequest, Mode};
 use crate::model::{AUTO_MODE_GROUP, KARPENTER_GROUP};
 use crate::node::Span;
-use crate::Policy;
 
 /// What the policy says the pools must look like, with defaults where it says nothing.
 pub(super) struct Shape<'p> {
@@ -39,7 +39,11 @@ impl<'p> Shape<'p> {
         let infra_taint = infra_class
             .and_then(|c| c.taints.first())
             .map(|t| {
-                let effect = t.effects.first().copied().unwrap_or(TaintEffect::NoSchedule);
+                let effect = t
+                    .effects
+                    .first()
+                    .copied()
+                    .unwrap_or(TaintEffect::NoSchedule);
                 (t.key.clone(), t.value.clone(), effect.as_str())
             })
             .unwrap_or_else(|| {
@@ -251,14 +255,15 @@ pub(super) fn node_class(
 }
 
 fn requirement(key: &str, values: Y) -> Y {
-    Y::map([("key", Y::str(key)), ("operator", Y::str("In")), ("values", values)])
+    Y::map([
+        ("key", Y::str(key)),
+        ("operator", Y::str("In")),
+        ("values", values),
+    ])
 }
 
 fn labels(pairs: &[(String, String)]) -> Vec<(String, Y)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.clone(), Y::str(v)))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.clone(), Y::str(v))).collect()
 }
 
 /// The infrastructure NodePool: the policy's label and taint, a disruption budget.
@@ -278,8 +283,12 @@ pub(super) fn infra_pool(request: &ClusterRequest, shape: &Shape<'_>) -> Y {
         ),
         requirement(
             &format!("{prefix}/instance-category"),
-            strings(pool.instance_categories.iter().map(|c| (c.as_str(), c.span)))
-                .from(pool.instance_categories.span),
+            strings(
+                pool.instance_categories
+                    .iter()
+                    .map(|c| (c.as_str(), c.span)),
+            )
+            .from(pool.instance_categories.span),
         ),
     ];
     if !pool.instance_sizes.is_empty() {
@@ -380,7 +389,10 @@ pub(super) fn client_labels(
         "client-id".to_string(),
         Y::str(&billing.client_id.value).from(billing.client_id.span),
     ));
-    out.push((POOL_LABEL.to_string(), Y::str(&pool.name.value).from(pool.name.span)));
+    out.push((
+        POOL_LABEL.to_string(),
+        Y::str(&pool.name.value).from(pool.name.span),
+    ));
     out
 }
 
@@ -531,7 +543,10 @@ fn deployment(name: &str, namespace: &str, node_selector: Vec<(String, Y)>, tole
                     "template",
                     Y::map([
                         ("metadata", Y::map([("labels", app())])),
-                        ("spec", Y::Map(pod.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+                        (
+                            "spec",
+                            Y::Map(pod.into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
+                        ),
                     ]),
                 ),
             ]),
@@ -558,11 +573,7 @@ pub(super) fn infra_workload(policy: &Policy, shape: &Shape<'_>) -> Option<Y> {
 }
 
 /// An example client workload for one pool: selects the pool's labels, tolerates nothing.
-pub(super) fn client_workload(
-    request: &ClusterRequest,
-    shape: &Shape<'_>,
-    pool: &ClientPool,
-) -> Y {
+pub(super) fn client_workload(request: &ClusterRequest, shape: &Shape<'_>, pool: &ClientPool) -> Y {
     deployment(
         &format!("{}-example", pool.name.value),
         &request.client_name,

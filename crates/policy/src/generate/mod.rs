@@ -14,8 +14,8 @@ mod manifests;
 pub mod tree;
 
 use crate::diagnostic::{Diagnostic, Report, Severity};
-use crate::model::request::prices::{self, PriceTable, Spend};
 use crate::model::request::ClusterRequest;
+use crate::model::request::prices::{self, PriceTable, Spend};
 use crate::node::Span;
 use crate::reader::{self, Envelope};
 use crate::source::{Document, SourceFile};
@@ -166,7 +166,9 @@ fn request_help(rule: &str, policy: &Policy) -> Option<String> {
     Some(match rule {
         "SEP003" => "list only the capacity types the policy allows in the pool's `capacityTypes`"
             .to_string(),
-        "TAG001" => "add the missing tags under `billing.tags` (or `infraPool.billing`)".to_string(),
+        "TAG001" => {
+            "add the missing tags under `billing.tags` (or `infraPool.billing`)".to_string()
+        }
         "TAG002" => "change the value to one the policy's pool class allows".to_string(),
         "IMDS002" => format!(
             "set `compliance.imdsHopLimit` to at most `{}`",
@@ -245,10 +247,7 @@ pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) ->
             continue;
         }
         let inner = doc.root.pointer_to_span(span).unwrap_or_default();
-        let file = rendered
-            .files
-            .get(d.file)
-            .map_or("", |f| f.name.as_str());
+        let file = rendered.files.get(d.file).map_or("", |f| f.name.as_str());
         let what = match (&d.kind, &d.name) {
             (Some(kind), Some(name)) => format!("{kind} `{name}` ({file})"),
             _ => format!("`{file}`"),
@@ -283,7 +282,7 @@ pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) ->
 #[derive(Clone, Debug)]
 pub enum RenderError {
     /// The request has findings at error severity (the report of checking it).
-    Findings(Report),
+    Findings(Box<Report>),
     /// The file holds no `ClusterRequest`, or more than one.
     NotARequest(reader::ReadError),
 }
@@ -317,11 +316,17 @@ pub fn render_source(source: &SourceFile, policy: &Policy) -> Result<RenderOutco
         .iter()
         .any(|d| d.severity == Severity::Error)
     {
-        return Err(RenderError::Findings(request_report));
+        return Err(RenderError::Findings(Box::new(request_report)));
     }
-    let request = reader::read_document::<ClusterRequest>(source).map_err(RenderError::NotARequest)?;
+    let request =
+        reader::read_document::<ClusterRequest>(source).map_err(RenderError::NotARequest)?;
     let table = PriceTable::shipped().map_err(|e| {
-        RenderError::NotARequest(reader::ReadError::at(source, Span::default(), String::new(), e))
+        RenderError::NotARequest(reader::ReadError::at(
+            source,
+            Span::default(),
+            String::new(),
+            e,
+        ))
     })?;
     let rendered = render(&request, policy, &table);
     let report = crate::check(rendered.inputs(), policy, &CheckOptions::default());

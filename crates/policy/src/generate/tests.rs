@@ -4,12 +4,19 @@ use super::*;
 use crate::model::request::tests::GOOD;
 
 fn outcome(text: &str) -> Result<RenderOutcome, RenderError> {
-    render_source(&SourceFile::new("r.yaml", text), &Policy::default_policy().unwrap())
+    render_source(
+        &SourceFile::new("r.yaml", text),
+        &Policy::default_policy().unwrap(),
+    )
 }
 
 fn request_rules(text: &str) -> Vec<(String, usize, String)> {
     let policy = Policy::default_policy().unwrap();
-    let report = crate::check(vec![Input::text("r.yaml", text)], &policy, &CheckOptions::default());
+    let report = crate::check(
+        vec![Input::text("r.yaml", text)],
+        &policy,
+        &CheckOptions::default(),
+    );
     report
         .diagnostics
         .iter()
@@ -37,7 +44,12 @@ fn a_good_request_renders_a_clean_set() {
             "terraform.tfvars.json"
         ]
     );
-    let shown: Vec<String> = out.report.diagnostics.iter().map(|d| format!("{} {} {}", d.rule, out.report.files[d.file].name, d.message)).collect();
+    let shown: Vec<String> = out
+        .report
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {} {}", d.rule, out.report.files[d.file].name, d.message))
+        .collect();
     assert!(out.report.diagnostics.is_empty(), "{shown:#?}");
     assert!(out.request_report.diagnostics.is_empty());
     // Deterministic.
@@ -47,16 +59,43 @@ fn a_good_request_renders_a_clean_set() {
 
 #[test]
 fn policy_findings_land_on_the_request_fields() {
-    let spot = GOOD.replace("    limits: {cpu: 32, memory: 128Gi}\n", "    capacityTypes: [spot]\n    limits: {cpu: 32, memory: 128Gi}\n");
+    let spot = GOOD.replace(
+        "    limits: {cpu: 32, memory: 128Gi}\n",
+        "    capacityTypes: [spot]\n    limits: {cpu: 32, memory: 128Gi}\n",
+    );
     let found = request_rules(&spot);
-    assert!(found.contains(&("SEP003".to_string(), 10, "/spec/infraPool/capacityTypes/0".to_string())), "{found:?}");
+    assert!(
+        found.contains(&(
+            "SEP003".to_string(),
+            10,
+            "/spec/infraPool/capacityTypes/0".to_string()
+        )),
+        "{found:?}"
+    );
     let id = GOOD.replace("clientId: acme", "clientId: Acme Corp");
     let found = request_rules(&id);
-    assert!(found.iter().any(|f| f.0 == "TAG002" && f.2 == "/spec/billing/clientId"), "{found:?}");
-    assert!(found.iter().all(|f| f.2.starts_with("/spec/billing/clientId")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.0 == "TAG002" && f.2 == "/spec/billing/clientId"),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|f| f.2.starts_with("/spec/billing/clientId")),
+        "{found:?}"
+    );
     let hop = GOOD.replace("  billing:", "  compliance: {imdsHopLimit: 2}\n  billing:");
     let found = request_rules(&hop);
-    assert_eq!(found, [("IMDS002".to_string(), 16, "/spec/compliance/imdsHopLimit".to_string())]);
+    assert_eq!(
+        found,
+        [(
+            "IMDS002".to_string(),
+            16,
+            "/spec/compliance/imdsHopLimit".to_string()
+        )]
+    );
     assert!(outcome(&hop).is_ok(), "a warning does not stop a render");
     assert!(matches!(outcome(&id), Err(RenderError::Findings(_))));
 }

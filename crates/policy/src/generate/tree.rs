@@ -282,7 +282,10 @@ mod tests {
             ("a: b", "\"a: b\""),
             ("x\n- y", "\"x\\n- y\""),
             ("\u{2028}", "\"\\u2028\""),
-            ("arn:aws:kms:us-east-1:123456789012:key/x", "arn:aws:kms:us-east-1:123456789012:key/x"),
+            (
+                "arn:aws:kms:us-east-1:123456789012:key/x",
+                "arn:aws:kms:us-east-1:123456789012:key/x",
+            ),
             ("#c", "\"#c\""),
         ] {
             assert_eq!(scalar(text), written, "{text:?}");

@@ -29,8 +29,7 @@ static MEMORY: LazyLock<Option<Regex>> = LazyLock::new(|| pattern(r"^[1-9][0-9]*
 static CATEGORY: LazyLock<Option<Regex>> = LazyLock::new(|| pattern(r"^[a-z]{1,4}$"));
 static SIZE: LazyLock<Option<Regex>> =
     LazyLock::new(|| pattern(r"^(nano|micro|small|medium|large|[0-9]*xlarge|metal(-[0-9]+xl)?)$"));
-static DURATION: LazyLock<Option<Regex>> =
-    LazyLock::new(|| pattern(r"^(([0-9]+(s|m|h))+|Never)$"));
+static DURATION: LazyLock<Option<Regex>> = LazyLock::new(|| pattern(r"^(([0-9]+(s|m|h))+|Never)$"));
 static KMS_ARN: LazyLock<Option<Regex>> = LazyLock::new(|| {
     pattern(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$")
 });
@@ -76,8 +75,12 @@ pub(super) fn request(r: &mut ClusterRequest, c: &mut Checker<'_>) {
     }
 
     let infra = &r.infra_pool.value;
-    no_repeats(c, "capacityTypes", &infra.capacity_types, |t| t.as_str().to_string());
-    no_repeats(c, "architectures", &infra.architectures, |a| a.as_str().to_string());
+    no_repeats(c, "capacityTypes", &infra.capacity_types, |t| {
+        t.as_str().to_string()
+    });
+    no_repeats(c, "architectures", &infra.architectures, |a| {
+        a.as_str().to_string()
+    });
     categories(c, &infra.instance_categories);
     for size in infra.instance_sizes.iter() {
         if !matches(&SIZE, size) {
@@ -124,8 +127,12 @@ pub(super) fn request(r: &mut ClusterRequest, c: &mut Checker<'_>) {
         if !names.insert(name.value.clone()) {
             c.at(name, format!("pool name `{}` is used twice", shown(name)));
         }
-        no_repeats(c, "capacityTypes", &pool.capacity_types, |t| t.as_str().to_string());
-        no_repeats(c, "architectures", &pool.architectures, |a| a.as_str().to_string());
+        no_repeats(c, "capacityTypes", &pool.capacity_types, |t| {
+            t.as_str().to_string()
+        });
+        no_repeats(c, "architectures", &pool.architectures, |a| {
+            a.as_str().to_string()
+        });
         categories(c, &pool.instance_categories);
         for generation in pool.instance_generations.iter() {
             if !(1..=20).contains(&generation.value) {
@@ -153,7 +160,10 @@ pub(super) fn request(r: &mut ClusterRequest, c: &mut Checker<'_>) {
         }
     }
     if r.client_pools.is_empty() {
-        c.at(&r.client_pools, "`clientPools` is empty; give at least one pool");
+        c.at(
+            &r.client_pools,
+            "`clientPools` is empty; give at least one pool",
+        );
     }
 
     let billing = &r.billing.value;
@@ -253,7 +263,10 @@ fn no_repeats<T>(
     for item in list.iter() {
         let text = key(&item.value);
         if !seen.insert(text.clone()) {
-            c.at(item, format!("`{}` is listed twice in `{what}`", shown(&text)));
+            c.at(
+                item,
+                format!("`{}` is listed twice in `{what}`", shown(&text)),
+            );
         }
     }
     if list.is_empty() && what != "instanceSizes" && what != "instanceGenerations" {

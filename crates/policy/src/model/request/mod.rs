@@ -262,7 +262,9 @@ pub struct Billing {
 pub struct Compliance {
     /// Customer-managed KMS key for node volumes (`arn:aws:kms:<region>:<account>:key/<id>`); AWS's default key when absent.
     #[serde(default)]
-    #[schemars(regex(pattern = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$"))]
+    #[schemars(regex(
+        pattern = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+$"
+    ))]
     pub kms_key_arn: Option<Spanned<String>>,
     /// IMDSv2 response hop limit of the nodes (default 1: pods cannot reach instance metadata). Not used in Auto Mode, where AWS sets it.
     #[serde(default = "one")]

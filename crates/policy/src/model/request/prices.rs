@@ -133,7 +133,11 @@ pub fn spend(request: &ClusterRequest, table: &PriceTable) -> Spend {
         table,
         mode,
         "infra".to_string(),
-        &infra.capacity_types.iter().map(|c| c.value).collect::<Vec<_>>(),
+        &infra
+            .capacity_types
+            .iter()
+            .map(|c| c.value)
+            .collect::<Vec<_>>(),
         &infra
             .instance_categories
             .iter()
@@ -146,7 +150,11 @@ pub fn spend(request: &ClusterRequest, table: &PriceTable) -> Spend {
             table,
             mode,
             pool.resource_name(&request.client_name),
-            &pool.capacity_types.iter().map(|c| c.value).collect::<Vec<_>>(),
+            &pool
+                .capacity_types
+                .iter()
+                .map(|c| c.value)
+                .collect::<Vec<_>>(),
             &pool
                 .instance_categories
                 .iter()

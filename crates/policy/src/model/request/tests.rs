@@ -1,4 +1,4 @@
-#![expect(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
 use super::prices::{PriceTable, spend, usd};
 use super::*;
@@ -83,10 +83,22 @@ fn duplicate_pools_and_repeated_values() {
     );
     let found = errors(&text);
     let messages: Vec<&str> = found.iter().map(|f| f.3.as_str()).collect();
-    assert!(messages.iter().any(|m| m.contains("used twice")), "{messages:?}");
-    assert!(messages.iter().any(|m| m.contains("listed twice")), "{messages:?}");
-    assert!(messages.iter().any(|m| m.contains("limits.cpu")), "{messages:?}");
-    assert!(messages.iter().any(|m| m.contains("limits.memory")), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.contains("used twice")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("listed twice")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("limits.cpu")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("limits.memory")),
+        "{messages:?}"
+    );
 }
 
 #[test]
@@ -98,10 +110,16 @@ fn the_price_table_loads_and_the_ceiling_is_cpu_times_the_dearest_price() {
     assert_eq!(s.pools.len(), 2);
     // infra: on-demand, c/m/r: the dearest is r.
     let r_price = table.categories["r"].on_demand;
-    assert_eq!(s.pools[0].monthly_ceiling_usd, (32.0 * r_price * 730.0 * 100.0_f64).round() / 100.0);
+    assert_eq!(
+        s.pools[0].monthly_ceiling_usd,
+        (32.0 * r_price * 730.0 * 100.0_f64).round() / 100.0
+    );
     // spot with on-demand fallback: on-demand is the ceiling.
     assert_eq!(s.pools[1].name, "acme-web");
-    assert_eq!(s.pools[1].monthly_ceiling_usd, (64.0 * r_price * 730.0 * 100.0_f64).round() / 100.0);
+    assert_eq!(
+        s.pools[1].monthly_ceiling_usd,
+        (64.0 * r_price * 730.0 * 100.0_f64).round() / 100.0
+    );
     let spot_only = GOOD.replace("[spot, on-demand]", "[spot]");
     let r = read_document::<ClusterRequest>(&SourceFile::new("r.yaml", spot_only)).unwrap();
     let s2 = spend(&r.spec, &table);
