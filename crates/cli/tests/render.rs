@@ -148,3 +148,35 @@ fn a_custom_policy_changes_the_render_and_the_verdict() {
         run.transcript()
     );
 }
+
+/// The rendered DeployPlan is one `eksgate deploy` reads, with the staged order, and its policy
+/// gate passes the rendered manifests; the tfvars are JSON.
+#[cfg(feature = "deploy")]
+#[test]
+fn the_rendered_plan_runs_as_a_dry_run() {
+    for request in requests() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let out = temp.path().join("out");
+        let run = eksgate(["render", &request, "-o", &shown(&out)]).run();
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        let plan = shown(&out.join("deploy.yaml"));
+        let run = eksgate(["deploy", "--plan", &plan, "--dry-run"]).run();
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        let text = format!("{}{}", run.stdout, run.stderr);
+        assert!(text.contains("5 of 5 stages"), "{text}");
+        assert!(text.contains("0 error(s), 0 warning(s) - passed"), "{text}");
+        let order: Vec<usize> = ["`network`", "`cluster`", "`crds`", "`node-pools`", "`apps`"]
+            .iter()
+            .map(|s| {
+                text.find(s)
+                    .unwrap_or_else(|| panic!("no stage {s}: {text}"))
+            })
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+        let vars: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(out.join("terraform.tfvars.json")).expect("written"),
+        )
+        .expect("tfvars are JSON");
+        assert!(vars["cluster_name"].is_string());
+    }
+}
