@@ -3,7 +3,7 @@
 //!
 //! The types below are the document; their doc comments are the descriptions of
 //! `policies/schemas/cluster-request.schema.json`. What the types cannot say (names that are
-//! DNS labels, unique pool names, quantities) is checked in [`check`]; what depends on the
+//! DNS labels, unique pool names, quantities) is checked in `check.rs`; what depends on the
 //! policy (capacity types, billing tag values, the hop limit) is judged by the policy's own
 //! rules over the rendered manifests (`crate::generate`), reported on the request's lines.
 
