@@ -20,6 +20,23 @@ pub fn check(text: &str, policy: Option<String>) -> String {
     eksgate_policy::ffi::check(text, policy.as_deref())
 }
 
+/// Checks a `ClusterRequest` (the form's text) against a policy, or the default policy: the
+/// JSON of `{findings: [{pointer, rule, severity, message, line, column, help?}], errors}`
+/// (README.md beside this crate).
+#[wasm_bindgen(js_name = validateRequest)]
+#[must_use]
+pub fn validate_request(text: &str, policy: Option<String>) -> String {
+    eksgate_policy::ffi::validate_request(text, policy.as_deref())
+}
+
+/// Renders a `ClusterRequest`: the JSON of `{files: [{name, content}], report, spend,
+/// findings, errors}`, the same files `eksgate render` writes (README.md beside this crate).
+#[wasm_bindgen]
+#[must_use]
+pub fn render(text: &str, policy: Option<String>) -> String {
+    eksgate_policy::ffi::render_request(text, policy.as_deref())
+}
+
 /// Every built-in rule with its documentation, as a JSON array.
 #[wasm_bindgen]
 #[must_use]
@@ -47,5 +64,7 @@ mod tests {
         assert!(out.contains("\"version\": 1"));
         assert!(rules().contains("CEL001"));
         assert!(!version().is_empty());
+        assert!(validate_request("kind: X\n", None).contains("\"errors\""));
+        assert!(render("kind: X\n", None).contains("\"files\": []"));
     }
 }

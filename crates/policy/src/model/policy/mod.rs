@@ -3,7 +3,7 @@
 //! Written as `kind: Policy` (`eksgate.dev/v1alpha1`); `policies/default.yaml` is embedded and
 //! used when the user gives none. The types below are what the typed reader reads it into
 //! (`reader/`); their doc comments are the descriptions of `policies/schemas/policy.schema.json`,
-//! which is generated from them. What the types cannot say is checked in [`check`].
+//! which is generated from them. What the types cannot say is checked in `check.rs`.
 
 mod check;
 
