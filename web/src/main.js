@@ -40,7 +40,7 @@ function addPool() {
   const n = document.querySelectorAll("[data-client-pool]").length;
   div.innerHTML = `<h3>Client pool ${n + 1}</h3>${poolFields(`pool${index}`, `/spec/clientPools/${n}`, "client", {
     ...CLIENT_DEFAULTS,
-    name: n === 0 ? "apps" : `apps-${n + 1}`,
+    name: n === 0 ? "web" : `pool-${n + 1}`,
   })}${n > 0 ? '<button type="button" class="remove-pool">Remove this pool</button>' : ""}`;
   $("client-pools").append(div);
   div.querySelector(".remove-pool")?.addEventListener("click", () => {
@@ -128,7 +128,10 @@ async function validateForm() {
     window.eksgateTimings.validate.push(ms);
     if (run !== formRun) return;
     showFieldFindings(value.findings ?? []);
-    const errors = value.errors ?? (value.findings ?? []).filter((f) => f.severity === "error").length;
+    for (const e of value.errors ?? []) {
+      (value.findings ??= []).push({ pointer: e.pointer, severity: "error", message: `${e.source} ${e.line}:${e.column}: ${e.message}` });
+    }
+    const errors = (value.findings ?? []).filter((f) => f.severity === "error").length;
     if (errors > 0 || !features.render) {
       $("render-message").textContent = errors > 0 ? `The request has ${errors} error${errors === 1 ? "" : "s"}; fix them to render the cluster.` : "";
       if (errors > 0) clearOutput();
@@ -185,7 +188,7 @@ function showSpend(spend) {
     const cells = [
       pool.name ?? pool.pool,
       pool.capacityType ?? (pool.capacityTypes ?? []).join(", "),
-      pool.cpu ?? pool.cpuLimit ?? "",
+      pool.cpuLimit ?? "",
       money(pool.monthlyCeilingUsd),
     ];
     for (const c of cells) row.insertCell().textContent = String(c ?? "");

@@ -32,7 +32,7 @@ export function poolFields(prefix, pointer, kind, defaults) {
   return [
     client ? text(prefix, pointer, "name", "Pool name", defaults.name) : "",
     checkboxes(prefix, `${pointer}/capacityTypes`, "capacityTypes", CAPACITY, defaults.capacityTypes),
-    client ? checkboxes(prefix, `${pointer}/architectures`, "architectures", ARCHITECTURES, defaults.architectures) : "",
+    checkboxes(prefix, `${pointer}/architectures`, "architectures", ARCHITECTURES, defaults.architectures),
     text(prefix, pointer, "instanceCategories", "Instance categories", defaults.instanceCategories, "Comma-separated, such as c, m, r."),
     client
       ? text(prefix, pointer, "instanceGenerations", "Instance generations", defaults.instanceGenerations, "Comma-separated, such as 6, 7.")
@@ -41,7 +41,7 @@ export function poolFields(prefix, pointer, kind, defaults) {
     text(prefix, pointer, "memory", "Memory limit", defaults.memory, "Such as 256Gi."),
     client
       ? `<div class="field" data-field><label for="${prefix}-consolidation">Consolidation</label>
-         <select id="${prefix}-consolidation" name="consolidation" data-pointer="${pointer}/consolidation">
+         <select id="${prefix}-consolidation" name="consolidation" data-pointer="${pointer}/consolidation/policy">
            <option ${defaults.consolidation === "WhenEmptyOrUnderutilized" ? "selected" : ""}>WhenEmptyOrUnderutilized</option>
            <option ${defaults.consolidation === "WhenEmpty" ? "selected" : ""}>WhenEmpty</option>
          </select></div>`
@@ -51,18 +51,19 @@ export function poolFields(prefix, pointer, kind, defaults) {
 
 export const INFRA_DEFAULTS = {
   capacityTypes: ["on-demand"],
-  instanceCategories: "m",
-  instanceSizes: "large, xlarge",
+  architectures: ["amd64"],
+  instanceCategories: "m, c",
+  instanceSizes: "xlarge, 2xlarge, 4xlarge",
   cpu: "64",
   memory: "256Gi",
 };
 
 export const CLIENT_DEFAULTS = {
-  name: "apps",
+  name: "web",
   capacityTypes: ["spot", "on-demand"],
   architectures: ["amd64", "arm64"],
   instanceCategories: "c, m, r",
-  instanceGenerations: "6, 7",
+  instanceGenerations: "6, 7, 8",
   cpu: "200",
   memory: "800Gi",
   consolidation: "WhenEmptyOrUnderutilized",
@@ -81,12 +82,12 @@ function readPool(root, client) {
   const pool = {};
   if (client) pool.name = value("name").trim();
   pool.capacityTypes = checked("capacityTypes");
-  if (client) pool.architectures = checked("architectures");
+  pool.architectures = checked("architectures");
   pool.instanceCategories = list(value("instanceCategories"));
   if (client) pool.instanceGenerations = list(value("instanceGenerations")).map(number);
   else pool.instanceSizes = list(value("instanceSizes"));
   pool.limits = { cpu: number(value("cpu")), memory: value("memory").trim() };
-  if (client) pool.consolidation = value("consolidation");
+  if (client) pool.consolidation = { policy: value("consolidation") };
   return pool;
 }
 
@@ -97,9 +98,9 @@ export function readRequest(form) {
   const request = {
     apiVersion: "eksgate.dev/v1alpha1",
     kind: "ClusterRequest",
-    metadata: { name: client },
+    metadata: { name: `${client}-${v("f-environment")}` },
     spec: {
-      client,
+      clientName: client,
       environment: v("f-environment"),
       region: v("f-region").trim(),
       kubernetesVersion: v("f-version").trim(),
@@ -107,7 +108,7 @@ export function readRequest(form) {
       infraPool: readPool(form.querySelector("#infra-pool"), false),
       clientPools: [...form.querySelectorAll("[data-client-pool]")].map((p) => readPool(p, true)),
       billing: {
-        costCenter: v("f-cost-center").trim(),
+        costCentre: v("f-cost-center").trim(),
         team: v("f-team").trim(),
         clientId: v("f-client-id").trim(),
       },

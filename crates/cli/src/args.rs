@@ -61,6 +61,9 @@ pub enum Command {
     /// Run a staged deploy plan: Terraform, manifests and commands, with readiness gates.
     #[cfg(feature = "deploy")]
     Deploy(crate::deploy::DeployArgs),
+    /// Render a ClusterRequest into node classes, NodePools, terraform.tfvars.json and a
+    /// DeployPlan that pass the policy, and print its spend ceiling.
+    Render(crate::render::RenderArgs),
     /// Convert Karpenter v1beta1 NodePools and EC2NodeClasses to v1, keeping comments.
     Migrate(crate::migrate::MigrateArgs),
     /// Print the apply order that Flux Kustomizations and Argo CD Applications imply, with

@@ -6,6 +6,7 @@ mod args;
 mod deploy;
 mod inputs;
 mod migrate;
+mod render;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -89,6 +90,7 @@ fn run(cli: Cli) -> Result<u8, String> {
         #[cfg(feature = "deploy")]
         Command::Deploy(args) => Ok(deploy::run(args)),
         Command::Migrate(args) => migrate::run(args),
+        Command::Render(args) => render::run(args),
         Command::Graph(args) => run_graph(args),
         Command::Rules { format } => {
             let text = rules_listing(format);
@@ -186,7 +188,7 @@ fn rules_listing(format: RulesFormat) -> String {
     out
 }
 
-fn load_policy(path: Option<&std::path::Path>, limit: u64) -> Result<Policy, String> {
+pub(crate) fn load_policy(path: Option<&std::path::Path>, limit: u64) -> Result<Policy, String> {
     Ok(match path {
         Some(path) => {
             let bytes = eksgate_io::read_user_file(path, limit)

@@ -207,6 +207,7 @@ broken! {
     broken_document_stream => "document-stream.yaml",
     broken_yaml11 => "yaml11.yaml",
     broken_suppression => "suppression.yaml",
+    broken_cluster_request => "cluster-request.yaml",
     broken_ordering_flux => "ordering/flux/",
     broken_ordering_argo => "ordering/argo/",
     broken_ordering_terraform => "ordering/terraform/",

@@ -93,6 +93,137 @@ pub fn check_files(files: Vec<File>, policy: Option<&str>) -> String {
     }
 }
 
+/// A policy error as the request API shows it (`source: "policy"`).
+fn policy_error(e: &crate::reader::ReadError) -> serde_json::Value {
+    json!({"source": "policy", "line": e.line, "column": e.column, "pointer": e.pointer, "message": e.message})
+}
+
+fn read_policy(policy: Option<&str>) -> Result<Policy, serde_json::Value> {
+    match policy {
+        Some(p) => Policy::from_source(&SourceFile::new(POLICY_NAME, p)),
+        None => Policy::default_policy(),
+    }
+    .map_err(|e| policy_error(&e))
+}
+
+/// The findings of a report on the request, keyed by JSON pointer (sorted by position).
+fn request_findings(report: &crate::Report) -> Vec<serde_json::Value> {
+    let Some(file) = report.files.first() else {
+        return Vec::new();
+    };
+    report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = file.line_col(d.span.start);
+            let mut v = json!({
+                "pointer": d.pointer,
+                "rule": d.rule,
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "line": line,
+                "column": column,
+            });
+            if let (Some(help), Some(o)) = (&d.help, v.as_object_mut()) {
+                o.insert("help".to_string(), json!(help));
+            }
+            v
+        })
+        .collect()
+}
+
+fn to_text(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
+/// The request is not a `ClusterRequest` document at all.
+fn not_a_request(source: &SourceFile) -> Option<serde_json::Value> {
+    let loaded = crate::source::load(0, source, &crate::Limits::default());
+    let count = loaded
+        .documents
+        .iter()
+        .filter(|d| d.kind() == Some("ClusterRequest"))
+        .count();
+    let has_syntax_error = loaded
+        .notes
+        .iter()
+        .any(|n| n.kind == crate::source::ParseNoteKind::Syntax);
+    (count != 1 && !has_syntax_error).then(|| {
+        json!({"source": "request", "line": 0, "column": 0, "pointer": "", "message": if count == 0 {
+            "no `kind: ClusterRequest` document in the request".to_string()
+        } else {
+            format!("{count} `kind: ClusterRequest` documents; give one")
+        }})
+    })
+}
+
+/// Checks a `ClusterRequest` (the form's text) with `policy`:
+/// `{"findings": [{pointer, rule, severity, message, line, column, help?}], "errors": [...]}`
+/// (see `crates/wasm/README.md`).
+#[must_use]
+pub fn validate_request(text: &str, policy: Option<&str>) -> String {
+    let policy = match read_policy(policy) {
+        Ok(p) => p,
+        Err(e) => return to_text(&json!({"findings": [], "errors": [e]})),
+    };
+    let source = SourceFile::new(INPUT_NAME, text);
+    let errors: Vec<serde_json::Value> = not_a_request(&source).into_iter().collect();
+    let report = crate::check(
+        vec![Input::text(INPUT_NAME, text)],
+        &policy,
+        &CheckOptions::default(),
+    );
+    to_text(&json!({"findings": request_findings(&report), "errors": errors}))
+}
+
+/// Renders a `ClusterRequest` with `policy`: `{"files": [{name, content}], "report": <the
+/// JSON report of checking the rendered files>, "spend": {...}, "findings": [...],
+/// "errors": [...]}`; `files` empty and `report`/`spend` null when it cannot be rendered.
+#[must_use]
+pub fn render_request(text: &str, policy: Option<&str>) -> String {
+    let empty = |findings: Vec<serde_json::Value>, errors: Vec<serde_json::Value>| {
+        to_text(
+            &json!({"files": [], "report": null, "spend": null, "findings": findings, "errors": errors}),
+        )
+    };
+    let policy = match read_policy(policy) {
+        Ok(p) => p,
+        Err(e) => return empty(Vec::new(), vec![e]),
+    };
+    let source = SourceFile::new(INPUT_NAME, text);
+    if let Some(e) = not_a_request(&source) {
+        return empty(Vec::new(), vec![e]);
+    }
+    match crate::generate::render_source(&source, &policy) {
+        Err(crate::generate::RenderError::Findings(report)) => {
+            empty(request_findings(&report), Vec::new())
+        }
+        Err(crate::generate::RenderError::NotARequest(e)) => empty(
+            Vec::new(),
+            vec![
+                json!({"source": "request", "line": e.line, "column": e.column, "pointer": e.pointer, "message": e.message}),
+            ],
+        ),
+        Ok(outcome) => {
+            let report: serde_json::Value =
+                serde_json::from_str(&render::json(&outcome.report)).unwrap_or_default();
+            let files: Vec<serde_json::Value> = outcome
+                .rendered
+                .files
+                .iter()
+                .map(|f| json!({"name": f.name, "content": f.content}))
+                .collect();
+            to_text(&json!({
+                "files": files,
+                "report": report,
+                "spend": outcome.rendered.spend,
+                "findings": request_findings(&outcome.request_report),
+                "errors": [],
+            }))
+        }
+    }
+}
+
 /// Every built-in rule with its documentation.
 #[must_use]
 pub fn rules() -> String {
@@ -185,6 +316,31 @@ mod tests {
         .unwrap();
         assert_eq!(bad["diagnostics"][0]["rule"], "YAML001");
         assert_eq!(bad["diagnostics"][0]["file"], "bad.yaml");
+    }
+
+    #[test]
+    fn requests_validate_and_render_through_json() {
+        let good = crate::model::request::tests::GOOD;
+        let out: serde_json::Value = serde_json::from_str(&validate_request(good, None)).unwrap();
+        assert_eq!(out["findings"].as_array().unwrap().len(), 0, "{out}");
+        let bad = good.replace("- name: web", "- name: Web");
+        let out: serde_json::Value = serde_json::from_str(&validate_request(&bad, None)).unwrap();
+        assert_eq!(out["findings"][0]["pointer"], "/spec/clientPools/0/name");
+        assert_eq!(out["findings"][0]["rule"], "REQ001");
+        assert_eq!(out["findings"][0]["line"], 12);
+        let out: serde_json::Value = serde_json::from_str(&render_request(good, None)).unwrap();
+        assert!(out["files"].as_array().unwrap().len() > 5);
+        assert_eq!(out["report"]["summary"]["errors"], 0);
+        assert!(out["spend"]["totalMonthlyCeilingUsd"].as_f64().unwrap() > 0.0);
+        let out: serde_json::Value = serde_json::from_str(&render_request(&bad, None)).unwrap();
+        assert!(out["files"].as_array().unwrap().is_empty());
+        assert!(out["spend"].is_null());
+        let out: serde_json::Value =
+            serde_json::from_str(&render_request("kind: Other\n", None)).unwrap();
+        assert_eq!(out["errors"][0]["source"], "request");
+        let out: serde_json::Value =
+            serde_json::from_str(&validate_request(good, Some("kind: Policy\n"))).unwrap();
+        assert_eq!(out["errors"][0]["source"], "policy");
     }
 
     #[test]

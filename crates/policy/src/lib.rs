@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod cel;
 pub mod diagnostic;
 pub mod ffi;
+pub mod generate;
 pub mod migrate;
 pub mod model;
 pub mod node;
@@ -112,6 +113,7 @@ fn is_checked_kind(doc: &Document) -> bool {
                     Some("karpenter.sh/v1beta1" | "karpenter.sh/v1"),
                     Some("NodeClaim")
                 )
+                | (Some(reader::API_VERSION), Some("ClusterRequest"))
         )
 }
 
@@ -302,6 +304,23 @@ fn run(
             kind: v.subject.kind.map(str::to_string),
             name: v.subject.name.map(str::to_string),
         });
+    }
+
+    // eksgate's own ClusterRequests: judged by the same policy through what they render.
+    for doc in &documents {
+        if doc.api_version() != Some(reader::API_VERSION) || doc.kind() != Some("ClusterRequest") {
+            continue;
+        }
+        let Some(source) = report.files.get(doc.file) else {
+            continue;
+        };
+        for d in generate::request_findings(doc, source, policy) {
+            if suppressions.suppresses_at(&rules::Subject::of(doc), d.span, &d.rule) {
+                report.summary.suppressed += 1;
+                continue;
+            }
+            raw.push(d);
+        }
     }
 
     for c in custom {

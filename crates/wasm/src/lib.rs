@@ -120,6 +120,23 @@ fn read_files(value: &JsValue) -> Result<Vec<File>, String> {
     Ok(files)
 }
 
+/// Checks a `ClusterRequest` (the form's text) against a policy, or the default policy: the
+/// JSON of `{findings: [{pointer, rule, severity, message, line, column, help?}], errors}`
+/// (README.md beside this crate).
+#[wasm_bindgen(js_name = validateRequest)]
+#[must_use]
+pub fn validate_request(text: &str, policy: Option<String>) -> String {
+    eksgate_policy::ffi::validate_request(text, policy.as_deref())
+}
+
+/// Renders a `ClusterRequest`: the JSON of `{files: [{name, content}], report, spend,
+/// findings, errors}`, the same files `eksgate render` writes (README.md beside this crate).
+#[wasm_bindgen]
+#[must_use]
+pub fn render(text: &str, policy: Option<String>) -> String {
+    eksgate_policy::ffi::render_request(text, policy.as_deref())
+}
+
 /// Every built-in rule with its documentation: the JSON text of a `RuleDoc[]`.
 #[wasm_bindgen]
 #[must_use]
@@ -142,5 +159,7 @@ mod tests {
     fn delegates_to_the_ffi_api() {
         assert!(rules().contains("CEL001"));
         assert!(!version().is_empty());
+        assert!(validate_request("kind: X\n", None).contains("\"errors\""));
+        assert!(render("kind: X\n", None).contains("\"files\": []"));
     }
 }

@@ -24,6 +24,7 @@ pub fn generated() -> Vec<Generated> {
     vec![
         schema::<eksgate_policy::Policy>(),
         schema::<eksgate_deploy::plan::DeployPlan>(),
+        schema::<eksgate_policy::model::request::ClusterRequest>(),
     ]
 }
 

@@ -6,6 +6,7 @@
 pub mod crd_providers;
 pub mod policy;
 pub mod repo;
+pub mod request;
 pub mod scheduling;
 pub mod separation;
 pub mod storage;

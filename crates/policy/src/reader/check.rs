@@ -73,6 +73,12 @@ impl<'a> Checker<'a> {
     pub fn into_first_error(self) -> Option<ReadError> {
         self.errors.into_iter().next()
     }
+
+    /// Every error reported, in the order the checks found them.
+    #[must_use]
+    pub fn into_errors(self) -> Vec<ReadError> {
+        self.errors
+    }
 }
 
 /// The outermost node (or key) of the tree whose span is `span`.

@@ -145,6 +145,50 @@ pub fn read_node<T: OwnDocument>(
     root: &Node,
     source: &SourceFile,
 ) -> Result<Envelope<T>, ReadError> {
+    read_node_all(root, source).map_err(|errors| {
+        errors.into_iter().next().unwrap_or_else(|| {
+            ReadError::at(source, root.span, String::new(), "cannot be read".into())
+        })
+    })
+}
+
+/// Reads an eksgate document from its root node as [`read_node`] does, but keeps every error
+/// the semantic checks find (a form shows them all at once); an envelope or type error stops
+/// the reading, so it comes alone.
+///
+/// # Errors
+/// At least one [`ReadError`].
+pub fn read_node_all<T: OwnDocument>(
+    root: &Node,
+    source: &SourceFile,
+) -> Result<Envelope<T>, Vec<ReadError>> {
+    match read_node_checked(root, source) {
+        Ok((envelope, errors)) if errors.is_empty() => Ok(envelope),
+        Ok((_, errors)) => Err(errors),
+        Err(e) => Err(vec![e]),
+    }
+}
+
+/// Reads an eksgate document from its root node, and runs its checks: the value (which may
+/// fail its checks) with every error they found. For callers that still look at a value with
+/// problems (a form that judges the rest of the request).
+///
+/// # Errors
+/// A [`ReadError`] when the document cannot be read into its type at all.
+pub fn read_node_checked<T: OwnDocument>(
+    root: &Node,
+    source: &SourceFile,
+) -> Result<(Envelope<T>, Vec<ReadError>), ReadError> {
+    let mut envelope: Envelope<T> = read_envelope(root, source)?;
+    let mut checker = Checker::new(source, root);
+    envelope.spec.check(&mut checker);
+    Ok((envelope, checker.into_errors()))
+}
+
+fn read_envelope<T: OwnDocument>(
+    root: &Node,
+    source: &SourceFile,
+) -> Result<Envelope<T>, ReadError> {
     match root.get("apiVersion") {
         Some(node) if node.as_str() == Some(API_VERSION) => {}
         Some(node) => {
@@ -179,17 +223,11 @@ pub fn read_node<T: OwnDocument>(
             ));
         }
     };
-    let mut envelope = Envelope {
+    Ok(Envelope {
         metadata: written.metadata,
         spec,
         span: root.span,
-    };
-    let mut checker = Checker::new(source, root);
-    envelope.spec.check(&mut checker);
-    match checker.into_first_error() {
-        Some(e) => Err(e),
-        None => Ok(envelope),
-    }
+    })
 }
 
 /// Deserializes any type from a node of `source`, with positions in its errors.

@@ -13,6 +13,7 @@ pub mod karp;
 pub mod ord;
 pub mod parse;
 pub mod refs;
+pub mod request;
 pub mod sch;
 pub mod sep;
 pub mod tag;
@@ -148,6 +149,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ord::dependency_cycle_or_missing::DependencyCycleOrMissing,
     &ord::argo_wave_before_crd::ArgoWaveBeforeCrd,
     &tf::manifest_planned_before_cluster::ManifestPlannedBeforeCluster,
+    &request::request_invalid::RequestInvalid,
 ];
 
 /// The rule with this ID.

@@ -1,0 +1,341 @@
+//! `eksgate render`: a `ClusterRequest` in, the files of its cluster out (node classes,
+//! NodePools, example workloads, `terraform.tfvars.json`, a DeployPlan), shaped by the policy.
+//!
+//! The request is judged by the policy's own rules: it is rendered, the rendered set is
+//! checked, and each finding is carried back to the request field the rendered value came
+//! from (every value of the tree remembers its field: [`tree::Y::From`]). So a Spot-only
+//! infrastructure pool is SEP003 on `infraPool.capacityTypes`, a client id the policy's
+//! pattern refuses is TAG002 on `billing.clientId`, a hop limit above the policy's is IMDS002
+//! on `compliance.imdsHopLimit`, with no second copy of those rules. A request with no error
+//! renders to a set with no error; a render that fails `eksgate check` is a bug.
+
+mod deploy;
+mod manifests;
+pub mod tree;
+
+use crate::diagnostic::{Diagnostic, Report, Severity};
+use crate::model::request::ClusterRequest;
+use crate::model::request::prices::{self, PriceTable, Spend};
+use crate::node::Span;
+use crate::reader::{self, Envelope};
+use crate::source::{Document, SourceFile};
+use crate::{CheckOptions, Input, Policy};
+
+pub use deploy::{EXAMPLES_DIR, NODE_CLASSES_DIR, NODE_POOLS_DIR, PLAN_FILE, TFVARS_FILE};
+use tree::Y;
+
+/// One rendered file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// Relative path, `/`-separated (`nodepools/infra.yaml`).
+    pub name: String,
+    pub content: String,
+}
+
+/// What a request renders to.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    /// The EKS cluster's name, `<clientName>-<environment>`.
+    pub cluster: String,
+    /// Sorted by name.
+    pub files: Vec<RenderedFile>,
+    pub spend: Spend,
+    /// Per file (same order): where each marked value of its document came from.
+    provenance: Vec<Provenance>,
+}
+
+#[derive(Clone, Debug)]
+struct Provenance {
+    /// The span the whole document comes from (its pool, or the request's `spec`).
+    root: Span,
+    /// `(pointer in the rendered document, span in the request)`.
+    marks: Vec<(String, Span)>,
+}
+
+/// Renders a request that was read and checked.
+#[must_use]
+pub fn render(request: &Envelope<ClusterRequest>, policy: &Policy, table: &PriceTable) -> Rendered {
+    let r = &request.spec;
+    let shape = manifests::Shape::of(policy);
+    let mut docs: Vec<(String, Y, Span)> = Vec::new();
+    let yaml = |dir: &str, name: &str| format!("{dir}/{name}.yaml");
+    let infra_span = r.infra_pool.span;
+    docs.push((
+        yaml(NODE_CLASSES_DIR, "infra"),
+        manifests::node_class(r, &shape, "infra", Span::default(), true),
+        infra_span,
+    ));
+    docs.push((
+        yaml(NODE_POOLS_DIR, "infra"),
+        manifests::infra_pool(r, &shape),
+        infra_span,
+    ));
+    if let Some(workload) = manifests::infra_workload(policy, &shape) {
+        docs.push((yaml(EXAMPLES_DIR, "infra-workload"), workload, infra_span));
+    }
+    for pool in r.client_pools.iter() {
+        let name = pool.resource_name(&r.client_name);
+        docs.push((
+            yaml(NODE_CLASSES_DIR, &name),
+            manifests::node_class(r, &shape, &name, pool.name.span, false),
+            pool.span,
+        ));
+        docs.push((
+            yaml(NODE_POOLS_DIR, &name),
+            manifests::client_pool(r, &shape, pool),
+            pool.span,
+        ));
+        docs.push((
+            yaml(EXAMPLES_DIR, &format!("{name}-workload")),
+            manifests::client_workload(r, &shape, pool),
+            pool.span,
+        ));
+    }
+    let spec_span = request.span;
+    docs.push((PLAN_FILE.to_string(), deploy::plan(r), spec_span));
+    let mut files: Vec<(RenderedFile, Provenance)> = docs
+        .into_iter()
+        .map(|(name, doc, root)| {
+            let content = format!(
+                "# Rendered by `eksgate render` from ClusterRequest `{}`; edit the request, not this file.\n{}",
+                r.cluster_name(),
+                tree::yaml(&doc)
+            );
+            (
+                RenderedFile { name, content },
+                Provenance {
+                    root,
+                    marks: tree::provenance(&doc),
+                },
+            )
+        })
+        .collect();
+    let vars = deploy::tfvars(r);
+    files.push((
+        RenderedFile {
+            name: TFVARS_FILE.to_string(),
+            content: tree::json(&vars),
+        },
+        Provenance {
+            root: spec_span,
+            marks: tree::provenance(&vars),
+        },
+    ));
+    files.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    let (files, provenance) = files.into_iter().unzip();
+    Rendered {
+        cluster: r.cluster_name(),
+        files,
+        spend: prices::spend(r, table),
+        provenance,
+    }
+}
+
+impl Rendered {
+    /// The rendered files as inputs of a check.
+    #[must_use]
+    pub fn inputs(&self) -> Vec<Input> {
+        self.files
+            .iter()
+            .map(|f| Input::text(f.name.clone(), f.content.clone()))
+            .collect()
+    }
+
+    /// The span of the request that the finding `d` (of a check of [`Rendered::inputs`]) is
+    /// about: the deepest marked value that contains it, else its document's.
+    fn origin(&self, d: &Diagnostic) -> Span {
+        let Some(p) = self.provenance.get(d.file) else {
+            return Span::default();
+        };
+        let within = |prefix: &str| {
+            d.pointer == prefix
+                || d.pointer
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        };
+        p.marks
+            .iter()
+            .filter(|(pointer, _)| within(pointer))
+            .max_by_key(|(pointer, _)| pointer.len())
+            .map_or(p.root, |(_, span)| *span)
+    }
+}
+
+/// The request's fields in messages: what to change for a finding of this rule.
+fn request_help(rule: &str, policy: &Policy) -> Option<String> {
+    Some(match rule {
+        "SEP003" => "list only the capacity types the policy allows in the pool's `capacityTypes`"
+            .to_string(),
+        "TAG001" => {
+            "add the missing tags under `billing.tags` (or `infraPool.billing`)".to_string()
+        }
+        "TAG002" => "change the value to one the policy's pool class allows".to_string(),
+        "IMDS002" => format!(
+            "set `compliance.imdsHopLimit` to at most `{}`",
+            policy.imds.max_hop_limit
+        ),
+        "ENC002" => "set `compliance.kmsKeyArn` to a customer-managed KMS key".to_string(),
+        "KARP001" => "allow more `instanceCategories` or `instanceGenerations`".to_string(),
+        _ => return None,
+    })
+}
+
+/// The findings of the policy on one `ClusterRequest` document: the reader's (REQ001), or
+/// those of the rendered set, carried back to the request's lines.
+#[must_use]
+pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) -> Vec<Diagnostic> {
+    let request_rule = crate::rules::request::request_invalid::RequestInvalid;
+    let meta = crate::rules::Describe::meta(&request_rule);
+    let finding = |span: Span, pointer: String, message: String, help: Option<String>| Diagnostic {
+        rule: meta.id.into(),
+        rule_name: meta.name.into(),
+        severity: meta.severity,
+        message,
+        help,
+        file: doc.file,
+        span,
+        pointer,
+        document: doc.index,
+        kind: doc.kind().map(str::to_string),
+        name: doc.name().map(str::to_string),
+    };
+    let read = reader::read_node_checked::<ClusterRequest>(&doc.root, source);
+    let (request, errors) = match read {
+        Ok((request, errors)) => (Some(request), errors),
+        Err(e) => (None, vec![e]),
+    };
+    let mut out: Vec<Diagnostic> = errors
+        .iter()
+        .map(|e| {
+            let pointer = if e.pointer.is_empty() {
+                String::new()
+            } else {
+                format!("{}{}", doc.pointer_prefix, e.pointer)
+            };
+            finding(
+                e.span,
+                pointer,
+                e.message.clone(),
+                Some("see `policies/schemas/cluster-request.schema.json`".to_string()),
+            )
+        })
+        .collect();
+    let Some(request) = request else {
+        return out;
+    };
+    // A field the checks refused is reported once, by REQ001; the rules judge the rest.
+    let refused = |span: Span| {
+        errors
+            .iter()
+            .any(|e| e.span.start <= span.start && span.end <= e.span.end.max(e.span.start + 1))
+    };
+    let table = match PriceTable::shipped() {
+        Ok(t) => t,
+        Err(e) => {
+            out.push(finding(doc.root.span, String::new(), e, None));
+            return out;
+        }
+    };
+    let rendered = render(&request, policy, &table);
+    let report = crate::check(rendered.inputs(), policy, &CheckOptions::default());
+    for d in &report.diagnostics {
+        let mut span = rendered.origin(d);
+        if span == Span::default() {
+            span = request.span;
+        }
+        if refused(span) {
+            continue;
+        }
+        let inner = doc.root.pointer_to_span(span).unwrap_or_default();
+        let file = rendered.files.get(d.file).map_or("", |f| f.name.as_str());
+        let what = match (&d.kind, &d.name) {
+            (Some(kind), Some(name)) => format!("{kind} `{name}` ({file})"),
+            _ => format!("`{file}`"),
+        };
+        let help = request_help(&d.rule, policy);
+        let detail = d
+            .help
+            .as_ref()
+            .map(|h| format!("; in the rendered {what}: {h}"))
+            .unwrap_or_else(|| format!(" (in the rendered {what})"));
+        out.push(Diagnostic {
+            rule: d.rule.clone(),
+            rule_name: d.rule_name.clone(),
+            severity: d.severity,
+            message: d.message.clone(),
+            help: Some(match help {
+                Some(h) => format!("{h}{detail}"),
+                None => format!("the request renders a set that fails `{}`{detail}", d.rule),
+            }),
+            file: doc.file,
+            span,
+            pointer: format!("{}{inner}", doc.pointer_prefix),
+            document: doc.index,
+            kind: doc.kind().map(str::to_string),
+            name: doc.name().map(str::to_string),
+        });
+    }
+    out
+}
+
+/// Why a request could not be rendered.
+#[derive(Clone, Debug)]
+pub enum RenderError {
+    /// The request has findings at error severity (the report of checking it).
+    Findings(Box<Report>),
+    /// The file holds no `ClusterRequest`, or more than one.
+    NotARequest(reader::ReadError),
+}
+
+/// A render and the check of what it rendered.
+#[derive(Clone, Debug)]
+pub struct RenderOutcome {
+    /// The check of the request itself (warnings included).
+    pub request_report: Report,
+    pub rendered: Rendered,
+    /// The check of the rendered files with the same policy.
+    pub report: Report,
+}
+
+/// Checks the request in `source` with `policy` and, when it has no error, renders it and
+/// checks the rendered files.
+///
+/// # Errors
+/// [`RenderError`] when the request cannot be rendered.
+pub fn render_source(source: &SourceFile, policy: &Policy) -> Result<RenderOutcome, RenderError> {
+    let request_report = crate::check(
+        vec![Input {
+            source: source.clone(),
+            fault: None,
+        }],
+        policy,
+        &CheckOptions::default(),
+    );
+    if request_report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
+        return Err(RenderError::Findings(Box::new(request_report)));
+    }
+    let request =
+        reader::read_document::<ClusterRequest>(source).map_err(RenderError::NotARequest)?;
+    let table = PriceTable::shipped().map_err(|e| {
+        RenderError::NotARequest(reader::ReadError::at(
+            source,
+            Span::default(),
+            String::new(),
+            e,
+        ))
+    })?;
+    let rendered = render(&request, policy, &table);
+    let report = crate::check(rendered.inputs(), policy, &CheckOptions::default());
+    Ok(RenderOutcome {
+        request_report,
+        rendered,
+        report,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,3 @@
+//! Rules on eksgate's `ClusterRequest`.
+
+pub mod request_invalid;
