@@ -311,6 +311,7 @@ const checker = createChecker({
   },
   readText,
 });
+window.eksgateEditor = checker.view;
 $("check-files").addEventListener("change", () => checker.openFiles([...$("check-files").files]));
 
 // ---- start ------------------------------------------------------------------------------

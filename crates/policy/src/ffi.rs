@@ -285,11 +285,11 @@ mod tests {
 
     #[test]
     fn check_files_sees_the_whole_set_and_decodes_bytes_like_the_cli() {
-        let class = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec: {}\n";
+        let class =
+            "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec: {}\n";
         // Alone, the pool's node class is missing (REF001); with the class beside it, not.
         let alone: serde_json::Value =
-            serde_json::from_str(&check_files(vec![File::text("pool.yaml", POOL)], None))
-                .unwrap();
+            serde_json::from_str(&check_files(vec![File::text("pool.yaml", POOL)], None)).unwrap();
         let refs = |v: &serde_json::Value| {
             v["diagnostics"]
                 .as_array()

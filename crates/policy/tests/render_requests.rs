@@ -3,7 +3,11 @@
 //! generations, limits, KMS key, billing tags) render, and the rendered set has no error and no
 //! warning under the default policy. Also under a policy that requires a KMS key and an extra
 //! billing tag, when the request gives them.
-#![expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests fail loudly")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
 
 use eksgate_policy::generate::render_source;
 use eksgate_policy::{Policy, Severity, SourceFile};

@@ -109,7 +109,9 @@ fn read_files(value: &JsValue) -> Result<Vec<File>, String> {
         };
         if let Some(text) = field("text").and_then(|t| t.as_string()) {
             files.push(File::text(name, text));
-        } else if let Some(bytes) = field("bytes").and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok()) {
+        } else if let Some(bytes) =
+            field("bytes").and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok())
+        {
             files.push(File::bytes(name, bytes.to_vec()));
         } else {
             return Err(format!(
