@@ -26,14 +26,22 @@ RAW="$TARGET_DIR/wasm32-unknown-unknown/wasm-release/eksgate_wasm.wasm"
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
+OPT_IN="$OUT/.unoptimized.wasm"
 for target in web bundler nodejs; do
   dir=$target; [ "$target" = nodejs ] && dir=node
   wasm-bindgen --target "$target" --out-dir "$OUT/$dir" "$RAW"
+  # The targets' modules are usually the same bytes (only the JS glue differs): optimize once.
+  if [ -f "$OPT_IN" ] && cmp -s "$OPT_IN" "$OUT/$dir/eksgate_wasm_bg.wasm"; then
+    cp "$OUT/web/eksgate_wasm_bg.wasm" "$OUT/$dir/eksgate_wasm_bg.wasm"
+    continue
+  fi
+  cp "$OUT/$dir/eksgate_wasm_bg.wasm" "$OPT_IN"
   # The features rustc enables by default for wasm32-unknown-unknown, which the module uses.
   node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
     "$OUT/$dir/eksgate_wasm_bg.wasm" -o "$OUT/$dir/eksgate_wasm_bg.wasm"
 done
+rm -f "$OPT_IN"
 cp crates/wasm/npm/package.json crates/wasm/npm/README.md "$OUT/"
 cp LICENSE "$OUT/" 2>/dev/null || true
 mkdir -p web/pkg

@@ -2,7 +2,7 @@
 // squiggles and gutter markers at their exact line and column (the engine counts columns in
 // characters, CodeMirror in UTF-16 units), the rule ID and help show on hover, and the list
 // below jumps to the line.
-import { EditorState } from "@codemirror/state";
+import { EditorState, StateEffect } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers, highlightActiveLine } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
@@ -13,6 +13,8 @@ export const EDITOR_FILE = "editor.yaml";
 /** Past this size a paste is not checked as you type (the CLI is the tool for it). */
 export const MAX_LIVE_BYTES = 2 * 1024 * 1024;
 const MAX_LISTED = 300;
+/** Re-check without an edit: the policy or the opened files changed. */
+const refresh = StateEffect.define();
 
 /** The document offset of a 1-based line and character column. */
 function offset(doc, line, column) {
@@ -45,7 +47,10 @@ export function createChecker({ parent, list, summary, message, check, readText 
         yaml(),
         keymap.of([...defaultKeymap, ...historyKeymap]),
         lintGutter(),
-        linter(lint, { delay: 200 }),
+        linter(lint, {
+          delay: 200,
+          needsRefresh: (u) => u.transactions.some((t) => t.effects.some((e) => e.is(refresh))),
+        }),
         EditorView.contentAttributes.of({ "aria-label": "Manifests to check (YAML or JSON)" }),
       ],
     }),
@@ -150,7 +155,10 @@ export function createChecker({ parent, list, summary, message, check, readText 
   return {
     view,
     findings: () => lastFindings,
-    recheck: () => forceLinting(view),
+    recheck: () => {
+      view.dispatch({ effects: refresh.of(null) });
+      forceLinting(view);
+    },
     /** Files the user opened: one UTF-8 file goes into the editor; others are checked beside it. */
     async openFiles(fileList) {
       extra = [];
@@ -165,6 +173,7 @@ export function createChecker({ parent, list, summary, message, check, readText 
           if (read.error) notes.push(read.error);
         }
       }
+      view.dispatch({ effects: refresh.of(null) });
       forceLinting(view);
       if (notes.length) {
         setTimeout(() => {
