@@ -61,18 +61,28 @@ bash tests/pre-commit-wheel.sh
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
-step "wasm-bindgen-cli (the version Cargo.lock pins for wasm-bindgen)"
-WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-  # Not --locked: the CLI's own lock file pins a crate the registry no longer has.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+step "npm packages for the WASM build, the page and its tests (package-lock.json)"
+[ -x node_modules/.bin/esbuild ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+
+step "Chromium (Debian) for the browser tests"
+if ! [ -x /usr/bin/chromium ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
-step "WASM build under node: a CEL rule through crates/wasm"
-cargo build -p eksgate-wasm --target wasm32-unknown-unknown --release --locked
-wasm-bindgen --target nodejs --out-dir target/wasm-pkg \
-  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/eksgate_wasm.wasm"
-EKSGATE_WASM_PKG="$PWD/target/wasm-pkg" node --test crates/wasm/tests/node.mjs
+step "the WASM package (scripts/build-wasm.sh: wasm-bindgen-cli at the Cargo.lock version, wasm-opt -Oz)"
+bash scripts/build-wasm.sh target/wasm-pkg
+
+step "WASM under node: a CEL rule through crates/wasm"
+EKSGATE_WASM_PKG="$PWD/target/wasm-pkg/node" node --test crates/wasm/tests/node.mjs
+
+step "parity: every fixture and example, byte-identical JSON from the CLI and the WASM build"
+cargo build -p eksgate --locked
+EKSGATE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/eksgate" EKSGATE_WASM_PKG="$PWD/target/wasm-pkg" \
+  node --test tests/wasm-parity.test.mjs
+
+step "the page (web/, bundled by esbuild) in Chromium"
+node web/build.mjs
+EKSGATE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/eksgate" node --test --test-concurrency=1 tests/web.test.mjs
 
 step "fuzz: a short run of every cargo-fuzz target (bash scripts/fuzz.sh for the long one)"
 bash scripts/fuzz.sh 10

@@ -6,6 +6,10 @@
 //!   (`{"version": 1, "diagnostics": [...], "summary": {...}}`), or, when the policy cannot be
 //!   used, `{"version": 1, "error": {"file", "line", "column", "pointer", "message"}}`
 //!   (`pointer`: the JSON pointer of the policy's node at fault).
+//! - [`check_files`]: the same for several named files (the cross-document rules need the
+//!   whole set), each given as text or as raw bytes (bytes that are not UTF-8 are a `YAML001`
+//!   finding, as in the CLI). Named as the CLI names them, the report is byte for byte the
+//!   CLI's.
 //! - [`rules`]: every built-in rule as `[{"id", "name", "severity", "summary", "docs"}]`.
 
 use serde_json::json;
@@ -20,18 +24,64 @@ pub const POLICY_NAME: &str = "policy.yaml";
 /// Checks `text` against `policy` (the text of a policy file; `None` = the default policy).
 #[must_use]
 pub fn check(text: &str, policy: Option<&str>) -> String {
+    check_files(vec![File::text(INPUT_NAME, text)], policy)
+}
+
+/// One named file for [`check_files`]: its text, or its raw bytes as read from disk.
+#[derive(Clone, Debug)]
+pub struct File {
+    pub name: String,
+    pub content: Content,
+}
+
+/// What a [`File`] holds.
+#[derive(Clone, Debug)]
+pub enum Content {
+    Text(String),
+    /// Raw bytes: decoded as the CLI decodes a file (not UTF-8 = a `YAML001` finding).
+    Bytes(Vec<u8>),
+}
+
+impl File {
+    #[must_use]
+    pub fn text(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            content: Content::Text(text.into()),
+        }
+    }
+
+    #[must_use]
+    pub fn bytes(name: impl Into<String>, bytes: Vec<u8>) -> Self {
+        Self {
+            name: name.into(),
+            content: Content::Bytes(bytes),
+        }
+    }
+}
+
+/// Checks the set of `files` together against `policy` (the text of a policy file; `None` =
+/// the default policy), in the order given, with the CLI's default limits.
+#[must_use]
+pub fn check_files(files: Vec<File>, policy: Option<&str>) -> String {
+    let options = CheckOptions::default();
     let policy = match policy {
         Some(p) => Policy::from_source(&SourceFile::new(POLICY_NAME, p)),
         None => Policy::default_policy(),
     };
     match policy {
         Ok(policy) => {
-            let report = crate::check(
-                vec![Input::text(INPUT_NAME, text)],
-                &policy,
-                &CheckOptions::default(),
-            );
-            render::json(&report)
+            let inputs = files
+                .into_iter()
+                .map(|f| match f.content {
+                    Content::Text(text) if text.len() > options.limits.max_source_bytes => {
+                        Input::too_large(f.name, text.len(), &options.limits)
+                    }
+                    Content::Text(text) => Input::text(f.name, text),
+                    Content::Bytes(bytes) => Input::bytes(f.name, bytes, &options.limits),
+                })
+                .collect();
+            render::json(&crate::check(inputs, &policy, &options))
         }
         Err(e) => {
             let value = json!({
@@ -231,6 +281,37 @@ mod tests {
         assert_eq!(out["error"]["line"], 6);
         assert_eq!(out["error"]["file"], POLICY_NAME);
         assert_eq!(out["error"]["pointer"], "/spec/rules/0/expression");
+    }
+
+    #[test]
+    fn check_files_sees_the_whole_set_and_decodes_bytes_like_the_cli() {
+        let class =
+            "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec: {}\n";
+        let both: serde_json::Value = serde_json::from_str(&check_files(
+            vec![
+                File::text("pool.yaml", POOL),
+                File::bytes("class.yaml", class.as_bytes().to_vec()),
+            ],
+            None,
+        ))
+        .unwrap();
+        // Both files are read, under their own names, in one report.
+        let files: std::collections::BTreeSet<&str> = both["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["file"].as_str())
+            .collect();
+        assert_eq!(files, ["class.yaml", "pool.yaml"].into_iter().collect());
+        assert_eq!(both["summary"]["documents"], 2);
+        assert_eq!(both["summary"]["files"], 2);
+        let bad: serde_json::Value = serde_json::from_str(&check_files(
+            vec![File::bytes("bad.yaml", b"a: \xff\n".to_vec())],
+            None,
+        ))
+        .unwrap();
+        assert_eq!(bad["diagnostics"][0]["rule"], "YAML001");
+        assert_eq!(bad["diagnostics"][0]["file"], "bad.yaml");
     }
 
     #[test]
