@@ -61,6 +61,9 @@ pub enum Command {
     /// Run a staged deploy plan: Terraform, manifests and commands, with readiness gates.
     #[cfg(feature = "deploy")]
     Deploy(crate::deploy::DeployArgs),
+    /// The GitHub Action's API calls: the pull request comment and deployment records.
+    #[cfg(feature = "github")]
+    Github(crate::github::GithubArgs),
     /// Convert Karpenter v1beta1 NodePools and EC2NodeClasses to v1, keeping comments.
     Migrate(crate::migrate::MigrateArgs),
     /// Print the apply order that Flux Kustomizations and Argo CD Applications imply, with
@@ -199,6 +202,12 @@ pub struct CheckArgs {
     /// `--format json`).
     #[arg(long)]
     pub statistics: bool,
+
+    /// With `--format github`: annotate at most this many errors and this many warnings (GitHub
+    /// keeps 10 of each per step and 50 per job); the rest follow as plain log lines after a
+    /// notice that counts them.
+    #[arg(long, value_name = "N", env = "EKSGATE_MAX_ANNOTATIONS")]
+    pub max_annotations: Option<usize>,
 
     /// Exit with 0 even when there are findings (2 still means the check could not run).
     #[arg(long)]

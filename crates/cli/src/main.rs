@@ -4,6 +4,8 @@
 mod args;
 #[cfg(feature = "deploy")]
 mod deploy;
+#[cfg(feature = "github")]
+mod github;
 mod inputs;
 mod migrate;
 
@@ -88,6 +90,8 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Check(args) => run_check(*args),
         #[cfg(feature = "deploy")]
         Command::Deploy(args) => Ok(deploy::run(args)),
+        #[cfg(feature = "github")]
+        Command::Github(args) => github::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Graph(args) => run_graph(args),
         Command::Rules { format } => {
@@ -310,14 +314,22 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         color: false,
         ..options
     };
+    let max_annotations = args.max_annotations;
+    let render = |report: &eksgate_policy::Report, format: Format, options: RenderOptions| match (
+        format,
+        max_annotations,
+    ) {
+        (Format::Github, Some(max)) => eksgate_policy::render::github_limited(report, max),
+        _ => eksgate_policy::render::render(report, format, options),
+    };
     for (extra, path) in &args.report {
-        let text = eksgate_policy::render::render(&report, core_format(*extra), plain);
+        let text = render(&report, core_format(*extra), plain);
         eksgate_io::write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())?;
     }
     let text = if args.statistics {
         statistics(&report, format)
     } else {
-        let text = eksgate_policy::render::render(&report, format, options);
+        let text = render(&report, format, options);
         if args.quiet {
             without_summary(&report, format, text)
         } else {
@@ -328,7 +340,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         let plain = if args.statistics {
             text.clone()
         } else {
-            let text = eksgate_policy::render::render(&report, format, plain);
+            let text = render(&report, format, plain);
             if args.quiet {
                 without_summary(&report, format, text)
             } else {
