@@ -203,6 +203,13 @@ pub struct CheckArgs {
     #[arg(long)]
     pub statistics: bool,
 
+    /// Report findings only in the files this list names (one path a line, as the check
+    /// names them; `git diff --name-only` output). Every path is still read, so the
+    /// cross-document rules see the whole set: a changed NodePool is judged against unchanged
+    /// node classes.
+    #[arg(long, value_name = "FILE")]
+    pub only_files: Option<PathBuf>,
+
     /// With `--format github`: annotate at most this many errors and this many warnings (GitHub
     /// keeps 10 of each per step and 50 per job); the rest follow as plain log lines after a
     /// notice that counts them.

@@ -29,6 +29,12 @@ pub struct GithubArgs {
 pub enum GithubCommand {
     /// Create or update the pull request comment for a `--format json` report.
     Comment(CommentArgs),
+    /// Print a string or number of the run's event (`GITHUB_EVENT_PATH`) at a JSON pointer,
+    /// e.g. `/pull_request/base/sha`; nothing when it is absent.
+    Event {
+        #[arg(long, value_name = "POINTER")]
+        pointer: String,
+    },
     /// Record a GitHub Deployment: `start` creates it (`in_progress`), `finish` sets the result.
     Deployment {
         #[command(subcommand)]
@@ -140,6 +146,7 @@ pub fn run(args: GithubArgs) -> Result<u8, String> {
         match args.command {
             GithubCommand::Comment(args) => comment_run(args).await,
             GithubCommand::Deployment { command } => deployment_run(command).await,
+            GithubCommand::Event { pointer } => event_field(&pointer),
         }
     })
 }
@@ -165,6 +172,24 @@ fn degrade(runner: &Runner, what: &str, error: &ApiError) {
     }
 }
 
+fn read_event() -> Result<serde_json::Value, String> {
+    let event_path = var("GITHUB_EVENT_PATH").ok_or("GITHUB_EVENT_PATH is not set")?;
+    let bytes = eksgate_io::read_user_file(std::path::Path::new(&event_path), 64 * 1024 * 1024)
+        .map_err(|e| format!("cannot read the event `{event_path}`: {}", e.kind))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("the event `{event_path}` is not JSON: {e}"))
+}
+
+fn event_field(pointer: &str) -> Result<u8, String> {
+    let event = read_event()?;
+    let value = match event.pointer(pointer) {
+        Some(serde_json::Value::String(s)) => escape::visible(s).into_owned(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    println!("{value}");
+    Ok(0)
+}
+
 async fn comment_run(args: CommentArgs) -> Result<u8, String> {
     let shown = eksgate_io::shown(&args.report);
     let bytes = eksgate_io::read_user_file(&args.report, 64 * 1024 * 1024)
@@ -183,11 +208,7 @@ async fn comment_run(args: CommentArgs) -> Result<u8, String> {
         ));
     }
     let runner = Runner::from_env();
-    let event_path = var("GITHUB_EVENT_PATH").ok_or("GITHUB_EVENT_PATH is not set")?;
-    let event_bytes = eksgate_io::read_user_file(std::path::Path::new(&event_path), 64 * 1024 * 1024)
-        .map_err(|e| format!("cannot read the event `{event_path}`: {}", e.kind))?;
-    let event_json: serde_json::Value = serde_json::from_slice(&event_bytes)
-        .map_err(|e| format!("the event `{event_path}` is not JSON: {e}"))?;
+    let event_json = read_event()?;
     let Some(pr) = event::pull_request(&event_json) else {
         println!("eksgate: not a pull request event: no comment");
         return Ok(0);
@@ -251,7 +272,12 @@ async fn deployment_run(command: DeploymentCommand) -> Result<u8, String> {
             runner
                 .set_output("deployment-id", &id.to_string())
                 .map_err(|e| e.to_string())?;
-            println!("eksgate: deployment {id} to `{}` in progress", escape::visible(&environment));
+            // The id alone on stdout (the action reads it); the words on stderr.
+            println!("{id}");
+            eprintln!(
+                "eksgate: deployment {id} to `{}` in progress",
+                escape::visible(&environment)
+            );
         }
         DeploymentCommand::Finish {
             id,

@@ -105,6 +105,32 @@ fn run(cli: Cli) -> Result<u8, String> {
     }
 }
 
+/// Drops the findings outside the files `list` names (and recounts the summary).
+fn keep_only_files(report: &mut eksgate_policy::Report, list: &std::path::Path) -> Result<(), String> {
+    let bytes = eksgate_io::read_user_file(list, 16 * 1024 * 1024)
+        .map_err(|e| format!("cannot read `--only-files` `{}`: {}", inputs::shown(list), e.kind))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let normal = |p: &str| p.trim().trim_start_matches("./").to_string();
+    let wanted: std::collections::HashSet<String> = text
+        .lines()
+        .map(normal)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let names: Vec<bool> = report
+        .files
+        .iter()
+        .map(|f| wanted.contains(&normal(&f.name)))
+        .collect();
+    report
+        .diagnostics
+        .retain(|d| names.get(d.file).copied().unwrap_or(false));
+    let count = |s: Severity| report.diagnostics.iter().filter(|d| d.severity == s).count();
+    report.summary.errors = count(Severity::Error);
+    report.summary.warnings = count(Severity::Warning);
+    report.summary.infos = count(Severity::Info);
+    Ok(())
+}
+
 /// `eksgate explain RULE`: the rule's documentation for a terminal, or the nearest IDs.
 fn explain(rule: &str, color: args::ColorWhen) -> Result<u8, String> {
     let wanted = rule.trim().to_ascii_uppercase();
@@ -303,7 +329,10 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         );
         return Ok(if io_failed { EXIT_ERROR } else { 0 });
     }
-    let report = check(inputs, &policy, &CheckOptions { limits, schemas });
+    let mut report = check(inputs, &policy, &CheckOptions { limits, schemas });
+    if let Some(list) = &args.only_files {
+        keep_only_files(&mut report, list)?;
+    }
 
     let format = core_format(args.format);
     let options = RenderOptions {
