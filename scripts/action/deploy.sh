@@ -29,8 +29,11 @@ args=(deploy --plan "${EKSGATE_PLAN:-deploy.yaml}")
 
 deployment=""
 if [ -n "${EKSGATE_ENVIRONMENT:-}" ] && [ "${EKSGATE_DRY_RUN:-false}" != true ]; then
-  deployment="$(GITHUB_TOKEN="${EKSGATE_GITHUB_TOKEN:-}" GITHUB_OUTPUT=/dev/null eksgate github deployment start \
+  started="$(GITHUB_TOKEN="${EKSGATE_GITHUB_TOKEN:-}" GITHUB_OUTPUT=/dev/null eksgate github deployment start \
     --environment "$EKSGATE_ENVIRONMENT" --description "eksgate deploy ${EKSGATE_PLAN:-deploy.yaml}" || true)"
+  # The id is the last line; anything before it (a warning) goes to the log.
+  printf '%s\n' "$started" | grep -v '^[0-9]*$' || true
+  deployment="$(printf '%s\n' "$started" | tail -n1)"
   if [[ "$deployment" =~ ^[0-9]+$ ]]; then
     echo "deployment-id=$deployment" >> "$out"
   else
