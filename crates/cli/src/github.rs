@@ -159,10 +159,7 @@ fn degrade(runner: &Runner, what: &str, error: &ApiError) {
         ""
     };
     let message = format!("{what}: {error}.{hint}");
-    print!(
-        "{}",
-        eksgate_github::warning_command("eksgate", &message)
-    );
+    print!("{}", eksgate_github::warning_command("eksgate", &message));
     let note = format!(
         "\n> [!NOTE]\n> eksgate: {}\n",
         escape::markdown_inline(&message, escape::MarkdownContext::Block)
@@ -224,11 +221,16 @@ async fn comment_run(args: CommentArgs) -> Result<u8, String> {
         key: format!("{workflow} {}", args.target),
     };
     let body = comment::render(&report, &ctx, comment::MAX_COMMENT_CHARS);
-    let api = Api::new(&env.api_url, &env.repo, &env.token, retry_policy()).map_err(|e| e.to_string())?;
+    let api =
+        Api::new(&env.api_url, &env.repo, &env.token, retry_policy()).map_err(|e| e.to_string())?;
     let all_clear = report.diagnostics.is_empty();
     match comment::upsert(&api, pr.number, &ctx.key, &body, all_clear).await {
-        Ok(comment::Outcome::Created(id)) => println!("eksgate: created the pull request comment {id}"),
-        Ok(comment::Outcome::Updated(id)) => println!("eksgate: updated the pull request comment {id}"),
+        Ok(comment::Outcome::Created(id)) => {
+            println!("eksgate: created the pull request comment {id}")
+        }
+        Ok(comment::Outcome::Updated(id)) => {
+            println!("eksgate: updated the pull request comment {id}")
+        }
         Ok(comment::Outcome::NothingToSay) => {
             println!("eksgate: no findings and no earlier comment: no comment");
         }
@@ -240,7 +242,8 @@ async fn comment_run(args: CommentArgs) -> Result<u8, String> {
 async fn deployment_run(command: DeploymentCommand) -> Result<u8, String> {
     let runner = Runner::from_env();
     let env = env()?;
-    let api = Api::new(&env.api_url, &env.repo, &env.token, retry_policy()).map_err(|e| e.to_string())?;
+    let api =
+        Api::new(&env.api_url, &env.repo, &env.token, retry_policy()).map_err(|e| e.to_string())?;
     match command {
         DeploymentCommand::Start {
             environment,
@@ -287,7 +290,9 @@ async fn deployment_run(command: DeploymentCommand) -> Result<u8, String> {
             let (state, text) = match result {
                 DeployResult::Success => (deployment::State::Success, "eksgate deploy succeeded"),
                 DeployResult::Failure => (deployment::State::Failure, "eksgate deploy failed"),
-                DeployResult::Cancelled => (deployment::State::Inactive, "eksgate deploy was cancelled"),
+                DeployResult::Cancelled => {
+                    (deployment::State::Inactive, "eksgate deploy was cancelled")
+                }
             };
             match deployment::set_status(
                 &api,

@@ -106,16 +106,21 @@ fn run(cli: Cli) -> Result<u8, String> {
 }
 
 /// Drops the findings outside the files `list` names (and recounts the summary).
-fn keep_only_files(report: &mut eksgate_policy::Report, list: &std::path::Path) -> Result<(), String> {
-    let bytes = eksgate_io::read_user_file(list, 16 * 1024 * 1024)
-        .map_err(|e| format!("cannot read `--only-files` `{}`: {}", inputs::shown(list), e.kind))?;
+fn keep_only_files(
+    report: &mut eksgate_policy::Report,
+    list: &std::path::Path,
+) -> Result<(), String> {
+    let bytes = eksgate_io::read_user_file(list, 16 * 1024 * 1024).map_err(|e| {
+        format!(
+            "cannot read `--only-files` `{}`: {}",
+            inputs::shown(list),
+            e.kind
+        )
+    })?;
     let text = String::from_utf8_lossy(&bytes);
     let normal = |p: &str| p.trim().trim_start_matches("./").to_string();
-    let wanted: std::collections::HashSet<String> = text
-        .lines()
-        .map(normal)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let wanted: std::collections::HashSet<String> =
+        text.lines().map(normal).filter(|l| !l.is_empty()).collect();
     let names: Vec<bool> = report
         .files
         .iter()
@@ -124,7 +129,13 @@ fn keep_only_files(report: &mut eksgate_policy::Report, list: &std::path::Path) 
     report
         .diagnostics
         .retain(|d| names.get(d.file).copied().unwrap_or(false));
-    let count = |s: Severity| report.diagnostics.iter().filter(|d| d.severity == s).count();
+    let count = |s: Severity| {
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == s)
+            .count()
+    };
     report.summary.errors = count(Severity::Error);
     report.summary.warnings = count(Severity::Warning);
     report.summary.infos = count(Severity::Info);

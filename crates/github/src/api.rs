@@ -101,7 +101,12 @@ impl Api {
     ///
     /// # Errors
     /// [`ApiError::Config`] when the URL or repository cannot be used.
-    pub fn new(base_url: &str, repo: &str, token: &str, retry: RetryPolicy) -> Result<Self, ApiError> {
+    pub fn new(
+        base_url: &str,
+        repo: &str,
+        token: &str,
+        retry: RetryPolicy,
+    ) -> Result<Self, ApiError> {
         let valid_repo = repo.split_once('/').is_some_and(|(o, n)| {
             let ok = |s: &str| {
                 !s.is_empty()
@@ -196,7 +201,7 @@ impl Api {
             let message = json
                 .get("message")
                 .and_then(Value::as_str)
-                .map_or_else(|| String::from("(no message)"), |m| one_line(m));
+                .map_or_else(|| String::from("(no message)"), one_line);
             let header = |name: &str| {
                 headers
                     .get(name)
@@ -243,7 +248,12 @@ impl Api {
     ///
     /// # Errors
     /// See [`ApiError`].
-    pub async fn list(&self, path: &str, what: &str, max_pages: usize) -> Result<Vec<Value>, ApiError> {
+    pub async fn list(
+        &self,
+        path: &str,
+        what: &str,
+        max_pages: usize,
+    ) -> Result<Vec<Value>, ApiError> {
         let sep = if path.contains('?') { '&' } else { '?' };
         let mut next = Some(format!("{path}{sep}per_page=100"));
         let mut items = Vec::new();
@@ -270,7 +280,12 @@ pub fn next_link(header: &str) -> Option<String> {
         params
             .split(';')
             .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
     })
 }
 
@@ -297,7 +312,10 @@ mod tests {
     #[test]
     fn finds_the_next_page_link() {
         let h = r#"<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=5>; rel="last""#;
-        assert_eq!(next_link(h).as_deref(), Some("https://api.github.com/x?page=2"));
+        assert_eq!(
+            next_link(h).as_deref(),
+            Some("https://api.github.com/x?page=2")
+        );
         assert_eq!(next_link(r#"<https://a/x?page=1>; rel="prev""#), None);
     }
 }

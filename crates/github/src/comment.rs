@@ -342,7 +342,11 @@ mod tests {
 
     #[test]
     fn links_each_finding_to_its_lines_at_the_head_commit() {
-        let body = render(&report(vec![finding("a b.yaml", "bad")]), &ctx(), MAX_COMMENT_CHARS);
+        let body = render(
+            &report(vec![finding("a b.yaml", "bad")]),
+            &ctx(),
+            MAX_COMMENT_CHARS,
+        );
         assert!(body.starts_with("<!-- eksgate:pr-comment ci/check k8s -->\n"));
         assert!(body.contains(
             "(https://github.com/acme/platform/blob/0123456789abcdef0123456789abcdef01234567/k8s/a%20b.yaml#L3-L4)"
@@ -352,8 +356,13 @@ mod tests {
 
     #[test]
     fn hostile_text_stays_text() {
-        let evil = "x --> <img src=x onerror=alert(1)> [y](javascript:alert(1)) $(id) `a`\n::error::z";
-        let body = render(&report(vec![finding(evil, evil)]), &ctx(), MAX_COMMENT_CHARS);
+        let evil =
+            "x --> <img src=x onerror=alert(1)> [y](javascript:alert(1)) $(id) `a`\n::error::z";
+        let body = render(
+            &report(vec![finding(evil, evil)]),
+            &ctx(),
+            MAX_COMMENT_CHARS,
+        );
         assert_eq!(body.matches("-->").count(), 1, "{body}");
         assert!(!body.contains("<img"));
         assert!(!body.contains("](javascript"));
@@ -369,7 +378,9 @@ mod tests {
         let body = render(&report(many), &ctx(), MAX_COMMENT_CHARS);
         assert!(body.chars().count() < MAX_COMMENT_CHARS);
         assert!(body.contains("more not shown"));
-        assert!(body.contains("[the job summary](https://github.com/acme/platform/actions/runs/7)"));
+        assert!(
+            body.contains("[the job summary](https://github.com/acme/platform/actions/runs/7)")
+        );
     }
 
     #[test]

@@ -105,7 +105,9 @@ pub async fn set_status(
     if let Some(url) = log_url {
         body["log_url"] = json!(url);
     }
-    if let Some(url) = environment_url.filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
+    if let Some(url) =
+        environment_url.filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+    {
         body["environment_url"] = json!(url);
     }
     api.send(

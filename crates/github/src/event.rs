@@ -47,7 +47,11 @@ mod tests {
             "base": {"repo": {"full_name": "acme/platform"}}}});
         assert_eq!(
             pull_request(&event),
-            Some(PullRequest { number: 7, head_sha: "abc".into(), from_fork: true })
+            Some(PullRequest {
+                number: 7,
+                head_sha: "abc".into(),
+                from_fork: true
+            })
         );
         assert_eq!(pull_request(&serde_json::json!({"push": {}})), None);
     }

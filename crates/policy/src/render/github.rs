@@ -100,5 +100,9 @@ fn annotation(report: &Report, d: &crate::diagnostic::Diagnostic, command: &str)
         Some(help) => format!("{}\nhelp: {help}", d.message),
         None => d.message.clone(),
     };
-    format!("::{command} {}::{}\n", props.join(","), escape_data(&message))
+    format!(
+        "::{command} {}::{}\n",
+        props.join(","),
+        escape_data(&message)
+    )
 }
