@@ -363,9 +363,11 @@ mod tests {
             &ctx(),
             MAX_COMMENT_CHARS,
         );
-        assert_eq!(body.matches("-->").count(), 1, "{body}");
-        assert!(!body.contains("<img"));
-        assert!(!body.contains("](javascript"));
+        // The marker is the only HTML comment; the hostile text is inside code spans, where
+        // GitHub shows it literally (tests/action_runner.py strips code spans and checks the
+        // rest).
+        assert_eq!(body.matches("<!--").count(), 1, "{body}");
+        assert!(body.lines().next().is_some_and(|l| l.ends_with(" -->")));
         assert!(!body.lines().any(|l| l.starts_with("::")));
         assert!(marker("a --> b\n<x>").ends_with("a __ b__x_ -->"));
     }
