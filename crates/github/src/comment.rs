@@ -369,7 +369,7 @@ mod tests {
         assert_eq!(body.matches("<!--").count(), 1, "{body}");
         assert!(body.lines().next().is_some_and(|l| l.ends_with(" -->")));
         assert!(!body.lines().any(|l| l.starts_with("::")));
-        assert!(marker("a --> b\n<x>").ends_with("a __ b__x_ -->"));
+        assert!(marker("a --> b\n<x>").ends_with("a ___ b__x_ -->"));
     }
 
     #[test]
