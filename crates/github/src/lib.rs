@@ -11,6 +11,15 @@
 //! runner named. Outside Actions (no `GITHUB_ACTIONS=true`) every file command is a no-op, and
 //! `::add-mask::` is never printed, because printing it would print the secret.
 
+#[cfg(feature = "api")]
+pub mod api;
+#[cfg(feature = "api")]
+pub mod comment;
+#[cfg(feature = "api")]
+pub mod deployment;
+#[cfg(feature = "api")]
+pub mod event;
+
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -68,6 +77,16 @@ pub const fn endgroup_command() -> &'static str {
 pub fn error_command(title: &str, message: &str) -> String {
     format!(
         "::error title={}::{}\n",
+        escape_property(title),
+        escape_data(message)
+    )
+}
+
+/// A `::warning title=...::message` annotation.
+#[must_use]
+pub fn warning_command(title: &str, message: &str) -> String {
+    format!(
+        "::warning title={}::{}\n",
         escape_property(title),
         escape_data(message)
     )

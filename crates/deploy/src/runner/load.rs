@@ -37,6 +37,26 @@ pub(super) fn plan(options: &RunOptions) -> Result<DeployPlan, String> {
         }
         plan.credentials.role_arn = Some(role.clone());
     }
+    if let Some(audience) = options.audience.as_ref().filter(|a| !a.is_empty()) {
+        plan.credentials.audience.clone_from(audience);
+    }
+    if let Some(name) = options.session_name.as_ref().filter(|n| !n.is_empty()) {
+        if !iam::valid_session_name(name) {
+            return Err(format!(
+                "`--role-session-name` `{}` is not an STS session name: 2 to 64 of letters, digits and `_+=,.@-`",
+                eksgate_policy::render::escape::visible(name)
+            ));
+        }
+        plan.credentials.session_name = Some(name.clone());
+    }
+    if let Some(seconds) = options.duration_seconds {
+        if !(900..=43_200).contains(&seconds) {
+            return Err(format!(
+                "`--role-duration-seconds` `{seconds}` is outside 900..=43200 (15 minutes to 12 hours)"
+            ));
+        }
+        plan.credentials.duration_seconds = Some(seconds);
+    }
     Ok(plan)
 }
 

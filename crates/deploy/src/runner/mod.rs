@@ -55,6 +55,12 @@ pub struct RunOptions {
     pub terraform: String,
     /// Overrides the plan's `spec.credentials.roleArn`.
     pub role_arn: Option<String>,
+    /// Overrides the plan's `spec.credentials.audience`.
+    pub audience: Option<String>,
+    /// Overrides the plan's `spec.credentials.sessionName`.
+    pub session_name: Option<String>,
+    /// Overrides the plan's `spec.credentials.durationSeconds`.
+    pub duration_seconds: Option<i32>,
 }
 
 /// Runs a deploy to the end and returns the exit code.

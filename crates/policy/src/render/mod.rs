@@ -14,7 +14,7 @@ mod sarif;
 use crate::diagnostic::Report;
 
 pub use docs::{rule_page, rule_terminal};
-pub use github::{escape_data, escape_property, github};
+pub use github::{escape_data, escape_property, github, github_limited};
 pub use graph::{GraphFormat, graph};
 pub use human::{human, summary_line};
 pub use json::json;
