@@ -197,6 +197,7 @@ broken! {
     broken_imds => "imds.yaml",
     broken_encryption => "encryption.yaml",
     broken_kms_required => "kms-required/nodeclasses.yaml",
+    broken_rendered_only => "rendered-only/nodeclass.yaml",
     broken_separation => "separation.yaml",
     broken_tags => "tags.yaml",
     broken_references => "references.yaml",

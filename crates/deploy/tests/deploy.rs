@@ -638,7 +638,7 @@ fn the_policy_gate_cannot_pause_workflow_commands_before_the_secrets_are_masked(
     .replace("  stages:\n", "  failOn: never\n  stages:\n");
     run.write("deploy.yaml", &plan);
     let out = run.eksgate(&["deploy", "--plan", "deploy.yaml", "--dry-run"]);
-    assert!(out.stdout.contains("IMDS001"), "{}", out.all());
+    assert!(out.stdout.contains("SCH001"), "{}", out.all());
     for line in out.stdout.lines().chain(out.stderr.lines()) {
         let line = line.trim_start();
         assert!(

@@ -2,8 +2,8 @@
 //!
 //! Real repositories are templates: envsubst and Flux `postBuild.substitute` (`${cluster_name}`,
 //! `${region:=eu-west-1}`), Terraform `templatefile` (`${var}`), Kubernetes and kustomize
-//! variable references (`$(VAR)`), Helm and Go templates (`{{ .Values.x }}`) and sed markers
-//! (`<<CLUSTER_NAME>>`). A value holding one is unknown until it is rendered: the rules judge
+//! variable references (`$(VAR)`), Helm and Go templates (`{{ .Values.x }}`), sed markers
+//! (`<<CLUSTER_NAME>>`) and the `<cluster-name>` of documentation excerpts. A value holding one is unknown until it is rendered: the rules judge
 //! nothing about it (no pattern, enum, type, syntax or reference verdict), and two names that
 //! hold placeholders may turn out equal. `--var`/`--vars-file` substitute first, with
 //! [`Substituted::original_span`] mapping every position back into the text the user wrote.
@@ -24,6 +24,8 @@ pub enum Syntax {
     Braces,
     /// `<<NAME>>` (sed-style markers).
     Angles,
+    /// `<cluster-name>` (documentation: "put yours here").
+    Angle,
 }
 
 /// One placeholder in a string: where it is (byte range) and its syntax.
@@ -57,6 +59,8 @@ pub fn find(s: &str) -> Vec<Placeholder> {
             closing(bytes, i + 2, b"}}").map(|end| (end, Syntax::Braces))
         } else if rest.starts_with(b"<<") {
             angles(bytes, i + 2).map(|end| (end, Syntax::Angles))
+        } else if rest.starts_with(b"<") && (i == 0 || bytes.get(i - 1) != Some(&b'<')) {
+            angle(bytes, i + 1).map(|end| (end, Syntax::Angle))
         } else {
             None
         };
@@ -106,11 +110,25 @@ fn angles(bytes: &[u8], from: usize) -> Option<usize> {
         .then_some(from + len + 2)
 }
 
+/// `<name>`: a name of letters, digits, `_`, `-` and `.` that starts with a letter, closed by a
+/// single `>` (so `a < b`, `<<` and `->` are none).
+fn angle(bytes: &[u8], from: usize) -> Option<usize> {
+    let body = bytes.get(from..)?;
+    if !body.first()?.is_ascii_alphabetic() {
+        return None;
+    }
+    let len = body
+        .iter()
+        .position(|&b| !(is_name(b) || b == b'-' || b == b'.'))?;
+    let after = body.get(len..)?;
+    (after.first() == Some(&b'>') && after.get(1) != Some(&b'>')).then_some(from + len + 1)
+}
+
 /// Whether `s` holds a placeholder.
 #[must_use]
 pub fn contains(s: &str) -> bool {
     // Cheap reject first: most values have none of the opening characters.
-    (s.contains('$') || s.contains("{{") || s.contains("<<")) && !find(s).is_empty()
+    (s.contains('$') || s.contains("{{") || s.contains('<')) && !find(s).is_empty()
 }
 
 /// Whether `a` and `b` may be the same string once rendered: equal, or one holds placeholders
@@ -314,7 +332,7 @@ fn expand(text: &str, at: usize, vars: &Vars) -> Option<(usize, String)> {
 ///
 /// # Errors
 /// Why the file cannot be used, with its name, line and column.
-pub fn read_vars(source: &crate::SourceFile) -> Result<Vars, String> {
+pub fn read_vars(source: &crate::source::SourceFile) -> Result<Vars, String> {
     if source.name.ends_with(".env") {
         return read_dotenv(source);
     }
@@ -322,7 +340,7 @@ pub fn read_vars(source: &crate::SourceFile) -> Result<Vars, String> {
         let (line, column) = source.line_col(offset);
         format!("{}:{line}:{column}", source.name)
     };
-    let loaded = crate::source::load(0, source, &crate::Limits::default());
+    let loaded = crate::source::load(0, source, &crate::source::Limits::default());
     if let Some(note) = loaded
         .notes
         .iter()
@@ -372,7 +390,7 @@ pub fn valid_name(name: &str) -> bool {
     bytes.first().is_some_and(|&b| is_name_start(b)) && bytes.iter().all(|&b| is_name(b))
 }
 
-fn read_dotenv(source: &crate::SourceFile) -> Result<Vars, String> {
+fn read_dotenv(source: &crate::source::SourceFile) -> Result<Vars, String> {
     let mut vars = Vars::new();
     for (index, line) in source.text.lines().enumerate() {
         let trimmed = line.trim();
@@ -426,6 +444,11 @@ mod tests {
         assert_eq!(syntaxes("$(CLUSTER_NAME)"), [Syntax::DollarParen]);
         assert_eq!(syntaxes("{{ .Values.clusterName }}"), [Syntax::Braces]);
         assert_eq!(syntaxes("<<AMD64PREVAMI>>"), [Syntax::Angles]);
+        assert_eq!(syntaxes("<cluster-name>"), [Syntax::Angle]);
+        assert_eq!(
+            syntaxes("KarpenterNodeRole-<YOUR_CLUSTER>"),
+            [Syntax::Angle]
+        );
         assert_eq!(
             syntaxes("${a}-{{b}}-<<C>>"),
             [Syntax::DollarBrace, Syntax::Braces, Syntax::Angles]
@@ -446,6 +469,9 @@ mod tests {
             "ami-0123456789abcdef0",
             "${unclosed",
             "<<1NAME>>",
+            "a < b > c",
+            "<1>",
+            "x->y",
             "{\"json\": true}",
         ] {
             assert!(!contains(s), "{s}");
@@ -517,24 +543,25 @@ mod tests {
 
     #[test]
     fn reads_vars_files() {
-        let yaml = crate::SourceFile::new("vars.yaml", "cluster_name: demo\nhop_limit: 1\n");
+        let yaml =
+            crate::source::SourceFile::new("vars.yaml", "cluster_name: demo\nhop_limit: 1\n");
         let v = read_vars(&yaml).unwrap();
         assert_eq!(v["cluster_name"], "demo");
         assert_eq!(v["hop_limit"], "1");
-        let cm = crate::SourceFile::new(
+        let cm = crate::source::SourceFile::new(
             "cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vars}\ndata:\n  region: eu-west-1\n",
         );
         assert_eq!(read_vars(&cm).unwrap()["region"], "eu-west-1");
-        let env = crate::SourceFile::new("x.env", "# c\nexport A=1\nB=\"two words\"\n");
+        let env = crate::source::SourceFile::new("x.env", "# c\nexport A=1\nB=\"two words\"\n");
         let v = read_vars(&env).unwrap();
         assert_eq!((v["A"].as_str(), v["B"].as_str()), ("1", "two words"));
-        let bad = crate::SourceFile::new("bad.yaml", "a: b\nnested: {x: 1}\n");
+        let bad = crate::source::SourceFile::new("bad.yaml", "a: b\nnested: {x: 1}\n");
         assert_eq!(
             read_vars(&bad).unwrap_err(),
             "bad.yaml:2:9: a variable's value must be a string, number or boolean"
         );
-        let bad = crate::SourceFile::new("bad.yaml", "9lives: x\n");
+        let bad = crate::source::SourceFile::new("bad.yaml", "9lives: x\n");
         assert!(
             read_vars(&bad)
                 .unwrap_err()

@@ -19,6 +19,7 @@ metadata:
   name: infra # shared
 spec:
   role: KarpenterNodeRole-demo
+  detailedMonitoring: \"true\"
   amiSelectorTerms: [{alias: al2023@v20240807}]
   subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
   securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]

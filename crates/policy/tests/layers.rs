@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("reader", &["node", "source", "text"]),
     ("schema", &["node", "source", "text"]),
     ("cel", &["node", "source", "text"]),
+    ("placeholder", &["node", "source", "text"]),
     (
         "model",
         &[
@@ -33,6 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "diagnostic",
             "reader",
             "cel",
+            "placeholder",
         ],
     ),
 ];
