@@ -4,7 +4,7 @@
 //! A rule states a fix as a [`Change`] on the nodes it holds (replace a scalar, rename a key,
 //! add an entry to a mapping, append an item to a list) with a title and an
 //! [`Applicability`]. The engine, which has the source text, renders the change into
-//! [`Edit`]s in the layout of the text around it ([`layout`]): a block mapping gains a line at
+//! [`Edit`]s in the layout of the text around it (`layout.rs`): a block mapping gains a line at
 //! its indentation, a flow mapping or JSON object an entry with its separator, quotes are kept
 //! or dropped as asked, line breaks follow the file's (CRLF stays CRLF). Bytes outside the
 //! edits never change, so comments and layout are kept. A change that cannot be written
