@@ -18,7 +18,7 @@ use crate::node::{Node, Span, Value};
 pub enum Syntax {
     /// `${NAME}`, `${NAME:=default}`, `${var.x}` (envsubst, Flux, Terraform).
     DollarBrace,
-    /// `$(NAME)` (Kubernetes dependent variables, kustomize vars).
+    /// `$(NAME)` (Kubernetes dependent environment variables, kustomize vars).
     DollarParen,
     /// `{{ ... }}` (Helm, Go templates, Jinja).
     Braces,
@@ -54,7 +54,7 @@ pub fn find(s: &str) -> Vec<Placeholder> {
         let found = if rest.starts_with(b"${") {
             closing(bytes, i + 2, b"}").map(|end| (end, Syntax::DollarBrace))
         } else if rest.starts_with(b"$(") {
-            closing(bytes, i + 2, b")").map(|end| (end, Syntax::DollarParen))
+            dollar_paren(bytes, i + 2).map(|end| (end, Syntax::DollarParen))
         } else if rest.starts_with(b"{{") {
             closing(bytes, i + 2, b"}}").map(|end| (end, Syntax::Braces))
         } else if rest.starts_with(b"<<") {
@@ -108,6 +108,17 @@ fn angles(bytes: &[u8], from: usize) -> Option<usize> {
     body.get(len..)?
         .starts_with(b">>")
         .then_some(from + len + 2)
+}
+
+/// `$(NAME)`: Kubernetes expands only a variable name there (`$(VAR_NAME)`); shell text such as
+/// `$(touch x)` is no placeholder.
+fn dollar_paren(bytes: &[u8], from: usize) -> Option<usize> {
+    let body = bytes.get(from..)?;
+    if !is_name_start(*body.first()?) {
+        return None;
+    }
+    let len = body.iter().position(|&b| !is_name(b))?;
+    (body.get(len) == Some(&b')')).then_some(from + len + 1)
 }
 
 /// `<name>`: a name of letters, digits, `_`, `-` and `.` that starts with a letter, closed by a
@@ -464,6 +475,7 @@ mod tests {
             "$",
             "${}",
             "$( )",
+            "$(touch PWNED)",
             "{{}}",
             "price: $5",
             "ami-0123456789abcdef0",
