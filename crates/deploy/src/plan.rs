@@ -1,5 +1,8 @@
 //! The plan file: `kind: DeployPlan` (`eksgate.dev/v1alpha1`).
 //!
+//! One concept in one file (a little over 800 lines): the plan's types, their documentation
+//! (which is the plan's JSON Schema) and the checks the types cannot express belong together.
+//!
 //! Read by the policy core's typed reader (`eksgate_policy::reader`) into the types below, so
 //! every error points at `file:line:column` and names the field's JSON pointer. Unknown keys
 //! are errors: a typo in a deploy plan must not silently skip a gate. The types' doc comments

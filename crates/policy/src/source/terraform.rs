@@ -1,5 +1,8 @@
 //! Terraform source (`*.tf`), read with `hcl-edit`, which keeps the span of every node.
 //!
+//! One concept in one file (about 800 lines): reading `.tf` manifests and the facts TF001 needs
+//! share one walk of the HCL body, so they stay together.
+//!
 //! Two things come out of a `.tf` file. The manifests of `kubernetes_manifest` (`manifest`) and
 //! `kubectl_manifest` (`yaml_body`) resources become documents whose nodes point into the `.tf`
 //! file, so every rule checks a NodePool written in Terraform as it checks one in YAML. And the
