@@ -6,28 +6,8 @@
 use super::planner::{Captured, Planner};
 use crate::node::{Entry, Node, Value};
 
-/// The length of a quoted scalar at the start of `text`, through its closing quote (`''` and
-/// `\"` do not close it); `None` when `text` does not start with a quote or never closes it.
-/// A quoted scalar's span may run on over a comment after it, which an edit must keep.
-pub(super) fn quoted_len(text: &str) -> Option<usize> {
-    let mut chars = text.char_indices().peekable();
-    let quote = match chars.next() {
-        Some((_, q @ ('"' | '\''))) => q,
-        _ => return None,
-    };
-    while let Some((i, c)) = chars.next() {
-        if quote == '"' && c == '\\' {
-            chars.next();
-        } else if c == quote {
-            if quote == '\'' && chars.peek().is_some_and(|(_, n)| *n == '\'') {
-                chars.next();
-            } else {
-                return Some(i + 1);
-            }
-        }
-    }
-    None
-}
+// One scanner of quoted scalars for migrate and fixes.
+pub(super) use crate::fix::layout::quoted_len;
 
 impl<'a> Planner<'a> {
     pub(super) fn slice(&self, node: &Node) -> &'a str {
