@@ -17,6 +17,7 @@ pub mod autofix;
 pub mod catalogue;
 pub mod cel;
 pub mod diagnostic;
+pub mod engine;
 pub mod ffi;
 pub mod fix;
 pub mod generate;
@@ -36,11 +37,11 @@ pub mod text;
 pub use diagnostic::{
     CheckedObject, CustomRuleInfo, Diagnostic, Position, Report, Severity, Summary,
 };
+pub use engine::{CheckedFile, Checker};
 pub use model::policy::{Policy, PolicyError};
 pub use source::{DecodeFault, Limits, SourceFile};
 
-use rules::{Context, Findings, RULES};
-use source::{Document, ParseNoteKind};
+use source::Document;
 
 /// How a run behaves beyond the policy.
 #[derive(Clone, Debug, Default)]
@@ -109,7 +110,7 @@ impl Input {
 }
 
 /// Kinds some rule reads; other documents are counted as skipped.
-fn is_checked_kind(doc: &Document) -> bool {
+pub(crate) fn is_checked_kind(doc: &Document) -> bool {
     model::NodePool::from_document(doc).is_some()
         || model::NodeClass::from_document(doc).is_some()
         || model::Workload::from_document(doc).is_some()
@@ -166,339 +167,11 @@ fn run(
     policy: &Policy,
     options: &CheckOptions,
 ) -> (Report, model::repo::Repository) {
-    let mut report = Report {
-        custom_rules: policy
-            .rules
-            .iter()
-            .map(|r| CustomRuleInfo {
-                id: r.id.to_string(),
-                severity: r.severity,
-                summary: r
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| r.expression.to_string()),
-                expression: r.expression.to_string(),
-            })
-            .collect(),
-        ..Report::default()
-    };
-    let mut documents = Vec::new();
-    let mut raw: Vec<Diagnostic> = Vec::new();
-    // Per file, what the ordering rules need (owned: it outlives the file's trees).
-    let mut facts: Vec<model::repo::FileFacts> = Vec::new();
-    let mut originals: Vec<(usize, SourceFile, placeholder::Substituted)> = Vec::new();
-
-    for (index, input) in inputs.into_iter().enumerate() {
-        if let Some(fault) = &input.fault {
-            let span = match fault {
-                DecodeFault::InvalidUtf8 { offset, .. } => node::Span::empty(*offset as u32),
-                DecodeFault::TooLarge { .. } => node::Span::empty(0),
-            };
-            raw.push(parse_diagnostic(
-                &rules::parse::SourceUnparsable,
-                index,
-                0,
-                span,
-                fault.to_string(),
-                Some("eksgate reads UTF-8 YAML or JSON files".to_string()),
-            ));
-            facts.push(model::repo::FileFacts::extract(
-                index,
-                &input.source.name,
-                &[],
-                None,
-            ));
-            report.files.push(input.source);
-            continue;
-        }
-        // Substituted text is what is checked; the original comes back into the report at the
-        // end, with every span mapped into it.
-        let input = match options.vars.as_ref() {
-            Some(vars) => {
-                let substituted = placeholder::substitute(&input.source.text, vars);
-                if substituted.is_empty() {
-                    input
-                } else {
-                    let checked =
-                        SourceFile::new(input.source.name.clone(), substituted.text.clone());
-                    originals.push((index, input.source, substituted));
-                    Input {
-                        source: checked,
-                        fault: None,
-                    }
-                }
-            }
-            None => input,
-        };
-        let mut loaded = source::load(index, &input.source, &options.limits);
-        facts.push(model::repo::FileFacts::extract(
-            index,
-            &input.source.name,
-            &loaded.documents,
-            loaded.terraform.take(),
-        ));
-        // Documents by their index in the file (items of a `List` share their list's index),
-        // so locating a note costs a lookup, not a scan of the file's documents.
-        let mut by_index: std::collections::HashMap<usize, Vec<&Document>> =
-            std::collections::HashMap::new();
-        for doc in &loaded.documents {
-            by_index.entry(doc.index).or_default().push(doc);
-        }
-        for note in loaded.notes {
-            let candidates = by_index
-                .get(&note.document)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let doc = candidates
-                .iter()
-                .copied()
-                .find(|d| d.root.span.start <= note.span.start && note.span.end <= d.root.span.end);
-            let is_object = |d: &Document| d.api_version().is_some() && d.kind().is_some();
-            let rule: &dyn rules::Rule = match note.kind {
-                ParseNoteKind::Syntax => &rules::parse::SourceUnparsable,
-                // Only what Kubernetes decodes matters: a GitHub workflow's `on:` is fine, and
-                // so is a `.nan` in a Helm values file.
-                ParseNoteKind::NotJson if doc.is_some_and(is_object) => {
-                    &rules::parse::SourceUnparsable
-                }
-                ParseNoteKind::Yaml11Scalar if doc.is_some_and(is_object) => {
-                    &rules::parse::Yaml11Scalar
-                }
-                ParseNoteKind::NotJson | ParseNoteKind::Yaml11Scalar => continue,
-                ParseNoteKind::DuplicateKey => &rules::parse::DuplicateKey,
-                ParseNoteKind::DocumentIgnored => &rules::parse::DocumentIgnored,
-            };
-            let mut diagnostic = parse_diagnostic(
-                rule,
-                index,
-                note.document,
-                note.span,
-                note.message,
-                note.help,
-            );
-            if let Some(doc) = doc {
-                if let Some(inner) = doc.root.pointer_to_span(note.span) {
-                    diagnostic.pointer = format!("{}{inner}", doc.pointer_prefix);
-                }
-                diagnostic.kind = doc.kind().map(str::to_string);
-                diagnostic.name = doc.name().map(str::to_string);
-            }
-            raw.push(diagnostic);
-        }
-        documents.extend(loaded.documents);
-        report.files.push(input.source);
-    }
-
-    let repository = model::repo::Repository::new(facts, &policy.crd_providers);
-    let cx = Context::new(policy, &documents)
-        .with_schemas(&options.schemas)
-        .with_repository(&repository);
-    let mut violations = Vec::new();
-    for rule in RULES {
-        let meta = rule.meta();
-        let enabled = policy
-            .overrides
-            .get(meta.id)
-            .and_then(|o| o.enabled)
-            .unwrap_or(true);
-        if !enabled {
-            continue;
-        }
-        let mut findings = Findings::new(meta);
-        rule.check(&cx, &mut findings);
-        let overflow = findings.overflow();
-        violations.extend(findings.violations);
-        violations.extend(overflow);
-    }
-
-    // Fixes edit YAML and JSON files; manifests inside Terraform are fixed in Terraform.
-    let terraform_files: std::collections::HashSet<usize> = documents
-        .iter()
-        .filter(|d| {
-            matches!(
-                d.origin,
-                source::Origin::TerraformPlan { .. } | source::Origin::TerraformSource { .. }
-            )
-        })
-        .map(|d| d.file)
+    let checker = engine::Checker::new(policy, options);
+    let files = inputs
+        .into_iter()
+        .enumerate()
+        .map(|(index, input)| checker.file(index, input))
         .collect();
-    let custom = rules::custom::evaluate(policy, &documents);
-    let custom_ids = policy.rules.iter().map(|r| r.id.to_string()).collect();
-    let mut suppressions = suppress::Suppressions::new(&report.files, &documents, custom_ids);
-    raw.extend(suppressions.problems());
-    for v in violations {
-        if suppressions.suppresses(&v) {
-            report.summary.suppressed += 1;
-            continue;
-        }
-        let fix = v.fix.as_ref().and_then(|proposal| {
-            if terraform_files.contains(&v.subject.file) {
-                return None;
-            }
-            let text = &report.files.get(v.subject.file)?.text;
-            // Items of a `List` share their document index: the one holding the nodes renders.
-            documents
-                .iter()
-                .filter(|d| d.file == v.subject.file && d.index == v.subject.document)
-                .find_map(|d| proposal.render(text, &d.root))
-        });
-        raw.push(Diagnostic {
-            rule: v.rule.id.into(),
-            rule_name: v.rule.name.into(),
-            severity: v.severity,
-            message: v.message,
-            help: v.help,
-            file: v.subject.file,
-            span: v.span,
-            pointer: v.pointer,
-            document: v.subject.document,
-            kind: v.subject.kind.map(str::to_string),
-            name: v.subject.name.map(str::to_string),
-            fix,
-        });
-    }
-
-    // eksgate's own ClusterRequests: judged by the same policy through what they render.
-    for doc in &documents {
-        if doc.api_version() != Some(reader::API_VERSION) || doc.kind() != Some("ClusterRequest") {
-            continue;
-        }
-        let Some(source) = report.files.get(doc.file) else {
-            continue;
-        };
-        for d in generate::request_findings(doc, source, policy) {
-            if suppressions.suppresses_at(&rules::Subject::of(doc), d.span, &d.rule) {
-                report.summary.suppressed += 1;
-                continue;
-            }
-            raw.push(d);
-        }
-    }
-
-    for c in custom {
-        if suppressions.suppresses_at(&rules::Subject::of(c.doc), c.span, &c.rule) {
-            report.summary.suppressed += 1;
-            continue;
-        }
-        raw.push(Diagnostic {
-            rule_name: c.rule.to_lowercase().into(),
-            rule: c.rule.into(),
-            severity: c.severity,
-            message: c.message,
-            help: c.help,
-            file: c.doc.file,
-            span: c.span,
-            pointer: c.pointer,
-            document: c.doc.index,
-            kind: c.doc.kind().map(str::to_string),
-            name: c.doc.name().map(str::to_string),
-            fix: None,
-        });
-    }
-
-    for d in &mut raw {
-        if let Some(severity) = policy
-            .overrides
-            .get(d.rule.as_ref())
-            .and_then(|o| o.severity)
-        {
-            d.severity = severity;
-        }
-    }
-    raw.retain(|d| {
-        policy
-            .overrides
-            .get(d.rule.as_ref())
-            .and_then(|o| o.enabled)
-            .unwrap_or(true)
-    });
-    // Unstable is deterministic here (no randomness) and needs no scratch copy of the findings.
-    raw.sort_unstable_by(|a, b| {
-        (a.file, a.span.start, &a.rule, &a.message).cmp(&(
-            b.file,
-            b.span.start,
-            &b.rule,
-            &b.message,
-        ))
-    });
-    raw.dedup_by(|a, b| {
-        a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message
-    });
-    // One problem, one finding: of two rules at the same text for the same cause, the more
-    // specific one stays (rules::YIELDS_TO).
-    let mut at_span: std::collections::HashMap<(usize, node::Span), Vec<String>> =
-        std::collections::HashMap::new();
-    for d in &raw {
-        at_span
-            .entry((d.file, d.span))
-            .or_default()
-            .push(d.rule.to_string());
-    }
-    raw.retain(|d| {
-        at_span
-            .get(&(d.file, d.span))
-            .is_none_or(|rules| !rules.iter().any(|winner| rules::yields_to(&d.rule, winner)))
-    });
-
-    let mut substitutions = std::collections::HashMap::new();
-    for (index, original, substituted) in originals {
-        if let Some(file) = report.files.get_mut(index) {
-            *file = original;
-        }
-        substitutions.insert(index, substituted);
-    }
-    for d in &mut raw {
-        if let Some(substituted) = substitutions.get(&d.file) {
-            d.span = substituted.original_span(d.span);
-        }
-    }
-
-    report.summary.files = report.files.len();
-    report.summary.documents = documents.len();
-    report.objects = documents
-        .iter()
-        .filter(|d| is_checked_kind(d) || cx.schema_for(d).is_some())
-        .map(|d| CheckedObject {
-            file: d.file,
-            document: d.index,
-            kind: d.kind().map(str::to_string),
-            name: d.name().map(str::to_string),
-        })
-        .collect();
-    report.summary.skipped_documents = documents.len() - report.objects.len();
-    for d in &raw {
-        match d.severity {
-            Severity::Error => report.summary.errors += 1,
-            Severity::Warning => report.summary.warnings += 1,
-            Severity::Info => report.summary.infos += 1,
-        }
-    }
-    report.diagnostics = raw;
-    drop(cx);
-    (report, repository)
-}
-
-fn parse_diagnostic(
-    rule: &dyn rules::Rule,
-    file: usize,
-    document: usize,
-    span: node::Span,
-    message: String,
-    help: Option<String>,
-) -> Diagnostic {
-    let meta = rule.meta();
-    Diagnostic {
-        rule: meta.id.into(),
-        rule_name: meta.name.into(),
-        severity: meta.severity,
-        message,
-        help,
-        file,
-        span,
-        pointer: String::new(),
-        document,
-        kind: None,
-        name: None,
-        fix: None,
-    }
+    checker.finish(files)
 }

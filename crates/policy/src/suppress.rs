@@ -43,30 +43,40 @@ fn parse(text: &str) -> Parsed {
     Parsed { rules, reason }
 }
 
-pub(crate) struct Suppressions<'a> {
-    /// Per file: 1-based line -> rule IDs silenced on that line.
-    comments: Vec<HashMap<usize, Vec<String>>>,
-    files: &'a [SourceFile],
+/// One file's suppressions: what its comments silence, and the problems with them. Kept
+/// for the whole run (the cross-document rules report late), so it holds no text.
+#[derive(Debug, Default)]
+pub(crate) struct Suppressions {
+    /// 1-based line -> rule IDs silenced on that line.
+    comments: HashMap<usize, Vec<String>>,
+    /// Where the checked text's lines start; kept only when a comment silences something,
+    /// since a finding's line is all a lookup needs.
+    line_starts: Vec<u32>,
+    text_len: u32,
     problems: Vec<Diagnostic>,
     /// IDs of the policy's custom rules, which suppressions may name too.
     custom_ids: Vec<String>,
 }
 
-impl<'a> Suppressions<'a> {
+impl Suppressions {
+    /// Reads the suppression comments of `file` (the run's file `file_index`) and the
+    /// annotations of its `documents`.
     pub(crate) fn new(
-        files: &'a [SourceFile],
+        file_index: usize,
+        file: &SourceFile,
         documents: &[Document],
         custom_ids: Vec<String>,
     ) -> Self {
         let mut s = Self {
-            comments: Vec::with_capacity(files.len()),
-            files,
-            problems: Vec::new(),
             custom_ids,
+            ..Self::default()
         };
-        for (index, file) in files.iter().enumerate() {
-            let lines = s.scan_comments(index, file);
-            s.comments.push(lines);
+        s.comments = s.scan_comments(file_index, file);
+        if !s.comments.is_empty() {
+            s.line_starts = (1..=file.line_count())
+                .filter_map(|line| file.line_start(line))
+                .collect();
+            s.text_len = file.text.len() as u32;
         }
         for doc in documents {
             if let Some(node) = annotation(doc) {
@@ -182,25 +192,28 @@ impl<'a> Suppressions<'a> {
         std::mem::take(&mut self.problems)
     }
 
-    pub(crate) fn suppresses(&mut self, v: &Violation<'_>) -> bool {
+    pub(crate) fn suppresses(&self, v: &Violation<'_>) -> bool {
         self.suppresses_at(&v.subject, v.span, v.rule.id)
     }
 
     /// Whether rule `id` is silenced for a finding at `span` about `subject` (by the object's
     /// annotation or a comment on that line or the line above).
-    pub(crate) fn suppresses_at(&mut self, subject: &Subject<'_>, span: Span, id: &str) -> bool {
+    pub(crate) fn suppresses_at(&self, subject: &Subject<'_>, span: Span, id: &str) -> bool {
         if let Some(text) = subject.ignore
             && parse(text).rules.iter().any(|r| r == id)
         {
             return true;
         }
-        let Some(file) = self.files.get(subject.file) else {
+        if self.comments.is_empty() {
             return false;
+        }
+        let offset = span.start.min(self.text_len);
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i.max(1),
         };
-        let (line, _) = file.line_col(span.start);
         self.comments
-            .get(subject.file)
-            .and_then(|lines| lines.get(&line))
+            .get(&line)
             .is_some_and(|ids| ids.iter().any(|r| r == id))
     }
 }

@@ -83,8 +83,24 @@ pub trait Describe {
     fn meta(&self) -> &'static RuleMeta;
 }
 
+/// What a rule needs to see to judge: one file's documents, or the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Judges each document on its own (and the policy): run per file, in parallel, while
+    /// the file's text and trees are at hand. Fixes are proposed only by these rules.
+    Document,
+    /// Relates documents to each other (a pool to its node class, a workload to the pools,
+    /// the apply order): run once over what every file kept (see `engine`).
+    Run,
+}
+
 /// A check over the documents of one run.
 pub trait Rule: Describe + Sync {
+    /// Which documents the rule reads: [`Scope::Document`] unless it says otherwise.
+    fn scope(&self) -> Scope {
+        Scope::Document
+    }
+
     /// Reports violations. Parse rules (`YAML001`, `YAML002`) and `SUP001` are reported by the
     /// engine while reading sources and suppressions, so they keep this default.
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {

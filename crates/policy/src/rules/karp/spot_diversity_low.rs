@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use crate::model::scheduling::normalize_label;
 use crate::model::{NodePool, Requirement};
 use crate::node::Node;
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A spot NodePool allows too few instance types for reliable spot capacity.
@@ -196,6 +196,11 @@ fn attribute_prefix(pool: &NodePool<'_>, at: &Requirement<'_>) -> &'static str {
 }
 
 impl Rule for SpotDiversityLow {
+    // Whether a pool can launch Spot depends on its node class, which may be in another file.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         let min = cx.policy.spot.min_instance_types;
         for pool in &cx.node_pools {

@@ -1,5 +1,5 @@
 use crate::model::repo::ordering;
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// An Argo CD Application syncs a custom resource in the same or an earlier sync wave than the Application that installs its CRD.
@@ -104,6 +104,11 @@ declare_rule! {
 }
 
 impl Rule for ArgoWaveBeforeCrd {
+    // Apply order is a property of the repository.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         let Some(repo) = cx.repository() else { return };
         for order in ordering::argo(repo) {

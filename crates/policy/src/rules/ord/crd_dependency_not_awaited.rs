@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use crate::model::repo::ProviderSource;
 use crate::model::repo::ordering::{self, FluxOrder};
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A Flux Kustomization depends on the one that installs a CRD it needs, but that one does not wait for the CRD.
@@ -113,6 +113,11 @@ declare_rule! {
 }
 
 impl Rule for CrdDependencyNotAwaited {
+    // Apply order is a property of the repository.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         let Some(repo) = cx.repository() else { return };
         // One finding per dependsOn entry and provider, naming the first object and a count.

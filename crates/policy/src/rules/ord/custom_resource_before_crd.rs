@@ -1,6 +1,6 @@
 use crate::model::repo::ProviderSource;
 use crate::model::repo::ordering::{self, FluxOrder};
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A Flux Kustomization applies a custom resource without waiting for the Kustomization that installs its CRD.
@@ -114,6 +114,11 @@ declare_rule! {
 }
 
 impl Rule for CustomResourceBeforeCrd {
+    // Apply order is a property of the repository.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         let Some(repo) = cx.repository() else { return };
         for order in ordering::flux(repo) {

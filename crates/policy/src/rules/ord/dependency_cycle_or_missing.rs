@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::model::repo::{ApplierKind, Repository};
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A Flux Kustomization's `dependsOn` forms a cycle, or names a Kustomization that is not in the checked files.
@@ -72,6 +72,11 @@ declare_rule! {
 }
 
 impl Rule for DependencyCycleOrMissing {
+    // Apply order is a property of the repository.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         let Some(repo) = cx.repository() else { return };
         for (a, applier) in repo.appliers.iter().enumerate() {

@@ -1,5 +1,5 @@
 use crate::model::AUTO_MODE_GROUP;
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A nodeClassRef names a node class that is not in the checked set.
@@ -61,6 +61,11 @@ declare_rule! {
 }
 
 impl Rule for NodeClassNotFound {
+    // A pool and its node class may be in different files.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         if cx.node_classes.is_empty() {
             return;

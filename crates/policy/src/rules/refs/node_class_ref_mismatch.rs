@@ -1,5 +1,5 @@
 use crate::model::{AUTO_MODE_GROUP, KARPENTER_GROUP, KarpenterApi, NodeClassRef, NodePool};
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A nodeClassRef group and kind do not match each other or the node class.
@@ -88,6 +88,11 @@ fn written(group: &str, kind: &str, name: Option<&str>) -> String {
 }
 
 impl Rule for NodeClassRefMismatch {
+    // A pool and its node class may be in different files.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         for pool in &cx.node_pools {
             if let Some(reference) = pool.node_class_ref.as_ref() {

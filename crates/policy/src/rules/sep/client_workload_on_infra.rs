@@ -1,5 +1,5 @@
 use crate::node::Node;
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A client workload tolerates the infrastructure taint or selects infrastructure nodes.
@@ -65,6 +65,11 @@ declare_rule! {
 }
 
 impl Rule for ClientWorkloadOnInfra {
+    // A workload is judged against the infrastructure pools of the whole run.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         let Some(class) = cx.policy.infrastructure_class() else {
             return;

@@ -1,4 +1,4 @@
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 const CAPACITY_TYPE: &str = "karpenter.sh/capacity-type";
 
@@ -70,6 +70,11 @@ declare_rule! {
 }
 
 impl Rule for InfraPoolForbiddenCapacity {
+    // `reserved` capacity depends on the pool's node class, which may be in another file.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         for pool in &cx.node_pools {
             let Some(class) = cx.pool_class(pool) else {

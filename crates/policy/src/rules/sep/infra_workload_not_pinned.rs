@@ -1,7 +1,7 @@
 use crate::model::scheduling::{self, Alternative};
 use crate::model::separation::labels_text;
 use crate::node::Node;
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A workload in an infrastructure namespace does not both tolerate the infrastructure taint and select infrastructure nodes.
@@ -86,6 +86,11 @@ fn alternative_pinned(
 }
 
 impl Rule for InfraWorkloadNotPinned {
+    // A workload is judged against the infrastructure pools of the whole run.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         let Some(class) = cx.policy.infrastructure_class() else {
             return;

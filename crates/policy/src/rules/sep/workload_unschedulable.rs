@@ -6,7 +6,7 @@ use crate::model::scheduling::{
 };
 use crate::model::{NodePool, Taint, Workload};
 use crate::node::Node;
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A workload fits no NodePool in the checked set and would stay Pending.
@@ -335,6 +335,11 @@ type Closest<'p, 'a> = (
 );
 
 impl Rule for WorkloadUnschedulable {
+    // A workload is judged against every pool of the run and their node classes.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         if cx.node_pools.is_empty() {
             return;

@@ -1,7 +1,7 @@
 use crate::model::NodeClass;
 use crate::model::policy::PoolClass;
 use crate::node::Node;
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A NodePool uses a node class billed to another pool class.
@@ -75,6 +75,11 @@ declare_rule! {
 }
 
 impl Rule for BillingClassMismatch {
+    // A pool and its node class may be in different files.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         for pool in &cx.node_pools {
             let Some(pool_class) = cx.pool_class(pool) else {

@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
     /// A billing tag the pool class requires is missing from the node class.
@@ -67,6 +67,11 @@ fn common_keys(cx: &Context<'_>) -> BTreeSet<String> {
 }
 
 impl Rule for BillingTagMissing {
+    // The tags a node class needs follow from the pools that use it, in any file.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         for class in &cx.node_classes {
             let anchor = class

@@ -1,6 +1,6 @@
 use crate::model::policy::BillingTag;
 use crate::node::Value;
-use crate::rules::{Context, Findings, Rule, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 use crate::text::{edit_distance, shorten};
 
 declare_rule! {
@@ -56,6 +56,11 @@ declare_rule! {
 }
 
 impl Rule for BillingTagValueInvalid {
+    // The tags a node class needs follow from the pools that use it, in any file.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         for class in &cx.node_classes {
             for (pool_class, pools) in cx.billed_classes(class) {

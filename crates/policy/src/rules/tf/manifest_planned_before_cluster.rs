@@ -1,5 +1,5 @@
 use crate::model::repo::terraform::plan_time_manifests;
-use crate::rules::{Context, Findings, Rule, Subject, declare_rule};
+use crate::rules::{Context, Findings, Rule, Scope, Subject, declare_rule};
 
 declare_rule! {
     /// A `kubernetes_manifest` is planned with a `kubernetes` provider that the same apply configures from the EKS cluster it creates.
@@ -71,6 +71,11 @@ declare_rule! {
 }
 
 impl Rule for ManifestPlannedBeforeCluster {
+    // Providers, modules and clusters are spread over a root module's files.
+    fn scope(&self) -> Scope {
+        Scope::Run
+    }
+
     fn check<'a>(&self, cx: &Context<'a>, out: &mut Findings<'a>) {
         let Some(repo) = cx.repository() else { return };
         for m in plan_time_manifests(repo) {
