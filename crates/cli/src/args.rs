@@ -263,6 +263,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub parse_only: bool,
 
+    /// Files read and checked at once (default: the available cores). The report is the same
+    /// for every value: findings come out in file order, then position.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
     /// Largest file accepted, in bytes; larger files are reported, not read.
     #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_file_size: usize,

@@ -11,12 +11,29 @@ const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "tf"];
 
 /// What the paths named: the inputs read, the paths that could not be read (reported, and
-/// exit code 2 at the end, while the rest is checked), and what was searched.
+/// exit code 2 at the end, while the rest is checked).
 #[derive(Debug, Default)]
 pub struct Collected {
     pub inputs: Vec<Input>,
     /// The file each input was read from (`None` for standard input), by input index.
     pub paths: Vec<Option<PathBuf>>,
+    /// `path: reason` for each path that is missing or unreadable, as shown to the user.
+    pub problems: Vec<String>,
+}
+
+/// Where one input comes from: standard input (read at once: it cannot be read twice) or a
+/// file, read when it is checked.
+#[derive(Debug)]
+pub enum Source {
+    Stdin(Input),
+    File(PathBuf),
+}
+
+/// What the paths named, before any file is read: a check reads each file when it gets to
+/// it (on a thread of the pool), so the run never holds the repository's text at once.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub sources: Vec<Source>,
     /// `path: reason` for each path that is missing or unreadable, as shown to the user.
     pub problems: Vec<String>,
     /// Directories walked.
@@ -25,17 +42,12 @@ pub struct Collected {
     pub excluded: usize,
 }
 
-/// Reads every input the paths name, in a stable order. A path that cannot be read is a
-/// [`Collected::problems`] entry, not the end of the run; only usage errors (an invalid
-/// `--exclude`, `-` twice) are `Err`.
-pub fn collect(
-    paths: &[PathBuf],
-    exclude: &[String],
-    limits: &Limits,
-) -> Result<Collected, String> {
+/// Finds every file the paths name, in a stable order (standard input is read now). A path
+/// that cannot be searched is a [`Found::problems`] entry, not the end of the run; only usage
+/// errors (an invalid `--exclude`, `-` twice) are `Err`.
+pub fn find(paths: &[PathBuf], exclude: &[String], limits: &Limits) -> Result<Found, String> {
     let excludes = excludes(exclude)?;
-    let mut files = Vec::new();
-    let mut collected = Collected::default();
+    let mut found = Found::default();
     let mut stdin_read = false;
     for path in paths {
         if path.as_os_str() == "-" {
@@ -44,35 +56,61 @@ pub fn collect(
             }
             stdin_read = true;
             match read_stdin(limits) {
-                Ok(input) => {
-                    collected.inputs.push(input);
-                    collected.paths.push(None);
-                }
-                Err(e) => collected.problems.push(e),
+                // Standard input comes first, wherever `-` is among the paths.
+                Ok(input) => found.sources.insert(0, Source::Stdin(input)),
+                Err(e) => found.problems.push(e),
             }
             continue;
         }
         let meta = match std::fs::metadata(path) {
             Ok(meta) => meta,
             Err(e) => {
-                collected.problems.push(format!("{}: {e}", shown(path)));
+                found.problems.push(format!("{}: {e}", shown(path)));
                 continue;
             }
         };
         if meta.is_dir() {
-            collected.searched.push(shown(path));
-            walk(path, &excludes, &mut files, &mut collected)?;
+            found.searched.push(shown(path));
+            walk(path, &excludes, &mut found)?;
         } else if is_excluded(path, &excludes) {
-            collected.excluded += 1;
+            found.excluded += 1;
         } else {
-            files.push(path.clone());
+            found.sources.push(Source::File(path.clone()));
         }
     }
-    for file in files {
-        match read_file(&file, limits) {
+    Ok(found)
+}
+
+/// Reads one source: the file's bytes now, or standard input as it was read.
+pub fn read(source: Source, limits: &Limits) -> Result<Input, String> {
+    match source {
+        Source::Stdin(input) => Ok(input),
+        Source::File(path) => read_file(&path, limits),
+    }
+}
+
+/// Reads every input the paths name, in a stable order, for commands that need every text
+/// at once (`--fix`, `graph`, `--crd`). A path that cannot be read is a
+/// [`Collected::problems`] entry, not the end of the run.
+pub fn collect(
+    paths: &[PathBuf],
+    exclude: &[String],
+    limits: &Limits,
+) -> Result<Collected, String> {
+    let found = find(paths, exclude, limits)?;
+    let mut collected = Collected {
+        problems: found.problems,
+        ..Collected::default()
+    };
+    for source in found.sources {
+        let path = match &source {
+            Source::Stdin(_) => None,
+            Source::File(path) => Some(path.clone()),
+        };
+        match read(source, limits) {
             Ok(input) => {
                 collected.inputs.push(input);
-                collected.paths.push(Some(file.clone()));
+                collected.paths.push(path);
             }
             Err(e) => collected.problems.push(e),
         }
@@ -115,16 +153,11 @@ fn is_excluded(path: &Path, excludes: &GlobSet) -> bool {
     excludes.is_match(trimmed) || path.file_name().is_some_and(|name| excludes.is_match(name))
 }
 
-fn walk(
-    dir: &Path,
-    excludes: &GlobSet,
-    files: &mut Vec<PathBuf>,
-    collected: &mut Collected,
-) -> Result<(), String> {
+fn walk(dir: &Path, excludes: &GlobSet, found: &mut Found) -> Result<(), String> {
     let mut entries: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries.filter_map(Result::ok).collect(),
         Err(e) => {
-            collected.problems.push(format!("{}: {e}", shown(dir)));
+            found.problems.push(format!("{}: {e}", shown(dir)));
             return Ok(());
         }
     };
@@ -134,7 +167,7 @@ fn walk(
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if is_excluded(&path, excludes) {
-            collected.excluded += 1;
+            found.excluded += 1;
             continue;
         }
         let Ok(kind) = entry.file_type() else {
@@ -149,11 +182,11 @@ fn walk(
             if SKIPPED_DIRS.contains(&name.as_ref()) {
                 continue;
             }
-            walk(&path, excludes, files, collected)?;
+            walk(&path, excludes, found)?;
         } else if kind.is_file() || kind.is_symlink() && path.is_file() {
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             if EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) {
-                files.push(path);
+                found.sources.push(Source::File(path));
             }
         }
     }

@@ -8,6 +8,7 @@ mod fix;
 #[cfg(feature = "github")]
 mod github;
 mod inputs;
+mod parallel;
 mod migrate;
 mod render;
 
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use eksgate_policy::render::{Format, RenderOptions, escape};
 use eksgate_policy::select::RuleSelection;
-use eksgate_policy::{CheckOptions, Limits, Policy, Severity, SourceFile, check, rules};
+use eksgate_policy::{CheckOptions, Limits, Policy, Severity, SourceFile, rules};
 
 use crate::args::{Cli, Command, FailOn, OutputFormat, RulesFormat};
 
@@ -341,35 +342,28 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         eksgate_policy::schema::SchemaSet::from_crd_sources(&sources)
             .map_err(|e| format!("invalid CRD: {e}"))?
     };
-    let collected = inputs::collect(&paths, &args.exclude, &limits)?;
-    // A path that cannot be read is reported now and makes the exit code 2, but the rest is
+    let found = inputs::find(&paths, &args.exclude, &limits)?;
+    // A path that cannot be read is reported and makes the exit code 2, but the rest is
     // still checked (as ruff and kubeconform do).
-    for problem in &collected.problems {
+    for problem in &found.problems {
         error(problem);
     }
-    let io_failed = !collected.problems.is_empty();
-    if collected.inputs.is_empty() {
+    let mut io_failed = !found.problems.is_empty();
+    if found.sources.is_empty() {
         if io_failed {
             return Ok(EXIT_ERROR);
         }
-        warning(&nothing_to_check(&collected));
+        warning(&nothing_to_check(&found));
     }
-    let read_from = collected.paths;
-    let inputs = collected.inputs;
+    let pool = parallel::pool(args.jobs)?;
     if args.parse_only {
-        let documents = eksgate_policy::parse_only(
-            &inputs,
-            &CheckOptions {
-                limits,
-                ..CheckOptions::default()
-            },
-        );
+        let (documents, files, problems) = parallel::parse_only(&pool, found.sources, &limits);
+        for problem in &problems {
+            error(problem);
+        }
+        io_failed |= !problems.is_empty();
         let mut err = anstream::stderr();
-        let _ = writeln!(
-            err,
-            "parsed {documents} documents in {} files",
-            inputs.len()
-        );
+        let _ = writeln!(err, "parsed {documents} documents in {files} files");
         return Ok(if io_failed { EXIT_ERROR } else { 0 });
     }
     if let Some(mode) = args.placeholders {
@@ -390,8 +384,29 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         schemas,
         vars,
     };
-    let mut io_failed = io_failed;
     let mut report = if args.fix || args.diff {
+        // Fixes need every text at once (a fix is applied, then the file checked again).
+        let mut inputs = Vec::new();
+        let mut read_from = Vec::new();
+        for source in found.sources {
+            let path = match &source {
+                inputs::Source::File(path) => Some(path.clone()),
+                inputs::Source::Stdin(_) => None,
+            };
+            match inputs::read(source, &limits) {
+                Ok(input) => {
+                    inputs.push(input);
+                    read_from.push(path);
+                }
+                Err(problem) => {
+                    error(&problem);
+                    io_failed = true;
+                }
+            }
+        }
+        if inputs.is_empty() && io_failed {
+            return Ok(EXIT_ERROR);
+        }
         let outcome = fix::run(
             inputs,
             &read_from,
@@ -423,7 +438,15 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         }
         outcome.run.report
     } else {
-        check(inputs, &policy, &check_options)
+        let checked = parallel::check(&pool, found.sources, &policy, &check_options);
+        for problem in &checked.problems {
+            error(problem);
+        }
+        io_failed |= !checked.problems.is_empty();
+        if !checked.read_any && io_failed {
+            return Ok(EXIT_ERROR);
+        }
+        checked.report
     };
     if let Some(list) = &args.only_files {
         keep_only_files(&mut report, list)?;
@@ -525,7 +548,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
 
 /// "no files to check", with where eksgate looked, so an empty run is never mistaken for a
 /// clean one.
-fn nothing_to_check(collected: &inputs::Collected) -> String {
+fn nothing_to_check(collected: &inputs::Found) -> String {
     let excluded = match collected.excluded {
         0 => String::new(),
         1 => "; 1 path excluded by --exclude".to_string(),

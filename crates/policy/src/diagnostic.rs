@@ -105,6 +105,39 @@ pub struct Report {
     pub custom_rules: Vec<CustomRuleInfo>,
     /// Every object some rule or schema read, in input order: what JUnit reports as test cases.
     pub objects: Vec<CheckedObject>,
+    /// Positions and code frames of findings in files whose text is no longer kept
+    /// (`render::locate`).
+    pub located: Located,
+}
+
+/// What renderers need of a file's text, worked out while it was at hand: line and column
+/// of every offset a finding or its fix names, and each finding's code frame.
+#[derive(Clone, Debug, Default)]
+pub struct Located {
+    pub points: std::collections::HashMap<(usize, u32), (usize, usize)>,
+    pub frames: std::collections::HashMap<(usize, Span), Frame>,
+}
+
+impl Located {
+    /// Adds what was located in another file.
+    pub fn extend(&mut self, other: Located) {
+        self.points.extend(other.points);
+        self.frames.extend(other.frames);
+    }
+}
+
+/// The source lines of a finding, made safe for a terminal, with the finding's place in them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub text: String,
+    /// The underlined byte range in `text`.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line number of the first line of `text`.
+    pub first_line: usize,
+    /// For a window cut out of a long line: the column of the finding in the window (the
+    /// header shows the real one).
+    pub window_column: Option<usize>,
 }
 
 /// A document that was checked (of a kind a rule reads or a schema covers).
@@ -147,19 +180,27 @@ impl Report {
     /// 1-based start and end line/column of a finding.
     #[must_use]
     pub fn position(&self, diagnostic: &Diagnostic) -> Position {
-        match self.files.get(diagnostic.file) {
-            Some(file) => {
-                let (line, column) = file.line_col(diagnostic.span.start);
-                let (end_line, end_column) = file.line_col(diagnostic.span.end);
-                Position {
-                    line,
-                    column,
-                    end_line,
-                    end_column,
-                }
-            }
-            None => Position::default(),
+        if self.files.get(diagnostic.file).is_none() {
+            return Position::default();
         }
+        let (line, column) = self.line_col(diagnostic.file, diagnostic.span.start);
+        let (end_line, end_column) = self.line_col(diagnostic.file, diagnostic.span.end);
+        Position {
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+
+    /// 1-based line and column of byte `offset` of file `file`: from its text, or from what
+    /// was located before the text was dropped.
+    #[must_use]
+    pub fn line_col(&self, file: usize, offset: u32) -> (usize, usize) {
+        if let Some(&at) = self.located.points.get(&(file, offset)) {
+            return at;
+        }
+        self.files.get(file).map_or((0, 0), |f| f.line_col(offset))
     }
 
     /// The display name of a finding's file.

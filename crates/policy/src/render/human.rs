@@ -1,6 +1,7 @@
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use crate::diagnostic::{Diagnostic, Report, Severity};
+use crate::diagnostic::{Diagnostic, Frame, Position, Report, Severity};
+use crate::source::SourceFile;
 use crate::render::RenderOptions;
 use crate::render::escape::{push_visible, visible};
 
@@ -71,38 +72,18 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
     let position = report.position(d);
     let path = visible(report.file_name(d)).into_owned();
     let mut groups: Vec<Group<'_>> = Vec::new();
-    let file = report.files.get(d.file);
-    let snippet;
-    let mut header_fix: Option<(String, String)> = None;
-    let group = match file {
+    let located;
+    let frame = match report.files.get(d.file) {
         Some(file) if !file.text.is_empty() => {
-            // Only the lines of the finding go to the renderer: cheap on huge files.
-            let first = position.line;
-            let last = position
-                .end_line
-                .min(first + MAX_FRAME_LINES - 1)
-                .max(first);
-            let start = file.line_start(first).unwrap_or(0);
-            let end = file.line_start(last + 1).unwrap_or(file.text.len() as u32);
-            let raw = file.slice(crate::node::Span::new(start, end));
-            let raw = raw
-                .get(..raw.trim_end_matches(['\n', '\r']).len())
-                .unwrap_or(raw);
-            let local_start = (d.span.start.saturating_sub(start) as usize).min(raw.len());
-            let local_end =
-                (d.span.end.saturating_sub(start) as usize).clamp(local_start, raw.len());
-            if raw.len() <= MAX_FRAME_BYTES {
-                snippet = FrameText::new(raw, local_start, local_end);
-            } else {
-                // A long line (a one-line JSON plan): show a window around the finding, so each
-                // frame costs the window, not the line, and the header keeps the real column.
-                let (window, from, to) = window(raw, local_start, local_end);
-                snippet = FrameText::new(&window, from, to);
-                let window_column = snippet
-                    .text
-                    .get(..snippet.start)
-                    .map_or(0, |w| w.chars().count())
-                    + 1;
+            located = frame_text(file, d, position);
+            Some(&located)
+        }
+        _ => report.located.frames.get(&(d.file, d.span)),
+    };
+    let mut header_fix: Option<(String, String)> = None;
+    let group = match frame {
+        Some(snippet) => {
+            if let Some(window_column) = snippet.window_column {
                 // The renderer counts the column in the window; the header gets the real one.
                 header_fix = Some((
                     format!("{path}:{}:{window_column}", position.line),
@@ -110,12 +91,12 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
                 ));
             }
             let snippet = Snippet::source(snippet.text.as_str())
-                .line_start(first)
+                .line_start(snippet.first_line)
                 .path(path.as_str())
                 .annotation(AnnotationKind::Primary.span(snippet.start..snippet.end));
             title.element(snippet)
         }
-        _ => title.element(
+        None => title.element(
             annotate_snippets::Origin::path(path.as_str())
                 .line(position.line)
                 .char_column(position.column),
@@ -139,17 +120,49 @@ fn frame(report: &Report, d: &Diagnostic, renderer: &Renderer) -> String {
     }
 }
 
+/// The code frame of finding `d` in `file`: only the lines of the finding, so it is cheap on
+/// huge files; a window around the finding when they are long (a one-line JSON plan), so each
+/// frame costs the window, not the line.
+pub(crate) fn frame_text(file: &SourceFile, d: &Diagnostic, position: Position) -> Frame {
+    let first = position.line;
+    let last = position
+        .end_line
+        .min(first + MAX_FRAME_LINES - 1)
+        .max(first);
+    let start = file.line_start(first).unwrap_or(0);
+    let end = file.line_start(last + 1).unwrap_or(file.text.len() as u32);
+    let raw = file.slice(crate::node::Span::new(start, end));
+    let raw = raw
+        .get(..raw.trim_end_matches(['\n', '\r']).len())
+        .unwrap_or(raw);
+    let local_start = (d.span.start.saturating_sub(start) as usize).min(raw.len());
+    let local_end = (d.span.end.saturating_sub(start) as usize).clamp(local_start, raw.len());
+    if raw.len() <= MAX_FRAME_BYTES {
+        return safe_frame(raw, local_start, local_end, first, None);
+    }
+    let (window, from, to) = window(raw, local_start, local_end);
+    let mut frame = safe_frame(&window, from, to, first, None);
+    frame.window_column = Some(
+        frame
+            .text
+            .get(..frame.start)
+            .map_or(0, |w| w.chars().count())
+            + 1,
+    );
+    frame
+}
+
 /// The source lines of a frame, safe for a terminal: line breaks (LF, CRLF and a lone CR, as
 /// the source counts lines) become LF, every other unsafe character a visible escape; `start`
 /// and `end` are the underlined range, moved with the text.
-struct FrameText {
-    text: String,
+fn safe_frame(
+    raw: &str,
     start: usize,
     end: usize,
-}
-
-impl FrameText {
-    fn new(raw: &str, start: usize, end: usize) -> Self {
+    first_line: usize,
+    window_column: Option<usize>,
+) -> Frame {
+    {
         let mut text = String::with_capacity(raw.len());
         let (mut new_start, mut new_end) = (None, None);
         let mut chars = raw.char_indices().peekable();
@@ -172,7 +185,13 @@ impl FrameText {
         }
         let start = new_start.unwrap_or(text.len());
         let end = new_end.unwrap_or(text.len()).max(start);
-        Self { text, start, end }
+        Frame {
+            text,
+            start,
+            end,
+            first_line,
+            window_column,
+        }
     }
 }
 

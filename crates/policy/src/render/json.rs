@@ -54,9 +54,7 @@ struct Point {
 }
 
 fn point(report: &Report, file: usize, offset: usize) -> Point {
-    let (line, column) = report.files.get(file).map_or((0, 0), |f| {
-        f.line_col(u32::try_from(offset).unwrap_or(u32::MAX))
-    });
+    let (line, column) = report.line_col(file, u32::try_from(offset).unwrap_or(u32::MAX));
     Point {
         line,
         column,

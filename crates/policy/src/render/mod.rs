@@ -78,3 +78,46 @@ pub fn render(report: &Report, format: Format, options: RenderOptions) -> String
         Format::Junit => junit(report),
     }
 }
+
+/// Works out from `source`, the text of file `file`, every position and code frame its
+/// `findings` need, so that a report renders the same after the text is dropped
+/// ([`crate::diagnostic::Located`]). The CLI calls it for each file with findings, one text
+/// at a time: memory is bounded by the largest file, not the repository.
+#[must_use]
+pub fn locate(
+    findings: &[crate::Diagnostic],
+    file: usize,
+    source: &crate::SourceFile,
+) -> crate::diagnostic::Located {
+    let mut located = crate::diagnostic::Located::default();
+    for d in findings.iter().filter(|d| d.file == file) {
+        let mut offsets = vec![d.span.start, d.span.end];
+        if let Some(fix) = &d.fix {
+            for edit in &fix.edits {
+                offsets.push(u32::try_from(edit.span.start).unwrap_or(u32::MAX));
+                offsets.push(u32::try_from(edit.span.end).unwrap_or(u32::MAX));
+            }
+        }
+        for offset in offsets {
+            located
+                .points
+                .insert((file, offset), source.line_col(offset));
+        }
+        // An empty text (a file too large to read) has no frame, as when it is kept.
+        if source.text.is_empty() {
+            continue;
+        }
+        let (line, column) = source.line_col(d.span.start);
+        let (end_line, end_column) = source.line_col(d.span.end);
+        let position = crate::Position {
+            line,
+            column,
+            end_line,
+            end_column,
+        };
+        located
+            .frames
+            .insert((file, d.span), human::frame_text(source, d, position));
+    }
+    located
+}

@@ -107,11 +107,9 @@ fn sarif_fix(
     d: &crate::diagnostic::Diagnostic,
     fix: &crate::fix::Fix,
 ) -> SarifFix {
-    let file = report.files.get(d.file);
-    let at = |offset: usize| {
-        file.map_or((1, 1), |f| {
-            f.line_col(u32::try_from(offset).unwrap_or(u32::MAX))
-        })
+    let at = |offset: usize| match report.files.get(d.file) {
+        Some(_) => report.line_col(d.file, u32::try_from(offset).unwrap_or(u32::MAX)),
+        None => (1, 1),
     };
     let replacements: Vec<Replacement> = fix
         .edits

@@ -1,0 +1,161 @@
+//! `eksgate check` on every core: phase 1 of the engine (`eksgate_policy::engine`) per file
+//! on a thread pool, each file read by the thread that checks it and its text dropped when it
+//! is done; phase 2 once; then the files with findings are read again, one at a time per
+//! thread, to locate the findings for the report. The report does not depend on the number
+//! of threads: files keep the order they were found in.
+
+use std::hash::BuildHasher;
+use std::path::PathBuf;
+
+use eksgate_policy::{CheckOptions, Checker, Limits, Policy, Report};
+use rayon::prelude::*;
+
+use crate::inputs::{self, Source};
+
+/// A pool of `jobs` threads (default: the available cores).
+pub fn pool(jobs: Option<u16>) -> Result<rayon::ThreadPool, String> {
+    let threads = match jobs {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("cannot start {threads} threads: {e}"))
+}
+
+/// A file's text, as phase 1 saw it, to tell whether the file changed before it is read again.
+fn digest(text: &str) -> u64 {
+    foldhash::quality::FixedState::with_seed(0).hash_one(text.as_bytes())
+}
+
+/// What a check of found sources gives: the report, and the files that could not be read
+/// (in the order they were found; each makes the exit code 2).
+pub struct Checked {
+    pub report: Report,
+    pub problems: Vec<String>,
+    /// Whether any source could be read at all.
+    pub read_any: bool,
+}
+
+/// Checks `sources` on `pool`.
+pub fn check(
+    pool: &rayon::ThreadPool,
+    sources: Vec<Source>,
+    policy: &Policy,
+    options: &CheckOptions,
+) -> Checked {
+    let checker = Checker::new(policy, options);
+    let limits = &options.limits;
+    let outcomes: Vec<_> = pool.install(|| {
+        sources
+            .into_par_iter()
+            .enumerate()
+            .map(|(index, source)| {
+                let path = match &source {
+                    Source::File(path) => Some(path.clone()),
+                    Source::Stdin(_) => None,
+                };
+                let input = inputs::read(source, limits)?;
+                let reread = path.map(|p| (p, digest(&input.source.text)));
+                let mut file = checker.file(index, input);
+                // Standard input cannot be read again: its text stays.
+                if reread.is_some() {
+                    file.drop_text();
+                }
+                Ok::<_, String>((file, reread))
+            })
+            .collect()
+    });
+    let mut problems = Vec::new();
+    let mut files = Vec::with_capacity(outcomes.len());
+    let mut rereads: Vec<Option<(PathBuf, u64)>> = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        match outcome {
+            Ok((file, reread)) => {
+                files.push(file);
+                rereads.push(reread);
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    let read_any = !files.is_empty();
+    let (mut report, _) = checker.finish(files);
+
+    // Findings are sorted by file: each file's are one run of the list.
+    let mut runs: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    let mut start = 0;
+    for (i, d) in report.diagnostics.iter().enumerate() {
+        let next = report.diagnostics.get(i + 1).map(|n| n.file);
+        if next != Some(d.file) {
+            runs.push((d.file, start..i + 1));
+            start = i + 1;
+        }
+    }
+    let diagnostics = &report.diagnostics;
+    let located: Vec<Result<eksgate_policy::diagnostic::Located, String>> = pool.install(|| {
+        runs.into_par_iter()
+            .filter_map(|(file, range)| {
+                let (path, expected) = rereads.get(file)?.as_ref()?;
+                let findings = diagnostics.get(range)?;
+                Some(
+                    inputs::read(Source::File(path.clone()), limits).and_then(|input| {
+                        if digest(&input.source.text) != *expected {
+                            return Err(format!(
+                                "{}: changed while eksgate checked it; its findings' positions are unknown, check again",
+                                inputs::shown(path)
+                            ));
+                        }
+                        Ok(eksgate_policy::render::locate(findings, file, &input.source))
+                    }),
+                )
+            })
+            .collect()
+    });
+    for l in located {
+        match l {
+            Ok(l) => report.located.extend(l),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    Checked {
+        report,
+        problems,
+        read_any,
+    }
+}
+
+/// `--parse-only`: reads and parses every source on `pool`, runs no rule. Returns the
+/// documents read, the files read, and the files that could not be read.
+pub fn parse_only(
+    pool: &rayon::ThreadPool,
+    sources: Vec<Source>,
+    limits: &Limits,
+) -> (usize, usize, Vec<String>) {
+    let options = CheckOptions {
+        limits: limits.clone(),
+        ..CheckOptions::default()
+    };
+    let outcomes: Vec<Result<usize, String>> = pool.install(|| {
+        sources
+            .into_par_iter()
+            .map(|source| {
+                let input = inputs::read(source, limits)?;
+                Ok(eksgate_policy::parse_only(&[input], &options))
+            })
+            .collect()
+    });
+    let mut documents = 0;
+    let mut files = 0;
+    let mut problems = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Ok(n) => {
+                documents += n;
+                files += 1;
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (documents, files, problems)
+}
