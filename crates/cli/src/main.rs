@@ -8,8 +8,8 @@ mod fix;
 #[cfg(feature = "github")]
 mod github;
 mod inputs;
-mod parallel;
 mod migrate;
+mod parallel;
 mod render;
 
 use std::io::Write as _;

@@ -6,7 +6,7 @@
 //!    rules of [`Scope::Document`] with the file's text and trees at hand, render their fixes,
 //!    read the file's suppressions, and keep only what the rest of the run needs: the
 //!    findings, the ordering facts, and the NodePools, node classes and workloads the
-//!    cross-document rules read (workloads without their containers and volumes). Every
+//!    cross-document rules read, pruned to the fields those rules read. Every
 //!    other tree goes when the file is done; the caller may drop the text too
 //!    ([`CheckedFile::drop_text`]).
 //! 2. [`Checker::finish`]: the rules of [`Scope::Run`] over what the files kept, then
@@ -476,58 +476,96 @@ pub(crate) fn parse_diagnostic(
     }
 }
 
-/// Parts of a pod spec no [`Scope::Run`] rule reads, and the bulk of a workload's tree.
-const POD_SPEC_UNREAD: &[&str] = &[
-    "containers",
-    "initContainers",
-    "ephemeralContainers",
-    "volumes",
-];
-
-/// What of `doc` the [`Scope::Run`] rules need: NodePools and node classes whole, workloads
-/// without their containers and volumes, nothing of any other kind.
+/// What of `doc` the [`Scope::Run`] rules read, and nothing else: of NodePools, their
+/// labels, requirements, taints and `nodeClassRef`; of node classes, their tags and what
+/// says which OS and capacity they launch; of workloads, the pod spec's scheduling fields
+/// (`nodeName`, `nodeSelector`, `tolerations`, node affinity); of every kept object its
+/// identity and suppression annotation. Documents of other kinds are not kept.
 fn keep_for_run(doc: Document) -> Option<Document> {
-    if model::NodePool::from_document(&doc).is_some()
-        || model::NodeClass::from_document(&doc).is_some()
-    {
-        return Some(doc);
+    const IDENTITY: &[&[&str]] = &[
+        &["apiVersion"],
+        &["kind"],
+        &["metadata", "name"],
+        &["metadata", "namespace"],
+        &["metadata", "labels"],
+        &[
+            "metadata",
+            "annotations",
+            crate::diagnostic::IGNORE_ANNOTATION,
+        ],
+    ];
+    const NODE_POOL: &[&[&str]] = &[
+        &["spec", "template", "metadata", "labels"],
+        &["spec", "template", "spec", "requirements"],
+        &["spec", "template", "spec", "taints"],
+        &["spec", "template", "spec", "startupTaints"],
+        &["spec", "template", "spec", "nodeClassRef"],
+    ];
+    const NODE_CLASS: &[&[&str]] = &[
+        &["spec", "tags"],
+        &["spec", "amiFamily"],
+        &["spec", "amiSelectorTerms"],
+        &["spec", "capacityReservationSelectorTerms"],
+    ];
+    const POD_SPEC: &[&[&str]] = &[
+        &["nodeName"],
+        &["nodeSelector"],
+        &["tolerations"],
+        &["affinity", "nodeAffinity"],
+    ];
+    let mut paths: Vec<Vec<&str>> = IDENTITY.iter().map(|p| p.to_vec()).collect();
+    if model::NodePool::from_document(&doc).is_some() {
+        paths.extend(NODE_POOL.iter().map(|p| p.to_vec()));
+    } else if model::NodeClass::from_document(&doc).is_some() {
+        paths.extend(NODE_CLASS.iter().map(|p| p.to_vec()));
+    } else {
+        let pod: &[&str] = match model::Workload::from_document(&doc)?.kind {
+            "Pod" => &["spec"],
+            "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+            _ => &["spec", "template", "spec"],
+        };
+        paths.extend(POD_SPEC.iter().map(|p| [pod, p].concat()));
     }
-    let path: &[&str] = match model::Workload::from_document(&doc)?.kind {
-        "Pod" => &["spec"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        _ => &["spec", "template", "spec"],
-    };
-    let root = without_keys(&doc.root, path, POD_SPEC_UNREAD);
+    let paths: Vec<&[&str]> = paths.iter().map(Vec::as_slice).collect();
+    let root = keep_paths(&doc.root, &paths);
     Some(Document { root, ..doc })
 }
 
-/// `node` with the entries named `drop` removed from the mapping at `path`. Everything off
-/// the path is shared with `node`, and the positions of what stays are unchanged.
-fn without_keys(node: &Node, path: &[&str], drop: &[&str]) -> Node {
+/// `node` with only the entries on `paths` (each a path of mapping keys; a path's last value
+/// is kept whole). Mappings on the way are kept even when nothing below them is, so a rule
+/// that points at the nearest existing key (`anchor_key`) points where it did. Spans are
+/// unchanged, and what is kept shares its subtrees with `node`.
+fn keep_paths(node: &Node, paths: &[&[&str]]) -> Node {
     let Value::Map(entries) = &node.value else {
         return node.clone();
     };
-    let entries: Vec<Entry> = match path.split_first() {
-        None => entries
+    let mut kept = Vec::new();
+    for entry in entries.iter() {
+        let Some(key) = entry.key_str() else {
+            continue;
+        };
+        let below: Vec<&[&str]> = paths
             .iter()
-            .filter(|e| !e.key_str().is_some_and(|k| drop.contains(&k)))
-            .cloned()
-            .collect(),
-        Some((head, rest)) => entries
-            .iter()
-            .map(|e| {
-                if e.key_str() == Some(head) {
-                    Entry {
-                        key: e.key.clone(),
-                        value: without_keys(&e.value, rest, drop),
-                    }
-                } else {
-                    e.clone()
-                }
+            .filter_map(|p| match p.split_first() {
+                Some((head, rest)) if *head == key => Some(rest),
+                _ => None,
             })
-            .collect(),
-    };
-    Node::new(Value::Map(Arc::new(entries)), node.span)
+            .collect();
+        if below.is_empty() {
+            continue;
+        }
+        let value = if below.iter().any(|rest| rest.is_empty()) {
+            entry.value.clone()
+        } else {
+            keep_paths(&entry.value, &below)
+        };
+        kept.push(Entry {
+            key: entry.key.clone(),
+            value,
+        });
+    }
+    kept.shrink_to_fit();
+    Node::new(Value::Map(Arc::new(kept)), node.span)
 }
 
 #[cfg(test)]
@@ -586,8 +624,8 @@ mod tests {
     }
 
     #[test]
-    fn spans_of_kept_nodes_are_unchanged() {
+    fn a_scalar_is_kept_as_it_is() {
         let node = Node::new(Value::Null, Span::new(3, 4));
-        assert_eq!(without_keys(&node, &["a"], &["b"]).span, Span::new(3, 4));
+        assert_eq!(keep_paths(&node, &[&["a"]]), node);
     }
 }

@@ -1,9 +1,9 @@
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::diagnostic::{Diagnostic, Frame, Position, Report, Severity};
-use crate::source::SourceFile;
 use crate::render::RenderOptions;
 use crate::render::escape::{push_visible, visible};
+use crate::source::SourceFile;
 
 /// Lines of a finding shown at most (the rest of a long span is cut).
 const MAX_FRAME_LINES: usize = 6;

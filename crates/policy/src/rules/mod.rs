@@ -567,6 +567,12 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// Whether the run has a node class (of any kind) of this name.
+    #[must_use]
+    pub fn has_node_class_named(&self, name: &str) -> bool {
+        self.classes_by_name.contains_key(name)
+    }
+
     /// The node class a pool's `nodeClassRef` names, if it is in the run.
     #[must_use]
     pub fn node_class_of(&self, pool: &NodePool<'_>) -> Option<&NodeClass<'a>> {

@@ -70,6 +70,14 @@ impl Rule for NodeClassNotFound {
         if cx.node_classes.is_empty() {
             return;
         }
+        // Names that may render to anything: the only ones a literal name must be matched
+        // against one by one (a lookup by name answers the rest, in any repository size).
+        let templated: Vec<&str> = cx
+            .node_classes
+            .iter()
+            .map(|nc| nc.name)
+            .filter(|name| crate::placeholder::contains(name))
+            .collect();
         for pool in &cx.node_pools {
             let Some(reference) = pool.node_class_ref.as_ref() else {
                 continue;
@@ -90,11 +98,17 @@ impl Rule for NodeClassNotFound {
             }
             // A class of that name but the other kind is REF002's finding.
             // A name holding a placeholder (`${name}`) may render to this one.
-            if cx
-                .node_classes
-                .iter()
-                .any(|nc| crate::placeholder::may_equal(nc.name, name))
-            {
+            let may_exist = if crate::placeholder::contains(name) {
+                cx.node_classes
+                    .iter()
+                    .any(|nc| crate::placeholder::may_equal(nc.name, name))
+            } else {
+                cx.has_node_class_named(name)
+                    || templated
+                        .iter()
+                        .any(|t| crate::placeholder::may_equal(t, name))
+            };
+            if may_exist {
                 continue;
             }
             let kind = reference.kind().unwrap_or("EC2NodeClass");
