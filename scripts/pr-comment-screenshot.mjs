@@ -20,11 +20,14 @@ if (!markdown.startsWith("<!-- eksgate:pr-comment ")) {
   console.error(`${input}: not an eksgate pull request comment (no marker on the first line)`);
   process.exit(2);
 }
-const body = marked.parse(markdown, { gfm: true, breaks: false });
+// GitHub renders a line break inside a paragraph of a comment as a break (`breaks`), unlike in
+// a Markdown file.
+const body = marked.parse(markdown, { gfm: true, breaks: true });
 
 const css = `
   body { margin: 0; padding: 24px; background: #fff; color: #1f2328; width: 860px;
-    font: 14px/1.5 -apple-system, BlinkMacSystemFont, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; }
+    font: 14px/1.5 -apple-system, BlinkMacSystemFont, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif,
+      "Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji"; }
   .timeline { display: flex; gap: 16px; align-items: flex-start; }
   .avatar { width: 40px; height: 40px; border-radius: 50%; background: #24292f; color: #fff; flex: none;
     display: flex; align-items: center; justify-content: center; font-weight: 600; font-size: 13px; }

@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-$PWD/target}"
+# The comment's severity icons are emoji: without a colour emoji font Chromium draws boxes.
+if ! fc-list 2>/dev/null | grep -qi 'color emoji'; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji >/dev/null
+fi
 cargo build -p eksgate --locked
 EKSGATE_BIN="$target/debug/eksgate" python3 tests/action_runner.py test_check_comment_lifecycle
 node scripts/pr-comment-screenshot.mjs "$target/pr-comment.md" "${1:-docs/pr-comment.png}"

@@ -727,10 +727,10 @@ spec:
         assert kube.readyz >= 3 and not kube.token_errors, (kube.readyz, kube.token_errors)
         # The API saw moto's temporary keys from AssumeRoleWithWebIdentity, not a key of the host.
         assert kube.keys and all(k.startswith("ASIA") for k in kube.keys), kube.keys
+        # Secrets only on the `::add-mask::` lines the runner consumes.
         for line in r.log.splitlines():
-            assert OIDC_JWT not in line or line.strip() == f"::add-mask::{OIDC_JWT}", line
-            assert OIDC_BEARER not in line, line
-            assert not any(k in line for k in set(kube.keys)) or line.startswith("::add-mask::"), line
+            if not line.startswith("::add-mask::"):
+                assert not any(k in line for k in [OIDC_JWT, OIDC_BEARER, *kube.keys]), line
         assert r.outputs["result"] == "success" and r.outputs["cluster-name"] == "acme-prod", r.outputs
         assert r.outputs["cluster-endpoint"] == kube.url and r.outputs["stages-completed"] == "cluster", r.outputs
         assert r.outputs["deployment-id"] == str(gh.deployments[0]["id"]), r.outputs

@@ -234,7 +234,8 @@ async fn comment_run(args: CommentArgs) -> Result<u8, String> {
                 println!("eksgate: deleted the duplicate pull request comment {removed}");
             }
             for (kept, why) in &duplicates.kept {
-                let message = format!("the duplicate pull request comment {kept} was not deleted: {why}");
+                let message =
+                    format!("the duplicate pull request comment {kept} was not deleted: {why}");
                 print!("{}", eksgate_github::warning_command("eksgate", &message));
             }
         }

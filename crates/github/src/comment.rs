@@ -243,7 +243,10 @@ pub enum Outcome {
     Created(u64),
     /// The newest comment with the marker was updated; `duplicates` tells what became of the
     /// others (a race of two runs can leave two).
-    Updated { id: u64, duplicates: Duplicates },
+    Updated {
+        id: u64,
+        duplicates: Duplicates,
+    },
     /// Nothing to say and no earlier comment: no comment made.
     NothingToSay,
 }
@@ -289,8 +292,7 @@ pub fn select(comments: &[Value], key: &str) -> Option<(u64, Vec<u64>)> {
         })
         .collect();
     let any_bot = marked.iter().any(|m| m.2);
-    let candidates: Vec<&(u64, &str, bool)> =
-        marked.iter().filter(|m| m.2 || !any_bot).collect();
+    let candidates: Vec<&(u64, &str, bool)> = marked.iter().filter(|m| m.2 || !any_bot).collect();
     let newest = candidates.iter().max_by_key(|m| m.0)?;
     let duplicates = candidates
         .iter()
@@ -467,7 +469,12 @@ mod tests {
         let comments = vec![
             comment(10, "unrelated", "alice", "User"),
             comment(11, &mark, bot, "Bot"),
-            comment(12, &format!("{}\nother target", marker("ci web")), bot, "Bot"),
+            comment(
+                12,
+                &format!("{}\nother target", marker("ci web")),
+                bot,
+                "Bot",
+            ),
             comment(13, &mark, bot, "Bot"),
             comment(14, &format!("quoted:\n{mark}"), "bob", "User"),
             comment(15, &mark, bot, "Bot"),
