@@ -61,8 +61,8 @@ bash tests/pre-commit-wheel.sh
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
-step "npm packages for the WASM build, the page and its tests (package-lock.json)"
-[ -x node_modules/.bin/esbuild ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+step "npm packages for the WASM build, the page, its tests and the PR comment picture (package-lock.json)"
+[ -x node_modules/.bin/esbuild ] && [ -d node_modules/playwright-core ] && [ -d node_modules/marked ] || npm ci --no-audit --no-fund
 
 step "Chromium (Debian) for the browser tests"
 if ! [ -x /usr/bin/chromium ]; then
