@@ -749,6 +749,24 @@ spec:
                          ("POST", f"/repos/acme/platform/deployments/{d}/statuses")], calls
         commands_are_ours(r)
 
+        # A plan that never talks to the Kubernetes API: the endpoint is DescribeCluster's (moto's
+        # made-up host), as `aws eks describe-cluster` gives it, and still the environment URL.
+        described = json.loads(subprocess.run(["aws", "eks", "describe-cluster", "--name", "acme-prod"],
+                                              env={**os.environ, **setup}, check=True, capture_output=True).stdout)
+        moto_endpoint = described["cluster"]["endpoint"]
+        assert moto_endpoint.startswith("https://") and moto_endpoint != kube.url
+        eks_only = (plan % "acme-prod").replace("{name: kubernetes-api, timeout: 30s}", "nodegroups-active")
+        open(os.path.join(ws, "eks-only.yaml"), "w").write(eks_only)
+        no_tunnel = {k: v for k, v in env.items() if k != "EKSGATE_KUBE_API_URL"}
+        r = run_action({**inputs, "plan": "eks-only.yaml"}, ws, no_tunnel, {}, "push")
+        assert r.code == 0, r.log
+        assert r.outputs["cluster-endpoint"] == moto_endpoint, r.outputs
+        assert gh.statuses[-1][1] == "success" and gh.statuses[-1][2]["environment_url"] == moto_endpoint, gh.statuses
+        # Forgotten, so that the order checks below read as before.
+        del gh.statuses[-2:]
+        del gh.deployments[-1]
+        oidc.audiences.pop()
+
         # A failing deploy (DescribeCluster: no such cluster): in_progress, then failure, in order.
         r = run_action({**inputs, "plan": "missing.yaml", "timeout": "15s"}, ws, env, {}, "push")
         assert r.code == 1, r.log
