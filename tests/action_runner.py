@@ -57,6 +57,7 @@ class GitHub:
         self.deployments = []
         self.statuses = []  # (deployment id, state, body)
         self.fail_next = []
+        self.refuse_delete = False  # DELETE of a comment answers 403
         self.lock = threading.Lock()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -64,7 +65,8 @@ class GitHub:
 
     def seed(self, number, count):
         for i in range(count):
-            self.comments.setdefault(number, []).append({"id": self.new_id(), "body": f"unrelated comment {i}"})
+            self.comments.setdefault(number, []).append({"id": self.new_id(), "body": f"unrelated comment {i}",
+                                                         "user": {"login": "alice", "type": "User"}})
 
     def new_id(self):
         self.next_id += 1
@@ -110,7 +112,7 @@ class GitHub:
                         headers["link"] = f'<{gh.url}{url.path}?per_page={per}&page={page + 1}>; rel="next"'
                     return self.answer(200, chunk, headers)
                 if m and method == "POST":
-                    c = {"id": gh.new_id(), "body": body["body"]}
+                    c = {"id": gh.new_id(), "body": body["body"], "user": {"login": "github-actions[bot]", "type": "Bot"}}
                     gh.comments.setdefault(int(m[1]), []).append(c)
                     return self.answer(201, c)
                 m = re.fullmatch(r"/repos/acme/platform/issues/comments/(\d+)", url.path)
@@ -120,6 +122,15 @@ class GitHub:
                             if c["id"] == int(m[1]):
                                 c["body"] = body["body"]
                                 return self.answer(200, c)
+                    return self.answer(404, {"message": "Not Found"})
+                if m and method == "DELETE" and gh.refuse_delete:
+                    return self.answer(403, {"message": "Resource not accessible by integration"})
+                if m and method == "DELETE":
+                    for items in gh.comments.values():
+                        for c in list(items):
+                            if c["id"] == int(m[1]):
+                                items.remove(c)
+                                return self.answer(204)
                     return self.answer(404, {"message": "Not Found"})
                 if url.path == "/repos/acme/platform/deployments" and method == "POST":
                     d = {"id": gh.new_id(), **body}
@@ -139,6 +150,9 @@ class GitHub:
 
             def do_PATCH(self):
                 self.handle_any("PATCH")
+
+            def do_DELETE(self):
+                self.handle_any("DELETE")
 
         return Handler
 
@@ -339,6 +353,10 @@ def test_check_comment_lifecycle():
     assert all(c["auth"] == "Bearer ghs_test_token" for c in gh.calls)
     body = bodies[0]["body"]
     assert f"https://github.example/acme/platform/blob/{HEAD_SHA}/k8s/imds.yaml#L" in body, body
+    # The comment as posted: scripts/pr-comment-screenshot.sh renders it to docs/pr-comment.png.
+    os.makedirs(TARGET, exist_ok=True)
+    with open(os.path.join(TARGET, "pr-comment.md"), "w") as f:
+        f.write(body)
 
     # run 2: another finding set; the same comment is updated
     os.remove(os.path.join(ws, "k8s", "tags.yaml"))
@@ -358,6 +376,49 @@ def test_check_comment_lifecycle():
     assert len(gh.comments[7]) == 151
     for r in (r1, r2, r3):
         commands_are_ours(r)
+
+
+def test_duplicate_comments_from_a_race_become_one():
+    """Two runs raced and each created the comment (the second on page 3 of the listing), and a
+    person quoted the marker: the newest bot comment is updated, the older one deleted, and the
+    person's comment left alone."""
+    gh = GitHub()
+    gh.seed(7, 120)
+    ws = workspace_with({"imds.yaml": broken("imds.yaml")})
+    env = {"GITHUB_API_URL": gh.url}
+    r = run_action({"paths": "k8s"}, ws, env, pr_event())
+    assert r.code == 1 and "created the pull request comment" in r.log, r.log
+    first = [c for c in gh.comments[7] if "eksgate:pr-comment" in c["body"]][0]
+    mark = first["body"].split("\n")[0]
+    gh.seed(7, 90)
+    gh.comments[7].append({"id": gh.new_id(), "body": mark + "\nstale copy from a racing run",
+                           "user": {"login": "github-actions[bot]", "type": "Bot"}})
+    newest = gh.comments[7][-1]["id"]
+    gh.comments[7].append({"id": gh.new_id(), "body": mark + "\na person's comment copying the marker",
+                           "user": {"login": "mallory", "type": "User"}})
+    gh.seed(7, 5)
+    assert len(gh.comments[7]) == 218  # three pages of 100
+    gh.calls.clear()
+    r = run_action({"paths": "k8s"}, ws, env, pr_event())
+    assert r.code == 1, r.log
+    gets = [c["query"] for c in gh.calls if c["method"] == "GET"]
+    assert len(gets) == 3 and "page=3" in gets[2], gets
+    marked = [c for c in gh.comments[7] if "eksgate:pr-comment" in c["body"]]
+    bots = [c for c in marked if c["user"]["type"] == "Bot"]
+    assert [c["id"] for c in bots] == [newest], "the newest is kept, the older deleted"
+    assert "IMDS001" in bots[0]["body"] and "stale copy" not in bots[0]["body"]
+    assert [c["user"]["login"] for c in marked] == ["github-actions[bot]", "mallory"]
+    assert f"deleted the duplicate pull request comment {first['id']}" in r.log, r.log
+    assert [(c["method"], c["path"].rsplit("/", 1)[-1]) for c in gh.calls if c["method"] != "GET"] == [
+        ("PATCH", str(newest)), ("DELETE", str(first["id"]))]
+    # A duplicate that cannot be deleted: a warning, the update stands, the check's verdict too.
+    gh.comments[7].insert(0, {"id": 5, "body": mark + "\nold", "user": {"login": "github-actions[bot]", "type": "Bot"}})
+    gh.refuse_delete = True
+    r = run_action({"paths": "k8s", "fail-on": "never"}, ws, env, pr_event())
+    assert r.code == 0, r.log
+    assert re.search(r"::warning title=eksgate::the duplicate pull request comment 5 was not deleted: GitHub denied", r.log), r.log
+    assert any(c["id"] == 5 for c in gh.comments[7])
+    commands_are_ours(r)
 
 
 def test_annotations_stay_within_limits():
@@ -525,7 +586,97 @@ def free_port():
     return port
 
 
-def test_deploy_records_a_deployment():
+OIDC_JWT = "eyJhbGciOiJSUzI1NiJ9.eksgate-runner-test-jwt.c2lnbmF0dXJlLXNlY3JldA"
+OIDC_BEARER = "runner-request-bearer-0123456789"
+
+
+class Oidc:
+    """The runner's OIDC token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL): GitHub's own cannot run
+    here. It checks the request bearer (ACTIONS_ID_TOKEN_REQUEST_TOKEN) and records the
+    audience asked for."""
+
+    def __init__(self):
+        self.audiences = []
+        oidc = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                ok = self.headers.get("authorization") == f"Bearer {OIDC_BEARER}"
+                oidc.audiences.append(q.get("audience", [""])[0] if ok else "(refused)")
+                data = json.dumps({"count": 1, "value": OIDC_JWT} if ok else {"message": "bad bearer"}).encode()
+                self.send_response(200 if ok else 401)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.env = {"ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{self.server.server_port}/token?api-version=2.0",
+                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": OIDC_BEARER}
+
+
+class Kube:
+    """The cluster's Kubernetes API, for the `kubernetes-api` gate: no EKS cluster can run here
+    (moto's DescribeCluster endpoint is a made-up host). `/readyz` fails twice, then answers ok;
+    every request's EKS token (`k8s-aws-v1.` + base64url of a presigned STS
+    GetCallerIdentity URL) is decoded and its access key recorded."""
+
+    def __init__(self):
+        self.readyz = 0
+        self.keys = []
+        self.token_errors = []
+        kube = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                err = kube.verify(self.headers.get("authorization", ""))
+                if err:
+                    kube.token_errors.append(err)
+                    status, text = 401, "Unauthorized"
+                elif self.path.startswith("/readyz"):
+                    kube.readyz += 1
+                    status, text = (500, "[-]etcd failed") if kube.readyz <= 2 else (200, "ok")
+                else:
+                    status, text = 404, "not found"
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("content-type", "text/plain")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def verify(self, header):
+        import base64
+        token = header.removeprefix("Bearer ")
+        if not token.startswith("k8s-aws-v1."):
+            return f"not an EKS token: {token[:20]!r}"
+        raw = token[len("k8s-aws-v1."):]
+        url = urllib.parse.urlparse(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
+        q = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
+        if url.hostname != "sts.us-east-1.amazonaws.com" or q.get("Action") != "GetCallerIdentity":
+            return f"not a GetCallerIdentity URL: {url.geturl()[:80]}"
+        if "x-k8s-aws-id" not in q.get("X-Amz-SignedHeaders", "").split(";"):
+            return "x-k8s-aws-id not signed"
+        self.keys.append(q.get("X-Amz-Credential", "").split("/")[0])
+        return None
+
+
+def test_deploy_oidc_sts_eks_kubernetes_and_the_deployment_record():
+    """Deploy mode end to end: the job's OIDC token from the runner's endpoint, STS
+    AssumeRoleWithWebIdentity and EKS DescribeCluster against moto_server, the Kubernetes API
+    gate against a local server, and the GitHub Deployment with its statuses in order."""
     if not shutil.which("moto_server") or not shutil.which("aws"):
         raise AssertionError("moto_server and the aws CLI are required (scripts/test.sh installs them)")
     port = free_port()
@@ -533,61 +684,156 @@ def test_deploy_records_a_deployment():
                             stderr=subprocess.DEVNULL)
     try:
         endpoint = f"http://127.0.0.1:{port}"
-        aws_env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-                   "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}
         for _ in range(100):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
                 time.sleep(0.1)
+        setup = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}
         subprocess.run(["aws", "eks", "create-cluster", "--name", "acme-prod", "--role-arn",
                         "arn:aws:iam::123456789012:role/eks", "--resources-vpc-config", "subnetIds=subnet-1"],
-                       env={**os.environ, **aws_env}, check=True, capture_output=True)
+                       env={**os.environ, **setup}, check=True, capture_output=True)
         ws = workspace_with({})
         plan = """apiVersion: eksgate.dev/v1alpha1
 kind: DeployPlan
 metadata: {name: acme-prod}
 spec:
   cluster: {name: %s, region: us-east-1}
+  credentials: {roleArn: "arn:aws:iam::123456789012:role/from-the-plan"}
   stages:
     - name: cluster
-      gates: [eks-cluster-active]
+      gates: [eks-cluster-active, {name: kubernetes-api, timeout: 30s}]
 """
         open(os.path.join(ws, "deploy.yaml"), "w").write(plan % "acme-prod")
         open(os.path.join(ws, "missing.yaml"), "w").write(plan % "nope")
-        gh = GitHub()
-        env = {"GITHUB_API_URL": gh.url, **aws_env}
-        r = run_action({"mode": "deploy", "environment": "production", "timeout": "2m"}, ws, env, {}, "push")
+        gh, oidc, kube = GitHub(), Oidc(), Kube()
+        home = tempfile.mkdtemp(prefix="home-")
+        # No AWS keys of its own: the run's credentials can only come from OIDC -> STS.
+        env = {"GITHUB_API_URL": gh.url, "AWS_ENDPOINT_URL": endpoint, "AWS_EC2_METADATA_DISABLED": "true",
+               "AWS_CONFIG_FILE": os.path.join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "creds"),
+               "GITHUB_REF": "refs/heads/main", "GITHUB_RUN_ATTEMPT": "1",
+               "EKSGATE_KUBE_API_URL": kube.url, **oidc.env}
+        role = "arn:aws:iam::123456789012:role/eksgate-deploy"
+        inputs = {"mode": "deploy", "environment": "production", "timeout": "2m", "role-to-assume": role,
+                  "aws-region": "us-east-1", "audience": "sts.amazonaws.com", "role-session-name": "acme-prod-deploy",
+                  "role-duration-seconds": "900"}
+        r = run_action(dict(inputs), ws, env, {}, "push")
         assert r.code == 0, r.log
+        assert oidc.audiences == ["sts.amazonaws.com"], oidc.audiences
+        assert f"AssumeRoleWithWebIdentity `{role}` as session `acme-prod-deploy` for 900s" in r.log, r.log
+        assert "cluster `acme-prod` is ACTIVE" in r.log and "[kubernetes-api] ready" in r.log, r.log
+        assert kube.readyz >= 3 and not kube.token_errors, (kube.readyz, kube.token_errors)
+        # The API saw moto's temporary keys from AssumeRoleWithWebIdentity, not a key of the host.
+        assert kube.keys and all(k.startswith("ASIA") for k in kube.keys), kube.keys
+        # Secrets only on the `::add-mask::` lines the runner consumes.
+        for line in r.log.splitlines():
+            if not line.startswith("::add-mask::"):
+                assert not any(k in line for k in [OIDC_JWT, OIDC_BEARER, *kube.keys]), line
+        assert r.outputs["result"] == "success" and r.outputs["cluster-name"] == "acme-prod", r.outputs
+        assert r.outputs["cluster-endpoint"] == kube.url and r.outputs["stages-completed"] == "cluster", r.outputs
         assert r.outputs["deployment-id"] == str(gh.deployments[0]["id"]), r.outputs
         assert gh.deployments[0]["environment"] == "production" and gh.deployments[0]["ref"] == HEAD_SHA
-        states = [s[1] for s in gh.statuses]
-        assert states == ["in_progress", "success"], gh.statuses
-        final = gh.statuses[1][2]
-        assert final["log_url"] == "https://github.example/acme/platform/actions/runs/4242"
-        # The environment URL is the endpoint the deploy used (this plan has no Kubernetes gate, so
-        # none: the status then carries none rather than a wrong one).
-        assert final.get("environment_url", "") == r.outputs["cluster-endpoint"], (final, r.outputs)
-        # a failing deploy: failure, in order
-        r = run_action({"mode": "deploy", "plan": "missing.yaml", "environment": "production", "timeout": "15s"},
-                       ws, env, {}, "push")
+        assert [s[1] for s in gh.statuses] == ["in_progress", "success"], gh.statuses
+        run_url = "https://github.example/acme/platform/actions/runs/4242"
+        assert all(s[2]["log_url"] == run_url for s in gh.statuses), gh.statuses
+        # The cluster endpoint the deploy used is the environment's URL (shown on the PR and the
+        # environment page), set with the final status.
+        assert gh.statuses[1][2]["environment_url"] == kube.url, gh.statuses
+        assert "environment_url" not in gh.statuses[0][2]
+        calls = [(c["method"], c["path"]) for c in gh.calls]
+        d = gh.deployments[0]["id"]
+        assert calls == [("POST", "/repos/acme/platform/deployments"),
+                         ("POST", f"/repos/acme/platform/deployments/{d}/statuses"),
+                         ("POST", f"/repos/acme/platform/deployments/{d}/statuses")], calls
+        commands_are_ours(r)
+
+        # A plan that never talks to the Kubernetes API: the endpoint is DescribeCluster's (moto's
+        # made-up host), as `aws eks describe-cluster` gives it, and still the environment URL.
+        described = json.loads(subprocess.run(["aws", "eks", "describe-cluster", "--name", "acme-prod"],
+                                              env={**os.environ, **setup}, check=True, capture_output=True).stdout)
+        moto_endpoint = described["cluster"]["endpoint"]
+        assert moto_endpoint.startswith("https://") and moto_endpoint != kube.url
+        eks_only = (plan % "acme-prod").replace("{name: kubernetes-api, timeout: 30s}", "nodegroups-active")
+        open(os.path.join(ws, "eks-only.yaml"), "w").write(eks_only)
+        no_tunnel = {k: v for k, v in env.items() if k != "EKSGATE_KUBE_API_URL"}
+        r = run_action({**inputs, "plan": "eks-only.yaml"}, ws, no_tunnel, {}, "push")
+        assert r.code == 0, r.log
+        assert r.outputs["cluster-endpoint"] == moto_endpoint, r.outputs
+        assert gh.statuses[-1][1] == "success" and gh.statuses[-1][2]["environment_url"] == moto_endpoint, gh.statuses
+        # Forgotten, so that the order checks below read as before.
+        del gh.statuses[-2:]
+        del gh.deployments[-1]
+        oidc.audiences.pop()
+
+        # A failing deploy (DescribeCluster: no such cluster): in_progress, then failure, in order.
+        r = run_action({**inputs, "plan": "missing.yaml", "timeout": "15s"}, ws, env, {}, "push")
         assert r.code == 1, r.log
-        assert [s[1] for s in gh.statuses] == ["in_progress", "success", "in_progress", "failure"]
-        # a dry run records nothing
+        assert [s[1] for s in gh.statuses] == ["in_progress", "success", "in_progress", "failure"], gh.statuses
+        assert r.outputs["result"] == "failure" and r.outputs["deployment-id"] == str(gh.deployments[1]["id"])
+        commands_are_ours(r)
+
+        # A dry run records nothing and asks for no token.
         r = run_action({"mode": "deploy", "dry-run": "true", "environment": "production"}, ws, env, {}, "push")
-        assert r.code == 0 and len(gh.deployments) == 2, r.log
-        # no OIDC token with role-to-assume: a clear error naming the permission
-        r = run_action({"mode": "deploy", "role-to-assume": "arn:aws:iam::123456789012:role/deploy"}, ws, env, {}, "push")
-        assert r.code == 1 and "id-token: write" in r.log, r.log
-        # the token may not write deployments: the deploy still runs and passes
+        assert r.code == 0 and len(gh.deployments) == 2 and len(oidc.audiences) == 2, r.log
+
+        # No `id-token: write`: the runner sets no ACTIONS_ID_TOKEN_REQUEST_*. With role-to-assume
+        # the step stops before anything; with the plan's roleArn eksgate says the same. Both
+        # name the permission, in an annotation, without a stack trace.
+        no_oidc = {k: v for k, v in env.items() if not k.startswith("ACTIONS_ID_TOKEN")}
+        r = run_action({"mode": "deploy", "role-to-assume": role, "environment": "production"}, ws, no_oidc, {}, "push")
+        assert r.code == 1 and re.search(r"::error title=eksgate deploy::.*`permissions: id-token: write`", r.log), r.log
+        assert len(gh.deployments) == 2, "nothing recorded for a job that cannot deploy"
+        r = run_action({"mode": "deploy", "environment": "production"}, ws, no_oidc, {}, "push")
+        assert r.code == 1 and "id-token: write" in r.log and "GitHub OIDC is not available to this job" in r.log, r.log
+        assert "panicked" not in r.log and "stack backtrace" not in r.log
+        assert [s[1] for s in gh.statuses][-1] == "failure"
+        commands_are_ours(r)
+
+        # The token may not write deployments: the deploy still runs and passes.
         gh.fail_next = [(403, {}, {"message": "Resource not accessible by integration"})]
-        r = run_action({"mode": "deploy", "environment": "production"}, ws, env, {}, "push")
+        r = run_action(dict(inputs), ws, env, {}, "push")
         assert r.code == 0 and "the GitHub deployment was not recorded" in r.log, r.log
         commands_are_ours(r)
     finally:
         moto.terminate()
         moto.wait(10)
+
+
+def test_readme_lists_every_input_and_output():
+    """The README's Action tables name exactly action.yml's inputs and outputs, with its
+    defaults (a default written as code is the literal default; words describe an empty one)."""
+    action = yaml.safe_load(open(os.path.join(ROOT, "action.yml")))
+    text = open(os.path.join(ROOT, "README.md")).read()
+    section = text[text.index("\n## GitHub Action\n"):]
+    section = section[:section.index("\n## ", 1)]
+    inputs, outputs, table = {}, {}, None
+    for line in section.splitlines():
+        if line.startswith("| input |"):
+            table = inputs
+        elif line.startswith("| output |"):
+            table = outputs
+        elif not line.startswith("|"):
+            table = None
+        elif table is not None and line.startswith("| `"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            table[cells[0].strip("`")] = cells
+    assert set(inputs) == set(action["inputs"]), set(inputs) ^ set(action["inputs"])
+    assert set(outputs) == set(action["outputs"]), set(outputs) ^ set(action["outputs"])
+    for name, spec in action["inputs"].items():
+        default = str(spec.get("default", "")).replace("${{ github.token }}", "github.token")
+        cell = inputs[name][2]
+        if default:
+            assert cell == f"`{default}`", (name, cell, default)
+        else:
+            assert "`" not in cell or not cell.startswith("`"), (name, cell)
+        mode = inputs[name][1]
+        described = spec["description"]
+        assert (mode == "both") == (not described.startswith(("check:", "deploy:"))), (name, mode)
+        assert mode == "both" or described.startswith(mode + ":"), (name, mode, described)
+    for name, spec in action["outputs"].items():
+        assert spec["description"].startswith(outputs[name][1] + ":"), (name, outputs[name])
 
 
 def test_unknown_mode():

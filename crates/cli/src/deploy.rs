@@ -43,12 +43,13 @@ pub struct DeployArgs {
     pub timeout: Option<Duration>,
 
     /// Kubernetes API URL instead of DescribeCluster's endpoint (a tunnel to a private
-    /// endpoint; tests).
-    #[arg(long, value_name = "URL")]
+    /// endpoint; tests). In the GitHub Action: the step's `env: EKSGATE_KUBE_API_URL`.
+    #[arg(long, value_name = "URL", env = "EKSGATE_KUBE_API_URL")]
     pub kube_api_url: Option<String>,
 
-    /// PEM CA bundle for the Kubernetes API instead of DescribeCluster's certificateAuthority.
-    #[arg(long, value_name = "FILE")]
+    /// PEM CA bundle for the Kubernetes API instead of DescribeCluster's certificateAuthority
+    /// (or `$EKSGATE_KUBE_CA_FILE`).
+    #[arg(long, value_name = "FILE", env = "EKSGATE_KUBE_CA_FILE")]
     pub kube_ca_file: Option<PathBuf>,
 
     /// IAM role to assume with the job's OIDC token, instead of the plan's

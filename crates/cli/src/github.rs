@@ -228,8 +228,16 @@ async fn comment_run(args: CommentArgs) -> Result<u8, String> {
         Ok(comment::Outcome::Created(id)) => {
             println!("eksgate: created the pull request comment {id}")
         }
-        Ok(comment::Outcome::Updated(id)) => {
-            println!("eksgate: updated the pull request comment {id}")
+        Ok(comment::Outcome::Updated { id, duplicates }) => {
+            println!("eksgate: updated the pull request comment {id}");
+            for removed in &duplicates.removed {
+                println!("eksgate: deleted the duplicate pull request comment {removed}");
+            }
+            for (kept, why) in &duplicates.kept {
+                let message =
+                    format!("the duplicate pull request comment {kept} was not deleted: {why}");
+                print!("{}", eksgate_github::warning_command("eksgate", &message));
+            }
         }
         Ok(comment::Outcome::NothingToSay) => {
             println!("eksgate: no findings and no earlier comment: no comment");

@@ -162,6 +162,7 @@ impl Api {
                 Method::GET => self.octo._get(path).await,
                 Method::POST => self.octo._post(path, body).await,
                 Method::PATCH => self.octo._patch(path, body).await,
+                Method::DELETE => self.octo._delete(path, body).await,
                 _ => return Err(ApiError::Config(format!("unsupported method {method}"))),
             };
             let response = match result {

@@ -241,17 +241,75 @@ fn short_sha(sha: &str) -> String {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     Created(u64),
-    Updated(u64),
+    /// The newest comment with the marker was updated; `duplicates` tells what became of the
+    /// others (a race of two runs can leave two).
+    Updated {
+        id: u64,
+        duplicates: Duplicates,
+    },
     /// Nothing to say and no earlier comment: no comment made.
     NothingToSay,
 }
 
+/// The other comments with the marker, found while updating the newest.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Duplicates {
+    /// Deleted (or already gone: a concurrent run deleted it first).
+    pub removed: Vec<u64>,
+    /// Could not be deleted: the id and why (the update itself stands).
+    pub kept: Vec<(u64, String)>,
+}
+
+/// Which of the comments listed (oldest first, as GitHub lists them) carry `marker(key)`:
+/// `(the one to update, the duplicates to delete)`.
+///
+/// Only comments whose first line is the marker count. When bots (`user.type: Bot`, e.g.
+/// `github-actions[bot]`, the author of every comment made with `github.token`) wrote some of
+/// them, only theirs count, so a person's comment that copies the marker is neither edited nor
+/// deleted. The one updated is the newest (the highest id); the duplicates are the others by
+/// the same author.
+#[must_use]
+pub fn select(comments: &[Value], key: &str) -> Option<(u64, Vec<u64>)> {
+    let mark = marker(key);
+    let marked: Vec<(u64, &str, bool)> = comments
+        .iter()
+        .filter_map(|c| {
+            let first = c.get("body").and_then(Value::as_str)?.lines().next()?;
+            if first.trim() != mark {
+                return None;
+            }
+            let id = c.get("id").and_then(Value::as_u64)?;
+            let user = c.get("user");
+            let login = user
+                .and_then(|u| u.get("login"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let bot = user
+                .and_then(|u| u.get("type"))
+                .and_then(Value::as_str)
+                .is_some_and(|t| t == "Bot");
+            Some((id, login, bot))
+        })
+        .collect();
+    let any_bot = marked.iter().any(|m| m.2);
+    let candidates: Vec<&(u64, &str, bool)> = marked.iter().filter(|m| m.2 || !any_bot).collect();
+    let newest = candidates.iter().max_by_key(|m| m.0)?;
+    let duplicates = candidates
+        .iter()
+        .filter(|m| m.0 != newest.0 && m.1 == newest.1)
+        .map(|m| m.0)
+        .collect();
+    Some((newest.0, duplicates))
+}
+
 /// Updates the comment carrying `marker(key)` on pull request `number`, or creates it.
 /// `all_clear` with no earlier comment creates none. Comments are listed page by page (up to
-/// 50 pages of 100).
+/// 50 pages of 100). Several comments with the marker (two runs that raced to create it) are
+/// made one: the newest is updated and the others are deleted ([`select`]).
 ///
 /// # Errors
-/// See [`ApiError`].
+/// See [`ApiError`]. A duplicate that cannot be deleted is no error: it is in
+/// [`Duplicates::kept`].
 pub async fn upsert(
     api: &Api,
     number: u64,
@@ -259,7 +317,6 @@ pub async fn upsert(
     body: &str,
     all_clear: bool,
 ) -> Result<Outcome, ApiError> {
-    let mark = marker(key);
     let comments = api
         .list(
             &api.repo_path(&format!("/issues/{number}/comments")),
@@ -267,13 +324,8 @@ pub async fn upsert(
             50,
         )
         .await?;
-    let existing = comments.iter().find_map(|c| {
-        let body = c.get("body").and_then(Value::as_str)?;
-        let first = body.lines().next()?;
-        (first.trim() == mark).then(|| c.get("id").and_then(Value::as_u64))?
-    });
-    match existing {
-        Some(id) => {
+    match select(&comments, key) {
+        Some((id, others)) => {
             api.send(
                 Method::PATCH,
                 &api.repo_path(&format!("/issues/comments/{id}")),
@@ -281,7 +333,22 @@ pub async fn upsert(
                 "the pull request comment (update)",
             )
             .await?;
-            Ok(Outcome::Updated(id))
+            let mut duplicates = Duplicates::default();
+            for other in others {
+                match api
+                    .send(
+                        Method::DELETE,
+                        &api.repo_path(&format!("/issues/comments/{other}")),
+                        None,
+                        "a duplicate pull request comment (delete)",
+                    )
+                    .await
+                {
+                    Ok(_) | Err(ApiError::NotFound { .. }) => duplicates.removed.push(other),
+                    Err(e) => duplicates.kept.push((other, e.to_string())),
+                }
+            }
+            Ok(Outcome::Updated { id, duplicates })
         }
         None if all_clear => Ok(Outcome::NothingToSay),
         None => {
@@ -389,5 +456,47 @@ mod tests {
     fn all_clear() {
         let body = render(&report(vec![]), &ctx(), MAX_COMMENT_CHARS);
         assert!(body.contains("all clear"));
+    }
+
+    fn comment(id: u64, body: &str, login: &str, kind: &str) -> Value {
+        json!({"id": id, "body": body, "user": {"login": login, "type": kind}})
+    }
+
+    #[test]
+    fn the_newest_marked_comment_is_kept_and_the_others_by_its_author_go() {
+        let mark = format!("{}\nold", marker("ci k8s"));
+        let bot = "github-actions[bot]";
+        let comments = vec![
+            comment(10, "unrelated", "alice", "User"),
+            comment(11, &mark, bot, "Bot"),
+            comment(
+                12,
+                &format!("{}\nother target", marker("ci web")),
+                bot,
+                "Bot",
+            ),
+            comment(13, &mark, bot, "Bot"),
+            comment(14, &format!("quoted:\n{mark}"), "bob", "User"),
+            comment(15, &mark, bot, "Bot"),
+        ];
+        assert_eq!(select(&comments, "ci k8s"), Some((15, vec![11, 13])));
+        assert_eq!(select(&comments, "ci web"), Some((12, vec![])));
+        assert_eq!(select(&comments, "ci other"), None);
+    }
+
+    #[test]
+    fn a_person_copying_the_marker_is_neither_edited_nor_deleted() {
+        let mark = marker("ci k8s");
+        let comments = vec![
+            comment(20, &mark, "github-actions[bot]", "Bot"),
+            comment(21, &mark, "mallory", "User"),
+        ];
+        assert_eq!(select(&comments, "ci k8s"), Some((20, vec![])));
+        // A token of a person (a PAT): its own comments are the only marked ones.
+        let comments = vec![
+            comment(30, &mark, "ci-user", "User"),
+            comment(31, &mark, "ci-user", "User"),
+        ];
+        assert_eq!(select(&comments, "ci k8s"), Some((31, vec![30])));
     }
 }

@@ -183,7 +183,23 @@ impl Deploy<'_> {
                 .await
             }
         };
+        if result.is_ok() && matches!(gate.kind, GateKind::EksClusterActive) {
+            self.note_endpoint(&cluster).await;
+        }
         result.map_err(|e| self.wait_failure(e))
+    }
+
+    /// An ACTIVE cluster has its API endpoint: keep it for the `cluster-endpoint` output (the
+    /// Action's deployment record uses it as the environment URL) even when no later gate
+    /// talks to the Kubernetes API. Best effort: a failed DescribeCluster leaves it unknown.
+    async fn note_endpoint(&mut self, cluster: &str) {
+        if self.endpoint.is_some() || self.options.kube_api_url.is_some() {
+            return;
+        }
+        let Ok(eks) = self.eks() else { return };
+        if let Ok(info) = aws::describe_cluster(&eks, cluster).await {
+            self.endpoint = info.endpoint.filter(|e| !e.is_empty());
+        }
     }
 }
 
