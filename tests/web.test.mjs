@@ -102,8 +102,13 @@ test("a Spot-only infrastructure pool is refused with the policy's message", asy
   await page.check(box("spot"));
   await page.waitForFunction(() => document.querySelector("#infra-capacityTypes-error")?.textContent.length > 0);
   const message = await errorOf("infra-capacityTypes").textContent();
+  // The policy's own message (SEP003's, carried back to the request's field), and the render
+  // refused: no file tabs while the request has the error.
   assert.match(message, /spot/i);
-  assert.match(message, /\((SEP003|REQ001)\)/);
+  assert.match(message, /the policy allows only `on-demand`/);
+  assert.match(message, /\(SEP003\)/);
+  await page.waitForFunction(() => /fix them to render/.test(document.querySelector("#render-message")?.textContent ?? ""));
+  assert.equal(await page.locator("[role=tab]").count(), 0);
   await page.screenshot({ path: path.join(artifacts, "spot-infra-refused.png") });
   await page.check(box("on-demand"));
   await page.uncheck(box("spot"));

@@ -119,6 +119,33 @@ fn a_request_with_errors_renders_nothing_and_says_where() {
 }
 
 #[test]
+fn a_spot_only_infra_pool_is_refused_with_the_policys_message() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let example =
+        std::fs::read_to_string(workspace_root().join("examples/requests/acme-prod.yaml"))
+            .expect("example request");
+    let spot = example.replacen("capacityTypes: [on-demand]", "capacityTypes: [spot]", 1);
+    assert_ne!(
+        spot, example,
+        "the example's infra pool lists its capacity types"
+    );
+    let request = temp.path().join("spot.yaml");
+    std::fs::write(&request, spot).expect("write request");
+    let out = temp.path().join("out");
+    let run = eksgate(["render", &shown(&request), "-o", &shown(&out)]).run();
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    // On the request's own line (16: `capacityTypes: [spot]`), with SEP003's message.
+    assert!(run.stderr.contains("spot.yaml:16:"), "{}", run.transcript());
+    assert!(run.stderr.contains("SEP003"), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("the policy allows only `on-demand`"),
+        "{}",
+        run.transcript()
+    );
+    assert!(!out.exists(), "nothing may be written");
+}
+
+#[test]
 fn a_custom_policy_changes_the_render_and_the_verdict() {
     let temp = tempfile::tempdir().expect("temp dir");
     let policy = temp.path().join("policy.yaml");

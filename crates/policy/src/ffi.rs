@@ -12,6 +12,9 @@
 //!   CLI's.
 //! - [`rules`]: every built-in rule as `[{"id", "name", "severity", "summary", "docs"}]`.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde_json::json;
 
 use crate::{CheckOptions, Input, Policy, SourceFile, render, rules as registry};
@@ -65,11 +68,7 @@ impl File {
 #[must_use]
 pub fn check_files(files: Vec<File>, policy: Option<&str>) -> String {
     let options = CheckOptions::default();
-    let policy = match policy {
-        Some(p) => Policy::from_source(&SourceFile::new(POLICY_NAME, p)),
-        None => Policy::default_policy(),
-    };
-    match policy {
+    match parsed_policy(policy) {
         Ok(policy) => {
             let inputs = files
                 .into_iter()
@@ -98,12 +97,36 @@ fn policy_error(e: &crate::reader::ReadError) -> serde_json::Value {
     json!({"source": "policy", "line": e.line, "column": e.column, "pointer": e.pointer, "message": e.message})
 }
 
-fn read_policy(policy: Option<&str>) -> Result<Policy, serde_json::Value> {
-    match policy {
-        Some(p) => Policy::from_source(&SourceFile::new(POLICY_NAME, p)),
-        None => Policy::default_policy(),
-    }
-    .map_err(|e| policy_error(&e))
+/// The last policy text read and what it read to: a form sends the same policy with every
+/// keystroke, so it is read once, not on every call (the cache holds one entry, per thread;
+/// the WASM module has one).
+type CachedPolicy = (Option<String>, Result<Rc<Policy>, crate::reader::ReadError>);
+
+thread_local! {
+    static LAST_POLICY: RefCell<Option<CachedPolicy>> = const { RefCell::new(None) };
+}
+
+/// `policy` (a policy file's text; `None` = the default policy) read, or why it cannot be used.
+fn parsed_policy(policy: Option<&str>) -> Result<Rc<Policy>, crate::reader::ReadError> {
+    LAST_POLICY.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if let Some((text, read)) = last.as_ref()
+            && text.as_deref() == policy
+        {
+            return read.clone();
+        }
+        let read = match policy {
+            Some(p) => Policy::from_source(&SourceFile::new(POLICY_NAME, p)),
+            None => Policy::default_policy(),
+        }
+        .map(Rc::new);
+        *last = Some((policy.map(str::to_string), read.clone()));
+        read
+    })
+}
+
+fn read_policy(policy: Option<&str>) -> Result<Rc<Policy>, serde_json::Value> {
+    parsed_policy(policy).map_err(|e| policy_error(&e))
 }
 
 /// The findings of a report on the request, keyed by JSON pointer (sorted by position).
@@ -337,6 +360,17 @@ mod tests {
         let out: serde_json::Value =
             serde_json::from_str(&validate_request(good, Some("kind: Policy\n"))).unwrap();
         assert_eq!(out["errors"][0]["source"], "policy");
+    }
+
+    #[test]
+    fn the_cached_policy_follows_the_text_given() {
+        let policy = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  rules:\n    - id: ACME001\n      expression: object.metadata.name != 'x'\n      message: do not call it x\n";
+        let has = |out: String| out.contains("\"ACME001\"");
+        assert!(has(check(POOL, Some(policy))));
+        assert!(has(check(POOL, Some(policy))), "the same text, read once");
+        assert!(!has(check(POOL, None)), "the default policy again");
+        assert!(check(POOL, Some("kind: Policy\n")).contains("\"error\""));
+        assert!(has(check(POOL, Some(policy))));
     }
 
     #[test]

@@ -180,6 +180,28 @@ fn request_help(rule: &str, policy: &Policy) -> Option<String> {
     })
 }
 
+/// Rules whose findings refuse a request although they only warn on hand-written manifests.
+///
+/// SEP003 warns on a NodePool in the repository (a pool being moved to on-demand still runs),
+/// but a request asks for its infrastructure pool's capacity types by name: one the policy's
+/// pool class forbids (a Spot-only infrastructure pool) is refused, so that a render is
+/// compliant by construction. A policy that sets the rule's severity itself
+/// (`spec.overrides.SEP003.severity`) is followed as it says.
+const REFUSED_ON_REQUESTS: &[&str] = &["SEP003"];
+
+/// The severity a finding carried back to a request gets: an error for the rules of
+/// [`REFUSED_ON_REQUESTS`] unless the policy sets their severity, else the rule's.
+fn request_severity(rule: &str, severity: Severity, policy: &Policy) -> Severity {
+    let set_by_policy = policy
+        .override_of(rule)
+        .is_some_and(|o| o.severity.is_some());
+    if REFUSED_ON_REQUESTS.contains(&rule) && !set_by_policy {
+        Severity::Error
+    } else {
+        severity
+    }
+}
+
 /// The findings of the policy on one `ClusterRequest` document: the reader's (REQ001), or
 /// those of the rendered set, carried back to the request's lines.
 #[must_use]
@@ -262,7 +284,7 @@ pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) ->
         out.push(Diagnostic {
             rule: d.rule.clone(),
             rule_name: d.rule_name.clone(),
-            severity: d.severity,
+            severity: request_severity(&d.rule, d.severity, policy),
             message: d.message.clone(),
             help: Some(match help {
                 Some(h) => format!("{h}{detail}"),

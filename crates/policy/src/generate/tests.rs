@@ -72,6 +72,37 @@ fn policy_findings_land_on_the_request_fields() {
         )),
         "{found:?}"
     );
+    // A Spot-only infrastructure pool is refused (SEP003 at error on the request), with the
+    // policy's message; the same rule only warns on a hand-written pool.
+    let policy = Policy::default_policy().unwrap();
+    let report = crate::check(
+        vec![Input::text("r.yaml", spot.as_str())],
+        &policy,
+        &CheckOptions::default(),
+    );
+    let sep = report
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == "SEP003")
+        .unwrap();
+    assert_eq!(sep.severity, Severity::Error);
+    assert!(
+        sep.message.contains("the policy allows only `on-demand`"),
+        "{}",
+        sep.message
+    );
+    assert!(matches!(outcome(&spot), Err(RenderError::Findings(_))));
+    // A policy that sets SEP003's severity is followed.
+    let lenient = Policy::from_source(&SourceFile::new(
+        "p.yaml",
+        format!(
+            "{}  overrides:\n    SEP003: {{severity: warning}}\n",
+            crate::model::policy::DEFAULT_POLICY_YAML
+        ),
+    ))
+    .unwrap();
+    let out = render_source(&SourceFile::new("r.yaml", spot.as_str()), &lenient);
+    assert!(out.is_ok(), "a policy that keeps SEP003 a warning renders");
     let id = GOOD.replace("clientId: acme", "clientId: Acme Corp");
     let found = request_rules(&id);
     assert!(

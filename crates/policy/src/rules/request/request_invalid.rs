@@ -15,7 +15,9 @@ declare_rule! {
     ///
     /// What the policy decides is not this rule's: a Spot-only infrastructure pool is SEP003,
     /// a billing tag value the policy refuses is TAG002, a hop limit above the policy's is
-    /// IMDS002, each reported on the request's field by the policy's own rule.
+    /// IMDS002, each reported on the request's field by the policy's own rule. On a request,
+    /// SEP003 is an error (the request names the capacity types, so one the policy forbids
+    /// refuses the render) unless the policy sets its severity in `spec.overrides`.
     ///
     /// ## Example
     /// ```yaml,fail
