@@ -355,9 +355,10 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         }
         warning(&nothing_to_check(&found));
     }
-    let pool = parallel::pool(args.jobs)?;
+    let pool = parallel::pool(args.jobs, found.sources.len())?;
     if args.parse_only {
-        let (documents, files, problems) = parallel::parse_only(&pool, found.sources, &limits);
+        let (documents, files, problems) =
+            parallel::parse_only(pool.as_ref(), found.sources, &limits);
         for problem in &problems {
             error(problem);
         }
@@ -438,7 +439,7 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
         }
         outcome.run.report
     } else {
-        let checked = parallel::check(&pool, found.sources, &policy, &check_options);
+        let checked = parallel::check(pool.as_ref(), found.sources, &policy, &check_options);
         for problem in &checked.problems {
             error(problem);
         }

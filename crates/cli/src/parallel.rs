@@ -12,16 +12,46 @@ use rayon::prelude::*;
 
 use crate::inputs::{self, Source};
 
-/// A pool of `jobs` threads (default: the available cores).
-pub fn pool(jobs: Option<u16>) -> Result<rayon::ThreadPool, String> {
+/// A pool of `jobs` threads (default: the available cores), never more than there are
+/// `sources`; `None` when one thread does: the pre-commit case (a file or two) then starts no
+/// thread at all.
+pub fn pool(jobs: Option<u16>, sources: usize) -> Result<Option<rayon::ThreadPool>, String> {
     let threads = match jobs {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-    };
+    }
+    .min(sources);
+    if threads <= 1 {
+        return Ok(None);
+    }
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
+        .map(Some)
         .map_err(|e| format!("cannot start {threads} threads: {e}"))
+}
+
+/// `work` on every item with its index, on the pool's threads or, without a pool, on this
+/// one; the results in the items' order either way.
+fn map<T: Send, R: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    items: Vec<T>,
+    work: impl Fn(usize, T) -> R + Sync + Send,
+) -> Vec<R> {
+    match pool {
+        Some(pool) => pool.install(|| {
+            items
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, item)| work(i, item))
+                .collect()
+        }),
+        None => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| work(i, item))
+            .collect(),
+    }
 }
 
 /// A file's text, as phase 1 saw it, to tell whether the file changed before it is read again.
@@ -40,32 +70,30 @@ pub struct Checked {
 
 /// Checks `sources` on `pool`.
 pub fn check(
-    pool: &rayon::ThreadPool,
+    pool: Option<&rayon::ThreadPool>,
     sources: Vec<Source>,
     policy: &Policy,
     options: &CheckOptions,
 ) -> Checked {
     let checker = Checker::new(policy, options);
     let limits = &options.limits;
-    let outcomes: Vec<_> = pool.install(|| {
-        sources
-            .into_par_iter()
-            .enumerate()
-            .map(|(index, source)| {
-                let path = match &source {
-                    Source::File(path) => Some(path.clone()),
-                    Source::Stdin(_) => None,
-                };
-                let input = inputs::read(source, limits)?;
-                let reread = path.map(|p| (p, digest(&input.source.text)));
-                let mut file = checker.file(index, input);
-                // Standard input cannot be read again: its text stays.
-                if reread.is_some() {
-                    file.drop_text();
-                }
-                Ok::<_, String>((file, reread))
-            })
-            .collect()
+    // One file is its own bound on memory: its text stays, and nothing is read twice.
+    let drop_texts = sources.len() > 1;
+    let outcomes: Vec<_> = map(pool, sources, |index, source| {
+        let path = match &source {
+            Source::File(path) => Some(path.clone()),
+            Source::Stdin(_) => None,
+        };
+        let input = inputs::read(source, limits)?;
+        let reread = path
+            .filter(|_| drop_texts)
+            .map(|p| (p, digest(&input.source.text)));
+        let mut file = checker.file(index, input);
+        // Standard input cannot be read again: its text stays.
+        if reread.is_some() {
+            file.drop_text();
+        }
+        Ok::<_, String>((file, reread))
     });
     let mut problems = Vec::new();
     let mut files = Vec::with_capacity(outcomes.len());
@@ -93,12 +121,13 @@ pub fn check(
         }
     }
     let diagnostics = &report.diagnostics;
-    let located: Vec<Result<eksgate_policy::diagnostic::Located, String>> = pool.install(|| {
-        runs.into_par_iter()
-            .filter_map(|(file, range)| {
-                let (path, expected) = rereads.get(file)?.as_ref()?;
-                let findings = diagnostics.get(range)?;
-                Some(
+    let located: Vec<Option<Result<eksgate_policy::diagnostic::Located, String>>> = map(
+        pool,
+        runs,
+        |_, (file, range)| {
+            let (path, expected) = rereads.get(file)?.as_ref()?;
+            let findings = diagnostics.get(range)?;
+            Some(
                     inputs::read(Source::File(path.clone()), limits).and_then(|input| {
                         if digest(&input.source.text) != *expected {
                             return Err(format!(
@@ -109,10 +138,9 @@ pub fn check(
                         Ok(eksgate_policy::render::locate(findings, file, &input.source))
                     }),
                 )
-            })
-            .collect()
-    });
-    for l in located {
+        },
+    );
+    for l in located.into_iter().flatten() {
         match l {
             Ok(l) => report.located.extend(l),
             Err(problem) => problems.push(problem),
@@ -128,7 +156,7 @@ pub fn check(
 /// `--parse-only`: reads and parses every source on `pool`, runs no rule. Returns the
 /// documents read, the files read, and the files that could not be read.
 pub fn parse_only(
-    pool: &rayon::ThreadPool,
+    pool: Option<&rayon::ThreadPool>,
     sources: Vec<Source>,
     limits: &Limits,
 ) -> (usize, usize, Vec<String>) {
@@ -136,14 +164,9 @@ pub fn parse_only(
         limits: limits.clone(),
         ..CheckOptions::default()
     };
-    let outcomes: Vec<Result<usize, String>> = pool.install(|| {
-        sources
-            .into_par_iter()
-            .map(|source| {
-                let input = inputs::read(source, limits)?;
-                Ok(eksgate_policy::parse_only(&[input], &options))
-            })
-            .collect()
+    let outcomes: Vec<Result<usize, String>> = map(pool, sources, |_, source| {
+        let input = inputs::read(source, limits)?;
+        Ok(eksgate_policy::parse_only(&[input], &options))
     });
     let mut documents = 0;
     let mut files = 0;
