@@ -3,7 +3,11 @@
 //!
 //! A debugging aid and the eksgate side of the kubectl differential test
 //! (`tests/yaml_differential.py`): `cargo run -p eksgate-policy --example decode -- FILE...`.
-#![expect(clippy::print_stdout, clippy::print_stderr, reason = "a command-line tool")]
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line tool"
+)]
 
 use eksgate_policy::source::{self, Limits, ParseNoteKind, SourceFile};
 
