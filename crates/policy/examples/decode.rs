@@ -6,7 +6,8 @@
 #![expect(
     clippy::print_stdout,
     clippy::print_stderr,
-    reason = "a command-line tool"
+    clippy::disallowed_methods,
+    reason = "a command-line tool outside the library: it reads the files the pure core is given"
 )]
 
 use eksgate_policy::source::{self, Limits, ParseNoteKind, SourceFile};
