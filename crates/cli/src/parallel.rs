@@ -161,7 +161,7 @@ pub fn parse_only(
     limits: &Limits,
 ) -> (usize, usize, Vec<String>) {
     let options = CheckOptions {
-        limits: limits.clone(),
+        limits: *limits,
         ..CheckOptions::default()
     };
     let outcomes: Vec<Result<usize, String>> = map(pool, sources, |_, source| {

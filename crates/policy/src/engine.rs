@@ -220,7 +220,8 @@ impl<'p> Checker<'p> {
             .collect();
         drop(cx);
         let count = documents.len();
-        let kept = documents.into_iter().filter_map(keep_for_run).collect();
+        let mut kept: Vec<Document> = documents.into_iter().filter_map(keep_for_run).collect();
+        kept.shrink_to_fit();
         CheckedFile {
             source: original.unwrap_or(checked),
             diagnostics,

@@ -138,10 +138,10 @@ pub(crate) fn frame_text(file: &SourceFile, d: &Diagnostic, position: Position) 
     let local_start = (d.span.start.saturating_sub(start) as usize).min(raw.len());
     let local_end = (d.span.end.saturating_sub(start) as usize).clamp(local_start, raw.len());
     if raw.len() <= MAX_FRAME_BYTES {
-        return safe_frame(raw, local_start, local_end, first, None);
+        return safe_frame(raw, local_start, local_end, first);
     }
     let (window, from, to) = window(raw, local_start, local_end);
-    let mut frame = safe_frame(&window, from, to, first, None);
+    let mut frame = safe_frame(&window, from, to, first);
     frame.window_column = Some(
         frame
             .text
@@ -155,43 +155,35 @@ pub(crate) fn frame_text(file: &SourceFile, d: &Diagnostic, position: Position) 
 /// The source lines of a frame, safe for a terminal: line breaks (LF, CRLF and a lone CR, as
 /// the source counts lines) become LF, every other unsafe character a visible escape; `start`
 /// and `end` are the underlined range, moved with the text.
-fn safe_frame(
-    raw: &str,
-    start: usize,
-    end: usize,
-    first_line: usize,
-    window_column: Option<usize>,
-) -> Frame {
-    {
-        let mut text = String::with_capacity(raw.len());
-        let (mut new_start, mut new_end) = (None, None);
-        let mut chars = raw.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            if i >= start && new_start.is_none() {
-                new_start = Some(text.len());
-            }
-            if i >= end && new_end.is_none() {
-                new_end = Some(text.len());
-            }
-            match c {
-                '\n' | '\t' => text.push(c),
-                '\r' => {
-                    if chars.peek().is_none_or(|&(_, next)| next != '\n') {
-                        text.push('\n');
-                    }
+fn safe_frame(raw: &str, start: usize, end: usize, first_line: usize) -> Frame {
+    let mut text = String::with_capacity(raw.len());
+    let (mut new_start, mut new_end) = (None, None);
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if i >= start && new_start.is_none() {
+            new_start = Some(text.len());
+        }
+        if i >= end && new_end.is_none() {
+            new_end = Some(text.len());
+        }
+        match c {
+            '\n' | '\t' => text.push(c),
+            '\r' => {
+                if chars.peek().is_none_or(|&(_, next)| next != '\n') {
+                    text.push('\n');
                 }
-                c => push_visible(&mut text, c),
             }
+            c => push_visible(&mut text, c),
         }
-        let start = new_start.unwrap_or(text.len());
-        let end = new_end.unwrap_or(text.len()).max(start);
-        Frame {
-            text,
-            start,
-            end,
-            first_line,
-            window_column,
-        }
+    }
+    let start = new_start.unwrap_or(text.len());
+    let end = new_end.unwrap_or(text.len()).max(start);
+    Frame {
+        text,
+        start,
+        end,
+        first_line,
+        window_column: None,
     }
 }
 

@@ -248,6 +248,8 @@ impl FileFacts {
                 facts.objects.push(object);
             }
         }
+        // Facts live for the whole run, one per file: no room to spare.
+        facts.objects.shrink_to_fit();
         facts
     }
 }
