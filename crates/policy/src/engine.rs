@@ -571,6 +571,7 @@ fn keep_paths(node: &Node, paths: &[&[&str]]) -> Node {
 
 #[cfg(test)]
 mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
     use super::*;
 
     #[test]
@@ -590,14 +591,12 @@ mod tests {
         let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      nodeSelector: {team: shop}\n      containers: [{name: app, image: x}]\n      tolerations: [{key: a, operator: Exists}]\n";
         let source = SourceFile::new("d.yaml", text);
         let loaded = source::load(0, &source, &source::Limits::default());
-        let doc = loaded.documents.into_iter().next().unwrap_or_else(|| {
-            panic!("one document");
-        });
+        let doc = loaded.documents.into_iter().next().unwrap();
         let before = doc
             .root
             .path(&["spec", "template", "spec", "tolerations"])
             .cloned();
-        let kept = keep_for_run(doc).unwrap_or_else(|| panic!("a workload is kept"));
+        let kept = keep_for_run(doc).unwrap();
         let spec = kept.root.path(&["spec", "template", "spec"]);
         assert!(spec.and_then(|s| s.get("containers")).is_none());
         assert_eq!(
