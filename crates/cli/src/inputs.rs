@@ -98,11 +98,15 @@ pub fn collect(
     limits: &Limits,
 ) -> Result<Collected, String> {
     let found = find(paths, exclude, limits)?;
-    let mut collected = Collected {
-        problems: found.problems,
-        ..Collected::default()
-    };
-    for source in found.sources {
+    let mut collected = read_all(found.sources, limits);
+    collected.problems.splice(0..0, found.problems);
+    Ok(collected)
+}
+
+/// Reads every source now, in order; a source that cannot be read is a problem.
+pub fn read_all(sources: Vec<Source>, limits: &Limits) -> Collected {
+    let mut collected = Collected::default();
+    for source in sources {
         let path = match &source {
             Source::Stdin(_) => None,
             Source::File(path) => Some(path.clone()),
@@ -115,7 +119,7 @@ pub fn collect(
             Err(e) => collected.problems.push(e),
         }
     }
-    Ok(collected)
+    collected
 }
 
 /// A path for a message: in backticks, with control characters escaped (a file name with a

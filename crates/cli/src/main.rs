@@ -387,24 +387,12 @@ fn run_check(args: args::CheckArgs) -> Result<u8, String> {
     };
     let mut report = if args.fix || args.diff {
         // Fixes need every text at once (a fix is applied, then the file checked again).
-        let mut inputs = Vec::new();
-        let mut read_from = Vec::new();
-        for source in found.sources {
-            let path = match &source {
-                inputs::Source::File(path) => Some(path.clone()),
-                inputs::Source::Stdin(_) => None,
-            };
-            match inputs::read(source, &limits) {
-                Ok(input) => {
-                    inputs.push(input);
-                    read_from.push(path);
-                }
-                Err(problem) => {
-                    error(&problem);
-                    io_failed = true;
-                }
-            }
+        let collected = inputs::read_all(found.sources, &limits);
+        for problem in &collected.problems {
+            error(problem);
         }
+        io_failed |= !collected.problems.is_empty();
+        let (inputs, read_from) = (collected.inputs, collected.paths);
         if inputs.is_empty() && io_failed {
             return Ok(EXIT_ERROR);
         }

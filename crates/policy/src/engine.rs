@@ -142,8 +142,7 @@ impl<'p> Checker<'p> {
         let mut diagnostics = note_diagnostics(index, loaded.notes, &documents);
 
         let cx = Context::new(policy, &documents).with_schemas(&self.options.schemas);
-        let mut suppressions =
-            Suppressions::new(index, &checked, &documents, self.custom_ids.clone());
+        let mut suppressions = Suppressions::new(index, &checked, &documents, &self.custom_ids);
         diagnostics.extend(suppressions.problems());
         let mut suppressed = 0;
         // Fixes edit YAML and JSON files; manifests inside Terraform are fixed in Terraform.
@@ -452,7 +451,7 @@ fn note_diagnostics(
     out
 }
 
-pub(crate) fn parse_diagnostic(
+fn parse_diagnostic(
     rule: &dyn rules::Rule,
     file: usize,
     document: usize,

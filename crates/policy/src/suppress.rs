@@ -54,24 +54,20 @@ pub(crate) struct Suppressions {
     line_starts: Vec<u32>,
     text_len: u32,
     problems: Vec<Diagnostic>,
-    /// IDs of the policy's custom rules, which suppressions may name too.
-    custom_ids: Vec<String>,
 }
 
 impl Suppressions {
     /// Reads the suppression comments of `file` (the run's file `file_index`) and the
-    /// annotations of its `documents`.
+    /// annotations of its `documents`; `custom_ids` are the policy's own rule IDs, which
+    /// suppressions may name too.
     pub(crate) fn new(
         file_index: usize,
         file: &SourceFile,
         documents: &[Document],
-        custom_ids: Vec<String>,
+        custom_ids: &[String],
     ) -> Self {
-        let mut s = Self {
-            custom_ids,
-            ..Self::default()
-        };
-        s.comments = s.scan_comments(file_index, file);
+        let mut s = Self::default();
+        s.comments = s.scan_comments(file_index, file, custom_ids);
         if !s.comments.is_empty() {
             s.line_starts = (1..=file.line_count())
                 .filter_map(|line| file.line_start(line))
@@ -81,7 +77,14 @@ impl Suppressions {
         for doc in documents {
             if let Some(node) = annotation(doc) {
                 let text = node.scalar_text().unwrap_or_default();
-                s.check_parsed(doc.file, doc.index, node.span, &parse(&text), Some(doc));
+                s.check_parsed(
+                    doc.file,
+                    doc.index,
+                    node.span,
+                    &parse(&text),
+                    Some(doc),
+                    custom_ids,
+                );
             }
         }
         s
@@ -91,6 +94,7 @@ impl Suppressions {
         &mut self,
         file_index: usize,
         file: &SourceFile,
+        custom_ids: &[String],
     ) -> HashMap<usize, Vec<String>> {
         let mut lines: HashMap<usize, Vec<String>> = HashMap::new();
         if !file.text.contains(COMMENT_MARK) {
@@ -113,7 +117,7 @@ impl Suppressions {
             let parsed = parse(text.get(at + COMMENT_MARK.len()..).unwrap_or(""));
             let start = file.line_start(line).unwrap_or(0) + hash as u32;
             let span = Span::new(start, start + (text.len() - hash) as u32);
-            self.check_parsed(file_index, 0, span, &parsed, None);
+            self.check_parsed(file_index, 0, span, &parsed, None, custom_ids);
             lines
                 .entry(line)
                 .or_default()
@@ -136,6 +140,7 @@ impl Suppressions {
         span: Span,
         parsed: &Parsed,
         doc: Option<&Document>,
+        custom_ids: &[String],
     ) {
         let meta = rules::parse::SuppressionWithoutReason.meta();
         let mut problem = |message: String, help: &str| {
@@ -170,7 +175,7 @@ impl Suppressions {
             return;
         }
         for id in &parsed.rules {
-            if !crate::catalogue::is_builtin(id) && !self.custom_ids.contains(id) {
+            if !crate::catalogue::is_builtin(id) && !custom_ids.contains(id) {
                 problem(
                     format!("suppression names unknown rule `{id}`"),
                     "`eksgate rules` lists the rule IDs",

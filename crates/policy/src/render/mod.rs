@@ -98,7 +98,7 @@ pub fn locate(
                 offsets.push(u32::try_from(edit.span.end).unwrap_or(u32::MAX));
             }
         }
-        for offset in offsets {
+        for &offset in &offsets {
             located
                 .points
                 .insert((file, offset), source.line_col(offset));
@@ -107,8 +107,14 @@ pub fn locate(
         if source.text.is_empty() {
             continue;
         }
-        let (line, column) = source.line_col(d.span.start);
-        let (end_line, end_column) = source.line_col(d.span.end);
+        let at = |offset| {
+            located
+                .points
+                .get(&(file, offset))
+                .copied()
+                .unwrap_or((0, 0))
+        };
+        let ((line, column), (end_line, end_column)) = (at(d.span.start), at(d.span.end));
         let position = crate::Position {
             line,
             column,
