@@ -76,6 +76,18 @@ impl Object {
         }
     }
 
+    /// Whether an ordering rule can have anything to say about the object. Objects of the
+    /// built-in groups without a dot (core `v1`, `apps`, `batch`, `policy`, ...) that play no
+    /// role in ordering cannot: no CRD can serve such a group (the API server refuses a CRD
+    /// whose `spec.group` is not a domain with a dot: apiextensions-apiserver
+    /// `ValidateCustomResourceDefinitionSpec`), so nothing has to be installed before them.
+    /// Leaving them out keeps a run's facts to a few objects per file, not one per document
+    /// (most of a repository is Deployments, Services and ConfigMaps).
+    #[must_use]
+    pub fn may_need_ordering(&self) -> bool {
+        !matches!(self.role, Role::Other) || self.group().contains('.')
+    }
+
     /// Whether the object is part of kustomize's configuration, never applied.
     #[must_use]
     pub fn is_kustomize_config(&self) -> bool {
@@ -244,7 +256,9 @@ impl FileFacts {
             if is_kustomization && facts.kustomization.is_none() {
                 facts.kustomization = Some(kustomize_file(&doc.root));
             }
-            if let Some(object) = Object::from_document(doc) {
+            if let Some(object) = Object::from_document(doc)
+                && (facts.terraform.is_some() || object.may_need_ordering())
+            {
                 facts.objects.push(object);
             }
         }
