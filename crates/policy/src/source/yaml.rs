@@ -17,8 +17,8 @@ use libyaml_safer::{EventData, MappingStyle, Mark, Parser, ScalarStyle, Sequence
 
 use crate::node::{Node, Span, Value};
 use crate::source::Limits;
-use crate::source::scalar::{resolve_plain, resolve_tagged};
-use crate::source::tree::{Budget, Step, TreeBuilder};
+use crate::source::scalar::{map_key, resolve_plain, resolve_tagged};
+use crate::source::tree::{Budget, NOT_FINITE_HELP, Step, TreeBuilder};
 
 /// A finding made while parsing, before any rule runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -297,13 +297,17 @@ fn scalar(
         && tag
             .as_deref()
             .is_none_or(|t| t == "tag:yaml.org,2002:merge");
-    let value = match tag.as_deref() {
+    let resolved = match tag.as_deref() {
         Some(tag) => resolve_tagged(tag, &text).map_err(|message| (span, message))?,
         // Quoted and block scalars without a tag are strings (go-yaml: `!n.implicit`).
-        None if !plain || !plain_implicit => Value::Str(text),
+        None if !plain || !plain_implicit => {
+            let key = builder.expects_key() || anchor.is_some();
+            let key = key.then(|| Ok(text.clone()));
+            return builder.scalar(Node::new(Value::Str(text), span), anchor, merge_key, key);
+        }
         None => {
             let resolved = resolve_plain(&text);
-            if let Some(reading) = resolved.differs_from_yaml12 {
+            if let Some(reading) = &resolved.differs_from_yaml12 {
                 builder.note(
                     ParseNoteKind::Yaml11Scalar,
                     span,
@@ -313,20 +317,25 @@ fn scalar(
                     )),
                 );
             }
-            if let Value::Float(f) = resolved.value
-                && !f.is_finite()
-            {
-                builder.note(
-                    ParseNoteKind::NotJson,
-                    span,
-                    format!("`{text}` cannot be written as JSON, so Kubernetes rejects the file"),
-                    Some("Kubernetes converts YAML to JSON, which has no infinity or NaN; quote the value if it is text".to_string()),
-                );
-            }
-            resolved.value
+            resolved
         }
     };
-    builder.scalar(Node::new(value, span), anchor, merge_key)
+    let at_key = builder.expects_key();
+    // A `.nan` or `.inf` value cannot be marshalled to JSON; as a key it is the string `.nan`
+    // (sigs.k8s.io/yaml `convertToJSONableObject`), which kubectl accepts.
+    if let Value::Float(f) = resolved.value
+        && !f.is_finite()
+        && !at_key
+    {
+        builder.note(
+            ParseNoteKind::NotJson,
+            span,
+            format!("`{text}` cannot be written as JSON, so Kubernetes rejects the file"),
+            Some(NOT_FINITE_HELP.to_string()),
+        );
+    }
+    let key = (at_key || anchor.is_some()).then(|| map_key(resolved.go, &resolved.value));
+    builder.scalar(Node::new(resolved.value, span), anchor, merge_key, key)
 }
 
 /// Lines of the file before the chunk that starts at byte `offset` (libyaml counts lines from
