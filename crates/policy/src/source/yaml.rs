@@ -71,7 +71,6 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits, budget: &mut Budget) -> 
     };
     let mut builder = TreeBuilder::new(limits, budget);
     let mut documents = Vec::new();
-    let mut parser = Parser::new();
     for chunk in split_documents(body) {
         let chunk = match chunk {
             Ok(chunk) => chunk,
@@ -96,7 +95,7 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits, budget: &mut Budget) -> 
             break;
         }
         builder.start_document(documents.len());
-        let ok = parse_document(&mut parser, body, chunk, base, padding, &mut builder);
+        let ok = parse_document(body, chunk, base, padding, &mut builder);
         documents.push(builder.end_document());
         if !ok {
             break;
@@ -166,9 +165,8 @@ fn split_documents(body: &str) -> impl Iterator<Item = Result<Chunk, (u32, Strin
 
 /// Reads the first document of a chunk into the builder. Returns false when the stream must
 /// stop (a syntax error).
-fn parse_document<'t>(
-    parser: &mut Parser<&'t [u8]>,
-    body: &'t str,
+fn parse_document(
+    body: &str,
     chunk: Chunk,
     base: u32,
     padding: Option<u32>,
@@ -196,8 +194,12 @@ fn parse_document<'t>(
         );
         return false;
     }
-    parser.reset();
-    parser.set_input(text.as_bytes());
+    // go-yaml v2's `\'` escapes, which libyaml-safer refuses, are given to it as `\"` (same
+    // length, so every offset holds) and turned back in the values ([`ApostropheEscapes`]).
+    let apostrophes = ApostropheEscapes::find(text);
+    let input = apostrophes.text.as_deref().unwrap_or(text);
+    let mut parser = Parser::new();
+    parser.set_input(input.as_bytes());
     // Nothing points past the text as written (the `\n` added for the parser).
     let limit = padding.unwrap_or(u32::MAX);
     let span = |start: Mark, end: Mark| {
@@ -261,11 +263,30 @@ fn parse_document<'t>(
             EventData::Scalar {
                 anchor,
                 tag,
-                value,
+                mut value,
                 style,
                 plain_implicit,
                 ..
-            } => scalar(builder, here, anchor, tag, value, style, plain_implicit),
+            } => {
+                if style == ScalarStyle::DoubleQuoted {
+                    let local = event.start_mark.index as usize..event.end_mark.index as usize;
+                    let raw = input.get(local.clone()).unwrap_or("");
+                    match double_quoted(raw, local.start, &apostrophes.at, value) {
+                        Ok(fixed) => value = fixed,
+                        Err((at, message, help)) => {
+                            let at = offset + at as u32;
+                            builder.note(
+                                ParseNoteKind::Syntax,
+                                Span::new(at, at + 2),
+                                message,
+                                Some(help),
+                            );
+                            return false;
+                        }
+                    }
+                }
+                scalar(builder, here, anchor, tag, value, style, plain_implicit)
+            }
             EventData::SequenceStart { anchor, style, .. } => {
                 builder.open_seq(here, anchor, style == SequenceStyle::Flow)
             }
@@ -336,6 +357,192 @@ fn scalar(
     }
     let key = (at_key || anchor.is_some()).then(|| map_key(resolved.go, &resolved.value));
     builder.scalar(Node::new(resolved.value, span), anchor, merge_key, key)
+}
+
+/// The `\'` escapes of a chunk's double-quoted scalars. go-yaml v2's scanner
+/// (`scannerc.go`, `yaml_parser_scan_flow_scalar`) knows `\'` (an apostrophe) and not `\/`;
+/// libyaml 0.2.5, which libyaml-safer ports, swapped them. So a chunk with `\'` is first
+/// parsed without the builder: each "found unknown escape character" at a `\'` names the
+/// double-quoted scalar it is in (the error's context mark is its opening quote), whose `\'`
+/// escapes are rewritten `\"` in a copy, and the parse runs again, until it passes or fails
+/// for another reason.
+struct ApostropheEscapes {
+    /// The rewritten chunk, when anything was rewritten.
+    text: Option<String>,
+    /// Chunk offsets of the rewritten escapes' backslashes, ascending.
+    at: Vec<usize>,
+}
+
+/// Double-quoted scalars with `\'` escapes that one chunk may have rewritten: each costs a
+/// parse of the chunk, so hostile input cannot make this quadratic without end. Past it, the
+/// next `\'` is reported as libyaml-safer reports it.
+const MAX_APOSTROPHE_SCALARS: usize = 64;
+
+impl ApostropheEscapes {
+    fn find(text: &str) -> Self {
+        let mut found = Self {
+            text: None,
+            at: Vec::new(),
+        };
+        if !text.contains("\\'") {
+            return found;
+        }
+        for _ in 0..MAX_APOSTROPHE_SCALARS {
+            let input = found.text.as_deref().unwrap_or(text);
+            let Some(start) = apostrophe_error(input) else {
+                break;
+            };
+            let new: Vec<usize> = input
+                .get(start..)
+                .map(|raw| {
+                    double_quoted_escapes(raw)
+                        .into_iter()
+                        .filter(|&(_, c)| c == '\'')
+                        .map(|(i, _)| start + i)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if new.is_empty() {
+                break;
+            }
+            let copy = found.text.get_or_insert_with(|| text.to_string());
+            for &at in &new {
+                // Both ASCII: the byte length stays.
+                copy.replace_range(at + 1..at + 2, "\"");
+            }
+            found.at.extend(new);
+        }
+        found.at.sort_unstable();
+        found
+    }
+}
+
+/// Parses the first document of `input` without building anything; `Some(offset)` of the
+/// opening quote of the double-quoted scalar when it fails on a `\'` escape.
+fn apostrophe_error(input: &str) -> Option<usize> {
+    let mut parser = Parser::new();
+    parser.set_input(input.as_bytes());
+    loop {
+        match parser.parse() {
+            Ok(event) => {
+                if matches!(
+                    event.data,
+                    EventData::DocumentEnd { .. } | EventData::StreamEnd
+                ) {
+                    return None;
+                }
+            }
+            Err(err) => {
+                let at = err.problem_mark()?.index as usize;
+                let escape = input.get(at..at + 2) == Some("\\'");
+                if err.problem() != "found unknown escape character" || !escape {
+                    return None;
+                }
+                let start = err.context_mark()?.index as usize;
+                return (input.get(start..start + 1) == Some("\"")).then_some(start);
+            }
+        }
+    }
+}
+
+/// The escapes of a double-quoted scalar that starts at `raw`'s first `"` (after any tag,
+/// anchor or comment before it): (offset in `raw` of the backslash, the character after it), up
+/// to the closing quote. As the scanner reads it: a backslash always takes the next character.
+fn double_quoted_escapes(raw: &str) -> Vec<(usize, char)> {
+    let mut escapes = Vec::new();
+    let Some(open) = opening_quote(raw) else {
+        return escapes;
+    };
+    let mut chars = raw.char_indices().skip_while(|&(i, _)| i <= open);
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => {
+                if let Some((_, e)) = chars.next() {
+                    escapes.push((i, e));
+                }
+            }
+            _ => {}
+        }
+    }
+    escapes
+}
+
+/// The offset of a double-quoted scalar event's opening quote: its span starts at its tag or
+/// anchor, if any (`!!str "x"`, `&a "x"`), which hold no `"`; comments between are skipped.
+fn opening_quote(raw: &str) -> Option<usize> {
+    let mut in_comment = false;
+    for (i, c) in raw.char_indices() {
+        match c {
+            '\n' | '\r' => in_comment = false,
+            '#' if !in_comment
+                && raw
+                    .get(..i)
+                    .is_none_or(|b| b.is_empty() || b.ends_with([' ', '\t', '\n', '\r'])) =>
+            {
+                in_comment = true;
+            }
+            '"' if !in_comment => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+type EscapeError = (usize, String, String);
+
+/// Checks a double-quoted scalar's escapes against go-yaml v2's and returns its value as go-yaml
+/// reads it. `raw` is its text in the parser's input, starting at chunk offset `start`;
+/// `rewritten` holds the chunk offsets of `\'` escapes given to libyaml-safer as `\"`.
+/// `Err` is a `\/` escape, which go-yaml v2 refuses ("found unknown escape character").
+fn double_quoted(
+    raw: &str,
+    start: usize,
+    rewritten: &[usize],
+    value: String,
+) -> Result<String, EscapeError> {
+    if !raw.contains('\\') {
+        return Ok(value);
+    }
+    let escapes = double_quoted_escapes(raw);
+    if let Some(&(at, _)) = escapes.iter().find(|&&(_, c)| c == '/') {
+        return Err((
+            start + at,
+            "found unknown escape character `\\/` (while parsing a quoted scalar)".to_string(),
+            "Kubernetes' YAML decoder (go-yaml v2) has no `\\/` escape, a YAML 1.2 and JSON one; write `/`".to_string(),
+        ));
+    }
+    let mine = |i: usize| rewritten.binary_search(&(start + i)).is_ok();
+    if !escapes.iter().any(|&(i, c)| c == '"' && mine(i)) {
+        return Ok(value);
+    }
+    // A `"` in the value can only come from an escape (`\"`, `\x22`, `\u0022`, `\U00000022`),
+    // so the k-th `"` of the value is the k-th of those escapes.
+    let mut sources = Vec::new();
+    for &(i, c) in &escapes {
+        let digits = match c {
+            '"' => {
+                sources.push(mine(i));
+                continue;
+            }
+            'x' => 2,
+            'u' => 4,
+            'U' => 8,
+            _ => continue,
+        };
+        let hex = raw.get(i + 2..i + 2 + digits).unwrap_or("");
+        if u32::from_str_radix(hex, 16) == Ok(0x22) {
+            sources.push(false);
+        }
+    }
+    let mut quotes = sources.into_iter();
+    Ok(value
+        .chars()
+        .map(|c| match c {
+            '"' if quotes.next() == Some(true) => '\'',
+            c => c,
+        })
+        .collect())
 }
 
 /// Lines of the file before the chunk that starts at byte `offset` (libyaml counts lines from
@@ -647,6 +854,151 @@ mod tests {
             let notes = parse(text).notes;
             assert!(notes.is_empty(), "{text:?}: {notes:?}");
         }
+    }
+
+    #[test]
+    fn an_escaped_slash_is_refused_where_it_is_written() {
+        // go-yaml v2 has no `\/` (scannerc.go): kubectl says "found unknown escape character".
+        for (text, at) in [
+            ("a: \"x\\/y\"\n", 5),
+            ("a: 1\nb: [\"ok\", \"\\\\\", \"p\\/q\"]\n", 23),
+            ("a: !!str \"\\/\"\n", 10),
+            ("a: &x \"m\n  \\/\"\n", 11),
+        ] {
+            let parsed = parse(text);
+            assert_eq!(parsed.notes.len(), 1, "{text:?}: {:?}", parsed.notes);
+            let note = &parsed.notes[0];
+            assert_eq!(note.kind, ParseNoteKind::Syntax, "{text:?}");
+            assert!(note.message.contains("unknown escape"), "{text:?}");
+            assert_eq!(slice(text, note.span), "\\/", "{text:?}");
+            assert_eq!(note.span.start, at, "{text:?}");
+        }
+        // Not an escape: an escaped backslash before `/`, single quotes, plain and block text.
+        for text in [
+            "a: \"x\\\\/y\"\n",
+            "a: 'x\\/y'\n",
+            "a: x\\/y\n",
+            "a: |\n  \"x\\/y\"\n",
+            "a: \"x\" # \"\\/\"\n",
+        ] {
+            let parsed = parse(text);
+            assert!(parsed.notes.is_empty(), "{text:?}: {:?}", parsed.notes);
+        }
+    }
+
+    #[test]
+    fn an_escaped_apostrophe_reads_as_go_yaml_reads_it() {
+        // go-yaml v2 reads `\'` in double quotes as `'`; libyaml-safer alone refuses it.
+        for (text, want) in [
+            ("a: \"it\\'s\"\n", "it's"),
+            ("a: \"\\'\\\"\\'\"\n", "'\"'"),
+            ("a: \"x\\x22\\'\\u0022\\'\"\n", "x\"'\"'"),
+            ("a: \"\\\\'\"\n", "\\'"),
+            ("a: \"a\n  \\'b\"\n", "a 'b"),
+            ("a: !!str \"\\'\"\n", "'"),
+        ] {
+            let parsed = parse(text);
+            assert!(parsed.notes.is_empty(), "{text:?}: {:?}", parsed.notes);
+            let root = parsed.documents[0].as_ref().unwrap();
+            assert_eq!(root.get("a").unwrap().as_str(), Some(want), "{text:?}");
+        }
+        // Several scalars, a key, and `\'` outside double quotes left as written.
+        let text = "\"k\\'\": \"v\\'\"\nb: ['x\\', \"y\\'\"]\nc: p\\'q\nd: |\n  don\\'t\n";
+        let parsed = parse(text);
+        assert!(parsed.notes.is_empty(), "{:?}", parsed.notes);
+        let root = parsed.documents[0].as_ref().unwrap();
+        assert_eq!(root.get("k'").unwrap().as_str(), Some("v'"));
+        let b = root.get("b").unwrap();
+        assert_eq!(b.items()[0].as_str(), Some("x\\"));
+        assert_eq!(b.items()[1].as_str(), Some("y'"));
+        assert_eq!(root.get("c").unwrap().as_str(), Some("p\\'q"));
+        assert_eq!(root.get("d").unwrap().as_str(), Some("don\\'t\n"));
+        // Other unknown escapes are still refused, at the scalar.
+        let parsed = parse("a: \"\\'\"\nb: \"\\q\"\n");
+        assert_eq!(parsed.notes[0].kind, ParseNoteKind::Syntax);
+        assert!(parsed.notes[0].message.contains("unknown escape"));
+    }
+
+    #[test]
+    fn keys_are_the_strings_kubernetes_writes() {
+        let text = "m:\n  1e21: a\n  .inf: b\n  -.Inf: c\n  .NaN: d\n  10: e\n  on: f\n  1e10: g\n";
+        let parsed = parse(text);
+        assert!(
+            parsed
+                .notes
+                .iter()
+                .all(|n| n.kind == ParseNoteKind::Yaml11Scalar),
+            "{:?}",
+            parsed.notes
+        );
+        let m = parsed.documents[0].as_ref().unwrap().get("m").unwrap();
+        let keys: Vec<_> = m
+            .entries()
+            .iter()
+            .map(|e| e.key.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            ["1e+21", ".inf", "-.inf", ".nan", "10", "true", "1e+10"]
+        );
+        // The JSON view writes the same keys.
+        let json = parsed.documents[0].as_ref().unwrap().to_json();
+        assert_eq!(json["m"]["1e+21"], "a");
+        // An anchored key keeps its own type as a value, and its key text as a key.
+        let parsed = parse("a: &x 1e10\n*x : b\n");
+        let root = parsed.documents[0].as_ref().unwrap();
+        assert_eq!(root.get("a").unwrap().as_i64(), Some(10_000_000_000));
+        assert_eq!(root.get("1e+10").unwrap().as_str(), Some("b"));
+    }
+
+    #[test]
+    fn not_finite_values_are_refused_but_not_keys() {
+        // The span of a tagged scalar starts at its tag.
+        for (text, at) in [
+            ("a: .inf\n", 3),
+            ("a: !!float .nan\n", 3),
+            ("a: [-.Inf]\n", 4),
+            ("&x .nan : 1\nb: *x\n", 15),
+        ] {
+            let parsed = parse(text);
+            let note = parsed
+                .notes
+                .iter()
+                .find(|n| n.kind == ParseNoteKind::NotJson);
+            assert!(note.is_some(), "{text:?}: {:?}", parsed.notes);
+            let note = note.unwrap();
+            assert_eq!(note.span.start as usize, at, "{text:?}");
+        }
+        let parsed = parse("&x .nan : 1\nb: *x\n");
+        assert_eq!(parsed.notes.len(), 1, "{:?}", parsed.notes);
+    }
+
+    #[test]
+    fn integer_keys_above_int64_are_refused_at_the_key() {
+        for text in [
+            "m:\n  18446744073709551615: a\n",
+            "m:\n  0x8000000000000000: a\n",
+            "m: {9223372036854775808: a}\n",
+        ] {
+            let parsed = parse(text);
+            assert_eq!(parsed.notes.len(), 1, "{text:?}: {:?}", parsed.notes);
+            let note = &parsed.notes[0];
+            assert_eq!(note.kind, ParseNoteKind::NotJson);
+            assert!(note.message.contains("uint64"), "{}", note.message);
+            let key = slice(text, note.span);
+            assert!(
+                key.ends_with(['0', '5', '8']) && key.len() >= 18,
+                "{text:?}: {key}"
+            );
+        }
+        // int64 limits and beyond-uint64 (a float) are fine as keys.
+        let parsed = parse(
+            "m:\n  9223372036854775807: a\n  -9223372036854775809: b\n  18446744073709551616: c\n",
+        );
+        assert!(parsed.notes.is_empty(), "{:?}", parsed.notes);
+        let m = parsed.documents[0].as_ref().unwrap().get("m").unwrap();
+        assert_eq!(m.get("-9.223372e+18").unwrap().as_str(), Some("b"));
+        assert_eq!(m.get("1.8446744e+19").unwrap().as_str(), Some("c"));
     }
 
     #[test]
