@@ -220,6 +220,15 @@ impl<'a> TreeBuilder<'a> {
         self.place(node, 1, anchor, merge_key, key)
     }
 
+    /// Inside a flow collection: the bracket that closes the innermost one.
+    pub(crate) fn flow_closing(&self) -> Option<char> {
+        match self.stack.last() {
+            Some(Frame::Seq { flow: true, .. }) => Some(']'),
+            Some(Frame::Map { flow: true, .. }) => Some('}'),
+            _ => None,
+        }
+    }
+
     /// Whether the next node is a mapping key.
     pub(crate) fn expects_key(&self) -> bool {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))

@@ -194,10 +194,9 @@ fn parse_document(
         );
         return false;
     }
-    // go-yaml v2's `\'` escapes, which libyaml-safer refuses, are given to it as `\"` (same
-    // length, so every offset holds) and turned back in the values ([`ApostropheEscapes`]).
-    let apostrophes = ApostropheEscapes::find(text);
-    let input = apostrophes.text.as_deref().unwrap_or(text);
+    // Text go-yaml v2 reads and libyaml-safer refuses is given to it rewritten ([`Rewrites`]).
+    let rewrites = Rewrites::find(text);
+    let input = rewrites.text.as_deref().unwrap_or(text);
     let mut parser = Parser::new();
     parser.set_input(input.as_bytes());
     // Nothing points past the text as written (the `\n` added for the parser).
@@ -268,10 +267,23 @@ fn parse_document(
                 plain_implicit,
                 ..
             } => {
+                let local = event.start_mark.index as usize..event.end_mark.index as usize;
+                let raw = input.get(local.clone()).unwrap_or("");
+                if style == ScalarStyle::Plain {
+                    value = restore_colons(raw, local.start, &rewrites.colons, value);
+                    if let Some(step) = question_mark_in_flow(builder, raw, &value) {
+                        let (at, message) = step;
+                        builder.note(
+                            ParseNoteKind::Syntax,
+                            Span::new(offset + (local.start + at) as u32, offset + (local.start + at + 1) as u32),
+                            message,
+                            Some("Kubernetes' YAML decoder (go-yaml v2) ends a plain scalar at `?` inside `[...]` or `{...}`; quote the value".to_string()),
+                        );
+                        return false;
+                    }
+                }
                 if style == ScalarStyle::DoubleQuoted {
-                    let local = event.start_mark.index as usize..event.end_mark.index as usize;
-                    let raw = input.get(local.clone()).unwrap_or("");
-                    match double_quoted(raw, local.start, &apostrophes.at, value) {
+                    match double_quoted(raw, local.start, &rewrites.apostrophes, value) {
                         Ok(fixed) => value = fixed,
                         Err((at, message, help)) => {
                             let at = offset + at as u32;
@@ -359,67 +371,112 @@ fn scalar(
     builder.scalar(Node::new(resolved.value, span), anchor, merge_key, key)
 }
 
-/// The `\'` escapes of a chunk's double-quoted scalars. go-yaml v2's scanner
-/// (`scannerc.go`, `yaml_parser_scan_flow_scalar`) knows `\'` (an apostrophe) and not `\/`;
-/// libyaml 0.2.5, which libyaml-safer ports, swapped them. So a chunk with `\'` is first
-/// parsed without the builder: each "found unknown escape character" at a `\'` names the
-/// double-quoted scalar it is in (the error's context mark is its opening quote), whose `\'`
-/// escapes are rewritten `\"` in a copy, and the parse runs again, until it passes or fails
-/// for another reason.
-struct ApostropheEscapes {
+/// Where go-yaml v2's scanner (`scannerc.go`) reads text that libyaml-safer (a port of the later
+/// libyaml 0.2.5) refuses, the text libyaml-safer is given instead, with the same length so every
+/// offset holds, and what to turn back in the values:
+/// - `\'` in double quotes is an apostrophe to go-yaml v2 (`yaml_parser_scan_flow_scalar`) and
+///   an unknown escape to libyaml 0.2.5, which has `\/` instead: such escapes are given as `\"`.
+/// - Inside a flow collection, a plain scalar's `:` followed by `,?[]{}` ends the scalar in
+///   go-yaml v2, which keeps the `:` (`yaml_parser_scan_plain_scalar` ends a plain scalar at `:`
+///   only before a blank: `{omitted value:,}` has the key `omitted value:`), while libyaml 0.2.5
+///   refuses it ("found unexpected ':'"): such a `:` is given as [`COLON_STANDIN`].
+/// - A tag's `,`, `[` and `]` are URI characters to go-yaml v2 (`yaml_parser_scan_tag_uri`), so
+///   `- !!str, xxx` is the custom tag `!!str,` on `xxx`; libyaml 0.2.5 ends a shorthand tag there
+///   and refuses the text ("did not find expected whitespace or line break"). Such a character
+///   is given as `;`, another URI character: the tag stays a custom one, read as the string it
+///   tags, as go-yaml reads it. (Only a `%TAG` prefix made to end where the `,` starts, as in
+///   `%TAG !e! tag:yaml.org` with `!e!,2002:int`, could spell a known tag that way; the
+///   rewritten one is custom.) Inside a flow collection libyaml-safer panics on a tag's `,`
+///   instead, which [`tag_with_comma_in_flow`] keeps from it.
+///
+/// A chunk that may hold either is first parsed without the builder; each such error names the
+/// place, which is rewritten in a copy, and the parse runs again until it passes or fails for
+/// another reason.
+struct Rewrites {
     /// The rewritten chunk, when anything was rewritten.
     text: Option<String>,
-    /// Chunk offsets of the rewritten escapes' backslashes, ascending.
-    at: Vec<usize>,
+    /// Chunk offsets of the rewritten `\'` escapes' backslashes, ascending.
+    apostrophes: Vec<usize>,
+    /// Chunk offsets of the rewritten `:`, ascending.
+    colons: Vec<usize>,
 }
 
-/// Double-quoted scalars with `\'` escapes that one chunk may have rewritten: each costs a
-/// parse of the chunk, so hostile input cannot make this quadratic without end. Past it, the
-/// next `\'` is reported as libyaml-safer reports it.
-const MAX_APOSTROPHE_SCALARS: usize = 64;
+/// What a plain scalar's `:` is given as: a character that continues a plain scalar everywhere.
+const COLON_STANDIN: &str = "x";
 
-impl ApostropheEscapes {
+/// Places one chunk may have rewritten: each costs a parse of the chunk, so hostile input cannot
+/// make this quadratic without end. Past it, the next one is reported as libyaml-safer reports it.
+const MAX_REWRITES: usize = 64;
+
+enum Rewrite {
+    /// The double-quoted scalar whose opening quote is at this offset holds `\'`.
+    Apostrophes(usize),
+    /// A plain scalar's `:` before a flow indicator, at this offset.
+    Colon(usize),
+    /// A tag's `,`, `[` or `]`, at this offset.
+    TagCharacter(usize),
+}
+
+impl Rewrites {
     fn find(text: &str) -> Self {
         let mut found = Self {
             text: None,
-            at: Vec::new(),
+            apostrophes: Vec::new(),
+            colons: Vec::new(),
         };
-        if !text.contains("\\'") {
+        let colon_before_flow = text
+            .as_bytes()
+            .windows(2)
+            .any(|w| w.first() == Some(&b':') && w.get(1).is_some_and(|b| b",?[]{}".contains(b)));
+        let tag_character = text.contains('!') && text.contains([',', '[', ']']);
+        if !text.contains("\\'") && !colon_before_flow && !tag_character {
             return found;
         }
-        for _ in 0..MAX_APOSTROPHE_SCALARS {
+        for _ in 0..MAX_REWRITES {
             let input = found.text.as_deref().unwrap_or(text);
-            let Some(start) = apostrophe_error(input) else {
-                break;
-            };
-            let new: Vec<usize> = input
-                .get(start..)
-                .map(|raw| {
-                    double_quoted_escapes(raw)
-                        .into_iter()
-                        .filter(|&(_, c)| c == '\'')
-                        .map(|(i, _)| start + i)
-                        .collect()
-                })
-                .unwrap_or_default();
-            if new.is_empty() {
-                break;
+            match go_yaml_reads(input) {
+                None => break,
+                Some(Rewrite::Colon(at)) => {
+                    let copy = found.text.get_or_insert_with(|| text.to_string());
+                    copy.replace_range(at..at + 1, COLON_STANDIN);
+                    found.colons.push(at);
+                }
+                Some(Rewrite::TagCharacter(at)) => {
+                    let copy = found.text.get_or_insert_with(|| text.to_string());
+                    copy.replace_range(at..at + 1, ";");
+                }
+                Some(Rewrite::Apostrophes(start)) => {
+                    let new: Vec<usize> = input
+                        .get(start..)
+                        .map(|raw| {
+                            double_quoted_escapes(raw)
+                                .into_iter()
+                                .filter(|&(_, c)| c == '\'')
+                                .map(|(i, _)| start + i)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if new.is_empty() {
+                        break;
+                    }
+                    let copy = found.text.get_or_insert_with(|| text.to_string());
+                    for &at in &new {
+                        // Both ASCII: the byte length stays.
+                        copy.replace_range(at + 1..at + 2, "\"");
+                    }
+                    found.apostrophes.extend(new);
+                }
             }
-            let copy = found.text.get_or_insert_with(|| text.to_string());
-            for &at in &new {
-                // Both ASCII: the byte length stays.
-                copy.replace_range(at + 1..at + 2, "\"");
-            }
-            found.at.extend(new);
         }
-        found.at.sort_unstable();
+        found.apostrophes.sort_unstable();
+        found.colons.sort_unstable();
         found
     }
 }
 
-/// Parses the first document of `input` without building anything; `Some(offset)` of the
-/// opening quote of the double-quoted scalar when it fails on a `\'` escape.
-fn apostrophe_error(input: &str) -> Option<usize> {
+/// Parses the first document of `input` without building anything; `Some` when it fails where
+/// go-yaml v2 reads on ([`Rewrites`]).
+fn go_yaml_reads(input: &str) -> Option<Rewrite> {
     let mut parser = Parser::new();
     parser.set_input(input.as_bytes());
     loop {
@@ -434,15 +491,84 @@ fn apostrophe_error(input: &str) -> Option<usize> {
             }
             Err(err) => {
                 let at = err.problem_mark()?.index as usize;
-                let escape = input.get(at..at + 2) == Some("\\'");
-                if err.problem() != "found unknown escape character" || !escape {
-                    return None;
+                match err.problem() {
+                    "found unknown escape character" if input.get(at..at + 2) == Some("\\'") => {
+                        let start = err.context_mark()?.index as usize;
+                        return (input.get(start..start + 1) == Some("\""))
+                            .then_some(Rewrite::Apostrophes(start));
+                    }
+                    "found unexpected ':'" if input.get(at..at + 1) == Some(":") => {
+                        return Some(Rewrite::Colon(at));
+                    }
+                    "did not find expected whitespace or line break"
+                        if err.context() == Some("while scanning a tag")
+                            && matches!(input.get(at..at + 1), Some("," | "[" | "]")) =>
+                    {
+                        return Some(Rewrite::TagCharacter(at));
+                    }
+                    _ => return None,
                 }
-                let start = err.context_mark()?.index as usize;
-                return (input.get(start..start + 1) == Some("\"")).then_some(start);
             }
         }
     }
+}
+
+/// Puts back the `:` given to libyaml-safer as [`COLON_STANDIN`] in a plain scalar's value.
+/// `raw` is the scalar's text in the parser's input (its tag or anchor first, if any), starting
+/// at chunk offset `start`. A plain scalar's value holds its text's characters in order, with
+/// only the white space between them folded, so counting the others from the end finds them.
+fn restore_colons(raw: &str, start: usize, colons: &[usize], value: String) -> String {
+    let first = colons.partition_point(|&c| c < start);
+    let mine = colons.get(first..).unwrap_or(&[]);
+    if mine.first().is_none_or(|&c| c >= start + raw.len()) {
+        return value;
+    }
+    let blank = |c: char| c.is_whitespace();
+    let ranks: Vec<usize> = raw
+        .char_indices()
+        .rev()
+        .filter(|&(_, c)| !blank(c))
+        .enumerate()
+        .filter(|&(_, (i, _))| mine.binary_search(&(start + i)).is_ok())
+        .map(|(rank, _)| rank)
+        .collect();
+    let mut chars: Vec<char> = value.chars().collect();
+    let mut rank = 0;
+    for c in chars.iter_mut().rev() {
+        if blank(*c) {
+            continue;
+        }
+        if ranks.contains(&rank) {
+            *c = ':';
+        }
+        rank += 1;
+    }
+    chars.into_iter().collect()
+}
+
+/// go-yaml v2 ends a plain scalar at `?` inside a flow collection (`yaml_parser_scan_plain_scalar`),
+/// and a `?` right after a scalar is a key indicator where `,` or the closing bracket must
+/// come: "did not find expected ',' or ']'". libyaml 0.2.5 reads `[a?b]` as the string `a?b`.
+/// A plain scalar's `?` is never its first character (that one is an indicator), so any `?` in
+/// the value of a plain scalar in flow context is that error. `Some` gives the offset in `raw` of
+/// the first one (the scalar's own text ends `raw`; a tag before it may hold `?` too).
+fn question_mark_in_flow(
+    builder: &TreeBuilder<'_>,
+    raw: &str,
+    value: &str,
+) -> Option<(usize, String)> {
+    let closing = builder.flow_closing()?;
+    let count = value.matches('?').count();
+    if count == 0 {
+        return None;
+    }
+    let (at, _) = raw.match_indices('?').rev().nth(count - 1)?;
+    Some((
+        at,
+        format!(
+            "did not find expected ',' or '{closing}' (go-yaml v2 ends the plain scalar at this `?`)"
+        ),
+    ))
 }
 
 /// The escapes of a double-quoted scalar that starts at `raw`'s first `"` (after any tag,
@@ -917,6 +1043,95 @@ mod tests {
         let parsed = parse("a: \"\\'\"\nb: \"\\q\"\n");
         assert_eq!(parsed.notes[0].kind, ParseNoteKind::Syntax);
         assert!(parsed.notes[0].message.contains("unknown escape"));
+    }
+
+    #[test]
+    fn a_question_mark_in_a_flow_plain_scalar_is_refused_at_it() {
+        // go-yaml v2 ends the plain scalar at `?` in `[...]`/`{...}`; kubectl: "did not find
+        // expected ',' or ']'".
+        for (text, at, closing) in [
+            ("a: [a?b]\n", 5, ']'),
+            ("a: [http://x?y=1]\n", 12, ']'),
+            ("a: {k: v?}\n", 8, '}'),
+            ("a: {k?: v}\n", 5, '}'),
+            ("a: [!t?u x?y]\n", 10, ']'),
+            ("a: [another ? string]\n", 12, ']'),
+        ] {
+            let parsed = parse(text);
+            assert_eq!(parsed.notes.len(), 1, "{text:?}: {:?}", parsed.notes);
+            let note = &parsed.notes[0];
+            assert_eq!(note.kind, ParseNoteKind::Syntax, "{text:?}");
+            assert_eq!(note.span.start, at, "{text:?}");
+            assert_eq!(slice(text, note.span), "?", "{text:?}");
+            assert!(
+                note.message.contains(&format!("',' or '{closing}'")),
+                "{text:?}"
+            );
+        }
+        // Outside flow collections, quoted, or an indicator of its own: fine.
+        for text in [
+            "a: a?b\n",
+            "- key: value?\n",
+            "a: ['a?b', \"c?\"]\n",
+            "a: {? x, y: 1}\n",
+        ] {
+            let parsed = parse(text);
+            assert!(parsed.notes.is_empty(), "{text:?}: {:?}", parsed.notes);
+        }
+    }
+
+    #[test]
+    fn a_colon_before_a_flow_indicator_stays_in_the_plain_scalar() {
+        // go-yaml v2 ends a plain scalar at `:` only before a blank (kubectl's values).
+        let parsed =
+            parse("a: {omitted value:, b: 1}\nc: [x:, y:]\nd: [ab\n  cd:]\ne: [&k x:, *k]\n");
+        assert!(
+            parsed.notes.iter().all(|n| n.kind != ParseNoteKind::Syntax),
+            "{:?}",
+            parsed.notes
+        );
+        let root = parsed.documents[0].as_ref().unwrap();
+        let a = root.get("a").unwrap();
+        assert!(a.get("omitted value:").unwrap().is_null());
+        assert_eq!(a.get("b").unwrap().as_i64(), Some(1));
+        let strings = |key: &str| -> Vec<String> {
+            root.get(key)
+                .unwrap()
+                .items()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(strings("c"), ["x:", "y:"]);
+        assert_eq!(strings("d"), ["ab cd:"]);
+        assert_eq!(strings("e"), ["x:", "x:"]);
+        // Then a `[` or `{` right after the scalar is go-yaml's error, at the bracket.
+        let text = "a: [x:{}]\n";
+        let parsed = parse(text);
+        assert_eq!(parsed.notes[0].kind, ParseNoteKind::Syntax);
+        assert_eq!(parsed.notes[0].span.start, 6);
+        // And `x:?` is the `?` error.
+        let parsed = parse("a: [x:?]\n");
+        assert_eq!(parsed.notes[0].span.start, 6);
+    }
+
+    #[test]
+    fn a_comma_or_bracket_in_a_block_tag_belongs_to_the_tag() {
+        // go-yaml v2: `,`, `[` and `]` are URI characters; the tag is a custom one.
+        for (text, want) in [
+            ("- !!str, xxx\n", "xxx"),
+            ("- !x,y z\n", "z"),
+            ("- !a[b] 3\n", "3"),
+            ("- !!int, 3\n", "3"),
+        ] {
+            let parsed = parse(text);
+            assert!(parsed.notes.is_empty(), "{text:?}: {:?}", parsed.notes);
+            let root = parsed.documents[0].as_ref().unwrap();
+            assert_eq!(root.items()[0].as_str(), Some(want), "{text:?}");
+        }
+        let parsed = parse("a: !x] [1]\n");
+        let root = parsed.documents[0].as_ref().unwrap();
+        assert_eq!(root.get("a").unwrap().items()[0].as_i64(), Some(1));
     }
 
     #[test]
