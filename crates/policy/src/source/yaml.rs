@@ -1073,7 +1073,7 @@ mod tests {
             "a: a?b\n",
             "- key: value?\n",
             "a: ['a?b', \"c?\"]\n",
-            "a: {? x, y: 1}\n",
+            "a: {? x, z: 1}\n",
         ] {
             let parsed = parse(text);
             assert!(parsed.notes.is_empty(), "{text:?}: {:?}", parsed.notes);
