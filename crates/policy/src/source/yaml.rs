@@ -405,8 +405,11 @@ struct Rewrites {
 const COLON_STANDIN: &str = "x";
 
 /// Places one chunk may have rewritten: each costs a parse of the chunk, so hostile input cannot
-/// make this quadratic without end. Past it, the next one is reported as libyaml-safer reports it.
+/// make this quadratic. At most [`MAX_REWRITES`], and at most [`REWRITE_PARSE_BYTES`] parsed
+/// again in all (a 32 MiB document gets 2); past that, the next one is reported as
+/// libyaml-safer reports it (`YAML001`).
 const MAX_REWRITES: usize = 64;
+const REWRITE_PARSE_BYTES: usize = 64 << 20;
 
 enum Rewrite {
     /// The double-quoted scalar whose opening quote is at this offset holds `\'`.
@@ -428,11 +431,11 @@ impl Rewrites {
             .as_bytes()
             .windows(2)
             .any(|w| w.first() == Some(&b':') && w.get(1).is_some_and(|b| b",?[]{}".contains(b)));
-        let tag_character = text.contains('!') && text.contains([',', '[', ']']);
-        if !text.contains("\\'") && !colon_before_flow && !tag_character {
+        if !text.contains("\\'") && !colon_before_flow && !may_hold_tag_character(text) {
             return found;
         }
-        for _ in 0..MAX_REWRITES {
+        let rewrites = (REWRITE_PARSE_BYTES / text.len().max(1)).clamp(1, MAX_REWRITES);
+        for _ in 0..rewrites {
             let input = found.text.as_deref().unwrap_or(text);
             match go_yaml_reads(input) {
                 None => break,
@@ -472,6 +475,29 @@ impl Rewrites {
         found.colons.sort_unstable();
         found
     }
+}
+
+/// Whether some `!` at the start of a token (`!x,y`, not `#!/bin/sh,`) runs into `,`, `[` or `]`
+/// before a blank: a cheap test that spares most texts the parse [`Rewrites::find`] makes.
+fn may_hold_tag_character(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        let boundary = i == 0
+            || bytes.get(i - 1).is_some_and(|p| {
+                matches!(
+                    p,
+                    b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b'-' | b'?' | b':'
+                )
+            });
+        b == b'!'
+            && boundary
+            && bytes
+                .get(i + 1..)
+                .unwrap_or(&[])
+                .iter()
+                .take_while(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+                .any(|c| matches!(c, b',' | b'[' | b']'))
+    })
 }
 
 /// Parses the first document of `input` without building anything; `Some` when it fails where
