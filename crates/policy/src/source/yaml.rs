@@ -1161,6 +1161,26 @@ mod tests {
     }
 
     #[test]
+    fn rewrites_are_bounded_per_document() {
+        // Each double-quoted scalar with `\'` costs a parse of the document: MAX_REWRITES pass,
+        // the next is libyaml-safer's error, at its scalar.
+        let line = |i: usize| format!("k{i}: \"\\'\"\n");
+        let ok: String = (0..MAX_REWRITES).map(line).collect();
+        let parsed = parse(&ok);
+        assert!(parsed.notes.is_empty(), "{:?}", parsed.notes);
+        let over: String = (0..=MAX_REWRITES).map(line).collect();
+        let parsed = parse(&over);
+        assert_eq!(parsed.notes.len(), 1, "{:?}", parsed.notes);
+        assert!(parsed.notes[0].message.contains("unknown escape"));
+        let last = over.rfind('k').unwrap();
+        let span = parsed.notes[0].span.start as usize;
+        assert!(
+            (last..over.len()).contains(&span),
+            "{span} not in the last line"
+        );
+    }
+
+    #[test]
     fn keys_are_the_strings_kubernetes_writes() {
         let text = "m:\n  1e21: a\n  .inf: b\n  -.Inf: c\n  .NaN: d\n  10: e\n  on: f\n  1e10: g\n";
         let parsed = parse(text);
