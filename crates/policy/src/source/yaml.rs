@@ -189,8 +189,8 @@ fn parse_document(
         builder.note(
             ParseNoteKind::Syntax,
             Span::empty(offset + at),
-            "a tag that contains `,` inside a flow collection (`[!x, y]`) cannot be read".to_string(),
-            Some("go-yaml reads the `,` as part of the tag; write the tag without `,`, or put a space before the `,`".to_string()),
+            "eksgate cannot read a tag that contains `,` inside a flow collection (`[!x, y]`), though Kubernetes can".to_string(),
+            Some("go-yaml v2 reads the `,` as part of the tag (a custom one, so `[!x, y]` is `[\"y\"]`); libyaml-safer, which eksgate parses with, cannot: write the tag without `,`, or put a space before the `,`".to_string()),
         );
         return false;
     }
