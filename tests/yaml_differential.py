@@ -158,6 +158,7 @@ def generated():
     body("flow-plain-colon", "a: [http://x, a:b]\n")
     body("flow-question", "a: {? x, y: 1}\n")
     body("flow-unterminated", "a: [1, 2\nb: 3\n")
+    body("flow-tag-comma", "a: [!x, y]\n")
     # block scalars
     body("block-literal", "a: |\n  x\n  y\n")
     body("block-strip", "a: |-\n  x\n\n")

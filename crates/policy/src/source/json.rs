@@ -144,7 +144,7 @@ fn value(s: &mut Scanner<'_>, b: &mut TreeBuilder<'_>) -> Step {
                         }
                         _ => {
                             let node = scalar(s)?;
-                            b.scalar(node, None, false)?;
+                            b.scalar(node, None, false, None)?;
                         }
                     }
                 }
@@ -157,7 +157,7 @@ fn value(s: &mut Scanner<'_>, b: &mut TreeBuilder<'_>) -> Step {
                         return Err(s.unexpected("looking for beginning of object key string"));
                     }
                     let key = string(s)?;
-                    b.scalar(key, None, false)?;
+                    b.scalar(key, None, false, None)?;
                     s.skip_space();
                     if s.peek() != Some(b':') {
                         return Err(s.unexpected("after object key"));

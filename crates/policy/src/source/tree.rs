@@ -28,6 +28,10 @@ pub(crate) const NOTES_PER_KIND_AND_DOCUMENT: usize = 100;
 
 pub(crate) type Step = Result<(), (Span, String)>;
 
+/// A scalar's text as a mapping key ([`super::scalar::map_key`]): `Err` says why Kubernetes
+/// refuses it. `None` (a container, or a JSON key) falls back to [`json_key`].
+pub(crate) type KeyText = Option<Result<String, String>>;
+
 enum Frame {
     Seq {
         start: u32,
@@ -42,8 +46,9 @@ enum Frame {
         anchor: Option<String>,
         flow: bool,
         entries: Vec<Entry>,
-        /// The key read, waiting for its value; and whether it is a `<<` merge key.
-        key: Option<(Node, bool)>,
+        /// The key read, waiting for its value; whether it is a `<<` merge key; and its text
+        /// as Kubernetes writes it (see [`KeyText`]).
+        key: Option<(Node, bool, KeyText)>,
         /// Index into `entries` by the key's JSON text.
         seen: HashMap<String, usize>,
         /// Keys written explicitly (not merged), so a merge that overrides one can say so.
@@ -57,7 +62,7 @@ pub(crate) struct TreeBuilder<'a> {
     budget: &'a mut Budget,
     stack: Vec<Frame>,
     root: Option<Node>,
-    anchors: HashMap<String, (Node, usize)>,
+    anchors: HashMap<String, (Node, usize, KeyText)>,
     pub(crate) document: usize,
     pub(crate) notes: Vec<ParseNote>,
     /// Notes of the current document by kind: (kind, shown, not shown).
@@ -202,18 +207,39 @@ impl<'a> TreeBuilder<'a> {
         Ok(())
     }
 
-    /// A scalar (already resolved). `merge_key` marks a plain `<<` in key position.
-    pub(crate) fn scalar(&mut self, node: Node, anchor: Option<String>, merge_key: bool) -> Step {
+    /// A scalar (already resolved). `merge_key` marks a plain `<<` in key position; `key` is
+    /// its text as a mapping key, needed when it is one ([`Self::expects_key`]) or anchored.
+    pub(crate) fn scalar(
+        &mut self,
+        node: Node,
+        anchor: Option<String>,
+        merge_key: bool,
+        key: KeyText,
+    ) -> Step {
         self.count_node(node.span)?;
-        self.place(node, 1, anchor, merge_key)
+        self.place(node, 1, anchor, merge_key, key)
+    }
+
+    /// Inside a flow collection: the bracket that closes the innermost one.
+    pub(crate) fn flow_closing(&self) -> Option<char> {
+        match self.stack.last() {
+            Some(Frame::Seq { flow: true, .. }) => Some(']'),
+            Some(Frame::Map { flow: true, .. }) => Some('}'),
+            _ => None,
+        }
+    }
+
+    /// Whether the next node is a mapping key.
+    pub(crate) fn expects_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
 
     /// An alias of an anchor of this document: the anchored node, shared.
     pub(crate) fn alias(&mut self, name: &str, span: Span) -> Step {
-        let Some((node, count)) = self.anchors.get(name) else {
+        let Some((node, count, key)) = self.anchors.get(name) else {
             return Err((span, format!("unknown anchor `{name}` referenced")));
         };
-        let (mut node, count) = (node.clone(), *count);
+        let (mut node, count, key) = (node.clone(), *count, key.clone());
         self.budget.alias_nodes += count;
         if self.budget.alias_nodes > self.limits.max_alias_nodes {
             return Err((
@@ -230,7 +256,27 @@ impl<'a> TreeBuilder<'a> {
         if !matches!(node.value, Value::Seq(_) | Value::Map(_)) {
             node.span = span;
         }
-        self.place(node, count, None, false)
+        // go-yaml decodes an alias as its anchored node again: a `.nan` anchored as a key is
+        // fine there and not as a value.
+        if let Value::Float(f) = node.value
+            && !f.is_finite()
+            && !self.expects_key()
+        {
+            let text = if f.is_nan() {
+                ".nan"
+            } else if f > 0.0 {
+                ".inf"
+            } else {
+                "-.inf"
+            };
+            self.note(
+                ParseNoteKind::NotJson,
+                span,
+                format!("`*{name}` is `{text}`, which cannot be written as JSON, so Kubernetes rejects the file"),
+                Some(NOT_FINITE_HELP.to_string()),
+            );
+        }
+        self.place(node, count, None, false, key)
     }
 
     /// Closes the innermost container; `end` is the closing event's span (flow collections end
@@ -255,6 +301,7 @@ impl<'a> TreeBuilder<'a> {
                     count,
                     anchor,
                     false,
+                    None,
                 )
             }
             Frame::Map {
@@ -272,16 +319,25 @@ impl<'a> TreeBuilder<'a> {
                     count,
                     anchor,
                     false,
+                    None,
                 )
             }
         }
     }
 
     /// Puts a finished node into its parent, or makes it the document's root.
-    fn place(&mut self, node: Node, count: usize, anchor: Option<String>, merge_key: bool) -> Step {
+    fn place(
+        &mut self,
+        node: Node,
+        count: usize,
+        anchor: Option<String>,
+        merge_key: bool,
+        key_text: KeyText,
+    ) -> Step {
         if let Some(name) = anchor {
             // A container's clone is a pointer copy: anchors cost nothing until aliased.
-            self.anchors.insert(name, (node.clone(), count));
+            self.anchors
+                .insert(name, (node.clone(), count, key_text.clone()));
         }
         let mut duplicate: Option<(Span, String)> = None;
         let mut overridden: Vec<(Span, String)> = Vec::new();
@@ -306,16 +362,25 @@ impl<'a> TreeBuilder<'a> {
                 ..
             }) => {
                 *c += count;
-                let Some((k, is_merge)) = key.take() else {
-                    *key = Some((node, merge_key));
+                let Some((mut k, is_merge, key_text)) = key.take() else {
+                    *key = Some((node, merge_key, key_text));
                     return Ok(());
                 };
                 if is_merge {
                     merge_into(entries, seen, explicit, &node, &mut overridden)
                         .map_err(|message| (node.span, message))?;
                 } else {
-                    match json_key(&k) {
-                        Some(text) => {
+                    let text = key_text.unwrap_or_else(|| {
+                        json_key(&k).ok_or_else(|| {
+                            format!("a {} cannot be a mapping key in Kubernetes", k.type_name())
+                        })
+                    });
+                    match text {
+                        Ok(text) => {
+                            // Kubernetes' keys are strings (JSON's): rules see the key so.
+                            if !matches!(k.value, Value::Str(_)) {
+                                k.value = Value::Str(text.clone());
+                            }
                             if let Some(&at) = seen.get(&text) {
                                 if let (Some(slot), Some(flag)) =
                                     (entries.get_mut(at), explicit.get_mut(at))
@@ -339,13 +404,12 @@ impl<'a> TreeBuilder<'a> {
                                 explicit.push(true);
                             }
                         }
-                        None => {
+                        Err(message) => {
                             let span = k.span;
-                            let what = k.type_name();
                             self.note(
                                 ParseNoteKind::NotJson,
                                 span,
-                                format!("a {what} cannot be a mapping key in Kubernetes"),
+                                message,
                                 Some(
                                     "Kubernetes converts YAML to JSON, whose keys are strings; use a string, number or boolean key".to_string(),
                                 ),
@@ -378,6 +442,10 @@ impl<'a> TreeBuilder<'a> {
         Ok(())
     }
 }
+
+/// The help of a `.nan` or `.inf` value.
+pub(crate) const NOT_FINITE_HELP: &str =
+    "Kubernetes converts YAML to JSON, which has no infinity or NaN; quote the value if it is text";
 
 /// Applies a `<<` merge: a mapping, or a sequence of mappings where earlier ones win; merged
 /// keys override keys written before the merge (go-yaml v2 applies merges in document order).

@@ -17,8 +17,8 @@ use libyaml_safer::{EventData, MappingStyle, Mark, Parser, ScalarStyle, Sequence
 
 use crate::node::{Node, Span, Value};
 use crate::source::Limits;
-use crate::source::scalar::{resolve_plain, resolve_tagged};
-use crate::source::tree::{Budget, Step, TreeBuilder};
+use crate::source::scalar::{map_key, resolve_plain, resolve_tagged};
+use crate::source::tree::{Budget, NOT_FINITE_HELP, Step, TreeBuilder};
 
 /// A finding made while parsing, before any rule runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,7 +71,6 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits, budget: &mut Budget) -> 
     };
     let mut builder = TreeBuilder::new(limits, budget);
     let mut documents = Vec::new();
-    let mut parser = Parser::new();
     for chunk in split_documents(body) {
         let chunk = match chunk {
             Ok(chunk) => chunk,
@@ -96,7 +95,7 @@ pub(crate) fn parse_stream(text: &str, limits: &Limits, budget: &mut Budget) -> 
             break;
         }
         builder.start_document(documents.len());
-        let ok = parse_document(&mut parser, body, chunk, base, padding, &mut builder);
+        let ok = parse_document(body, chunk, base, padding, &mut builder);
         documents.push(builder.end_document());
         if !ok {
             break;
@@ -166,9 +165,8 @@ fn split_documents(body: &str) -> impl Iterator<Item = Result<Chunk, (u32, Strin
 
 /// Reads the first document of a chunk into the builder. Returns false when the stream must
 /// stop (a syntax error).
-fn parse_document<'t>(
-    parser: &mut Parser<&'t [u8]>,
-    body: &'t str,
+fn parse_document(
+    body: &str,
     chunk: Chunk,
     base: u32,
     padding: Option<u32>,
@@ -191,13 +189,16 @@ fn parse_document<'t>(
         builder.note(
             ParseNoteKind::Syntax,
             Span::empty(offset + at),
-            "a tag that contains `,` inside a flow collection (`[!x, y]`) cannot be read".to_string(),
-            Some("go-yaml reads the `,` as part of the tag; write the tag without `,`, or put a space before the `,`".to_string()),
+            "eksgate cannot read a tag that contains `,` inside a flow collection (`[!x, y]`), though Kubernetes can".to_string(),
+            Some("go-yaml v2 reads the `,` as part of the tag (a custom one, so `[!x, y]` is `[\"y\"]`); libyaml-safer, which eksgate parses with, cannot: write the tag without `,`, or put a space before the `,`".to_string()),
         );
         return false;
     }
-    parser.reset();
-    parser.set_input(text.as_bytes());
+    // Text go-yaml v2 reads and libyaml-safer refuses is given to it rewritten ([`Rewrites`]).
+    let rewrites = Rewrites::find(text);
+    let input = rewrites.text.as_deref().unwrap_or(text);
+    let mut parser = Parser::new();
+    parser.set_input(input.as_bytes());
     // Nothing points past the text as written (the `\n` added for the parser).
     let limit = padding.unwrap_or(u32::MAX);
     let span = |start: Mark, end: Mark| {
@@ -261,11 +262,43 @@ fn parse_document<'t>(
             EventData::Scalar {
                 anchor,
                 tag,
-                value,
+                mut value,
                 style,
                 plain_implicit,
                 ..
-            } => scalar(builder, here, anchor, tag, value, style, plain_implicit),
+            } => {
+                let local = event.start_mark.index as usize..event.end_mark.index as usize;
+                let raw = input.get(local.clone()).unwrap_or("");
+                if style == ScalarStyle::Plain {
+                    value = restore_colons(raw, local.start, &rewrites.colons, value);
+                    if let Some(step) = question_mark_in_flow(builder, raw, &value) {
+                        let (at, message) = step;
+                        builder.note(
+                            ParseNoteKind::Syntax,
+                            Span::new(offset + (local.start + at) as u32, offset + (local.start + at + 1) as u32),
+                            message,
+                            Some("Kubernetes' YAML decoder (go-yaml v2) ends a plain scalar at `?` inside `[...]` or `{...}`; quote the value".to_string()),
+                        );
+                        return false;
+                    }
+                }
+                if style == ScalarStyle::DoubleQuoted {
+                    match double_quoted(raw, local.start, &rewrites.apostrophes, value) {
+                        Ok(fixed) => value = fixed,
+                        Err((at, message, help)) => {
+                            let at = offset + at as u32;
+                            builder.note(
+                                ParseNoteKind::Syntax,
+                                Span::new(at, at + 2),
+                                message,
+                                Some(help),
+                            );
+                            return false;
+                        }
+                    }
+                }
+                scalar(builder, here, anchor, tag, value, style, plain_implicit)
+            }
             EventData::SequenceStart { anchor, style, .. } => {
                 builder.open_seq(here, anchor, style == SequenceStyle::Flow)
             }
@@ -297,13 +330,17 @@ fn scalar(
         && tag
             .as_deref()
             .is_none_or(|t| t == "tag:yaml.org,2002:merge");
-    let value = match tag.as_deref() {
+    let resolved = match tag.as_deref() {
         Some(tag) => resolve_tagged(tag, &text).map_err(|message| (span, message))?,
         // Quoted and block scalars without a tag are strings (go-yaml: `!n.implicit`).
-        None if !plain || !plain_implicit => Value::Str(text),
+        None if !plain || !plain_implicit => {
+            let key = builder.expects_key() || anchor.is_some();
+            let key = key.then(|| Ok(text.clone()));
+            return builder.scalar(Node::new(Value::Str(text), span), anchor, merge_key, key);
+        }
         None => {
             let resolved = resolve_plain(&text);
-            if let Some(reading) = resolved.differs_from_yaml12 {
+            if let Some(reading) = &resolved.differs_from_yaml12 {
                 builder.note(
                     ParseNoteKind::Yaml11Scalar,
                     span,
@@ -313,20 +350,351 @@ fn scalar(
                     )),
                 );
             }
-            if let Value::Float(f) = resolved.value
-                && !f.is_finite()
-            {
-                builder.note(
-                    ParseNoteKind::NotJson,
-                    span,
-                    format!("`{text}` cannot be written as JSON, so Kubernetes rejects the file"),
-                    Some("Kubernetes converts YAML to JSON, which has no infinity or NaN; quote the value if it is text".to_string()),
-                );
-            }
-            resolved.value
+            resolved
         }
     };
-    builder.scalar(Node::new(value, span), anchor, merge_key)
+    let at_key = builder.expects_key();
+    // A `.nan` or `.inf` value cannot be marshalled to JSON; as a key it is the string `.nan`
+    // (sigs.k8s.io/yaml `convertToJSONableObject`), which kubectl accepts.
+    if let Value::Float(f) = resolved.value
+        && !f.is_finite()
+        && !at_key
+    {
+        builder.note(
+            ParseNoteKind::NotJson,
+            span,
+            format!("`{text}` cannot be written as JSON, so Kubernetes rejects the file"),
+            Some(NOT_FINITE_HELP.to_string()),
+        );
+    }
+    let key = (at_key || anchor.is_some()).then(|| map_key(resolved.go, &resolved.value));
+    builder.scalar(Node::new(resolved.value, span), anchor, merge_key, key)
+}
+
+/// Where go-yaml v2's scanner (`scannerc.go`) reads text that libyaml-safer (a port of the later
+/// libyaml 0.2.5) refuses, the text libyaml-safer is given instead, with the same length so every
+/// offset holds, and what to turn back in the values:
+/// - `\'` in double quotes is an apostrophe to go-yaml v2 (`yaml_parser_scan_flow_scalar`) and
+///   an unknown escape to libyaml 0.2.5, which has `\/` instead: such escapes are given as `\"`.
+/// - Inside a flow collection, a plain scalar's `:` followed by `,?[]{}` ends the scalar in
+///   go-yaml v2, which keeps the `:` (`yaml_parser_scan_plain_scalar` ends a plain scalar at `:`
+///   only before a blank: `{omitted value:,}` has the key `omitted value:`), while libyaml 0.2.5
+///   refuses it ("found unexpected ':'"): such a `:` is given as [`COLON_STANDIN`].
+/// - A tag's `,`, `[` and `]` are URI characters to go-yaml v2 (`yaml_parser_scan_tag_uri`), so
+///   `- !!str, xxx` is the custom tag `!!str,` on `xxx`; libyaml 0.2.5 ends a shorthand tag there
+///   and refuses the text ("did not find expected whitespace or line break"). Such a character
+///   is given as `;`, another URI character: the tag stays a custom one, read as the string it
+///   tags, as go-yaml reads it. (Only a `%TAG` prefix made to end where the `,` starts, as in
+///   `%TAG !e! tag:yaml.org` with `!e!,2002:int`, could spell a known tag that way; the
+///   rewritten one is custom.) Inside a flow collection libyaml-safer panics on a tag's `,`
+///   instead, which [`tag_with_comma_in_flow`] keeps from it.
+///
+/// A chunk that may hold either is first parsed without the builder; each such error names the
+/// place, which is rewritten in a copy, and the parse runs again until it passes or fails for
+/// another reason.
+struct Rewrites {
+    /// The rewritten chunk, when anything was rewritten.
+    text: Option<String>,
+    /// Chunk offsets of the rewritten `\'` escapes' backslashes, ascending.
+    apostrophes: Vec<usize>,
+    /// Chunk offsets of the rewritten `:`, ascending.
+    colons: Vec<usize>,
+}
+
+/// What a plain scalar's `:` is given as: a character that continues a plain scalar everywhere.
+const COLON_STANDIN: &str = "x";
+
+/// Places one chunk may have rewritten: each costs a parse of the chunk, so hostile input cannot
+/// make this quadratic. At most [`MAX_REWRITES`], and at most [`REWRITE_PARSE_BYTES`] parsed
+/// again in all (a 32 MiB document gets 2); past that, the next one is reported as
+/// libyaml-safer reports it (`YAML001`).
+const MAX_REWRITES: usize = 64;
+const REWRITE_PARSE_BYTES: usize = 64 << 20;
+
+enum Rewrite {
+    /// The double-quoted scalar whose opening quote is at this offset holds `\'`.
+    Apostrophes(usize),
+    /// A plain scalar's `:` before a flow indicator, at this offset.
+    Colon(usize),
+    /// A tag's `,`, `[` or `]`, at this offset.
+    TagCharacter(usize),
+}
+
+impl Rewrites {
+    fn find(text: &str) -> Self {
+        let mut found = Self {
+            text: None,
+            apostrophes: Vec::new(),
+            colons: Vec::new(),
+        };
+        let colon_before_flow = text
+            .as_bytes()
+            .windows(2)
+            .any(|w| w.first() == Some(&b':') && w.get(1).is_some_and(|b| b",?[]{}".contains(b)));
+        if !text.contains("\\'") && !colon_before_flow && !may_hold_tag_character(text) {
+            return found;
+        }
+        let rewrites = (REWRITE_PARSE_BYTES / text.len().max(1)).clamp(1, MAX_REWRITES);
+        for _ in 0..rewrites {
+            let input = found.text.as_deref().unwrap_or(text);
+            match go_yaml_reads(input) {
+                None => break,
+                Some(Rewrite::Colon(at)) => {
+                    let copy = found.text.get_or_insert_with(|| text.to_string());
+                    copy.replace_range(at..at + 1, COLON_STANDIN);
+                    found.colons.push(at);
+                }
+                Some(Rewrite::TagCharacter(at)) => {
+                    let copy = found.text.get_or_insert_with(|| text.to_string());
+                    copy.replace_range(at..at + 1, ";");
+                }
+                Some(Rewrite::Apostrophes(start)) => {
+                    let new: Vec<usize> = input
+                        .get(start..)
+                        .map(|raw| {
+                            double_quoted_escapes(raw)
+                                .into_iter()
+                                .filter(|&(_, c)| c == '\'')
+                                .map(|(i, _)| start + i)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if new.is_empty() {
+                        break;
+                    }
+                    let copy = found.text.get_or_insert_with(|| text.to_string());
+                    for &at in &new {
+                        // Both ASCII: the byte length stays.
+                        copy.replace_range(at + 1..at + 2, "\"");
+                    }
+                    found.apostrophes.extend(new);
+                }
+            }
+        }
+        found.apostrophes.sort_unstable();
+        found.colons.sort_unstable();
+        found
+    }
+}
+
+/// Whether some `!` at the start of a token (`!x,y`, not `#!/bin/sh,`) runs into `,`, `[` or `]`
+/// before a blank: a cheap test that spares most texts the parse [`Rewrites::find`] makes.
+fn may_hold_tag_character(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        let boundary = i == 0
+            || bytes.get(i - 1).is_some_and(|p| {
+                matches!(
+                    p,
+                    b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b'-' | b'?' | b':'
+                )
+            });
+        b == b'!'
+            && boundary
+            && bytes
+                .get(i + 1..)
+                .unwrap_or(&[])
+                .iter()
+                .take_while(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+                .any(|c| matches!(c, b',' | b'[' | b']'))
+    })
+}
+
+/// Parses the first document of `input` without building anything; `Some` when it fails where
+/// go-yaml v2 reads on ([`Rewrites`]).
+fn go_yaml_reads(input: &str) -> Option<Rewrite> {
+    let mut parser = Parser::new();
+    parser.set_input(input.as_bytes());
+    loop {
+        match parser.parse() {
+            Ok(event) => {
+                if matches!(
+                    event.data,
+                    EventData::DocumentEnd { .. } | EventData::StreamEnd
+                ) {
+                    return None;
+                }
+            }
+            Err(err) => {
+                let at = err.problem_mark()?.index as usize;
+                match err.problem() {
+                    "found unknown escape character" if input.get(at..at + 2) == Some("\\'") => {
+                        let start = err.context_mark()?.index as usize;
+                        return (input.get(start..start + 1) == Some("\""))
+                            .then_some(Rewrite::Apostrophes(start));
+                    }
+                    "found unexpected ':'" if input.get(at..at + 1) == Some(":") => {
+                        return Some(Rewrite::Colon(at));
+                    }
+                    "did not find expected whitespace or line break"
+                        if err.context() == Some("while scanning a tag")
+                            && matches!(input.get(at..at + 1), Some("," | "[" | "]")) =>
+                    {
+                        return Some(Rewrite::TagCharacter(at));
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+}
+
+/// Puts back the `:` given to libyaml-safer as [`COLON_STANDIN`] in a plain scalar's value.
+/// `raw` is the scalar's text in the parser's input (its tag or anchor first, if any), starting
+/// at chunk offset `start`. A plain scalar's value holds its text's characters in order, with
+/// only the white space between them folded, so counting the others from the end finds them.
+fn restore_colons(raw: &str, start: usize, colons: &[usize], value: String) -> String {
+    let first = colons.partition_point(|&c| c < start);
+    let mine = colons.get(first..).unwrap_or(&[]);
+    if mine.first().is_none_or(|&c| c >= start + raw.len()) {
+        return value;
+    }
+    let blank = |c: char| c.is_whitespace();
+    let ranks: Vec<usize> = raw
+        .char_indices()
+        .rev()
+        .filter(|&(_, c)| !blank(c))
+        .enumerate()
+        .filter(|&(_, (i, _))| mine.binary_search(&(start + i)).is_ok())
+        .map(|(rank, _)| rank)
+        .collect();
+    let mut chars: Vec<char> = value.chars().collect();
+    let mut rank = 0;
+    for c in chars.iter_mut().rev() {
+        if blank(*c) {
+            continue;
+        }
+        if ranks.contains(&rank) {
+            *c = ':';
+        }
+        rank += 1;
+    }
+    chars.into_iter().collect()
+}
+
+/// go-yaml v2 ends a plain scalar at `?` inside a flow collection (`yaml_parser_scan_plain_scalar`),
+/// and a `?` right after a scalar is a key indicator where `,` or the closing bracket must
+/// come: "did not find expected ',' or ']'". libyaml 0.2.5 reads `[a?b]` as the string `a?b`.
+/// A plain scalar's `?` is never its first character (that one is an indicator), so any `?` in
+/// the value of a plain scalar in flow context is that error. `Some` gives the offset in `raw` of
+/// the first one (the scalar's own text ends `raw`; a tag before it may hold `?` too).
+fn question_mark_in_flow(
+    builder: &TreeBuilder<'_>,
+    raw: &str,
+    value: &str,
+) -> Option<(usize, String)> {
+    let closing = builder.flow_closing()?;
+    let count = value.matches('?').count();
+    if count == 0 {
+        return None;
+    }
+    let (at, _) = raw.match_indices('?').rev().nth(count - 1)?;
+    Some((
+        at,
+        format!(
+            "did not find expected ',' or '{closing}' (go-yaml v2 ends the plain scalar at this `?`)"
+        ),
+    ))
+}
+
+/// The escapes of a double-quoted scalar that starts at `raw`'s first `"` (after any tag,
+/// anchor or comment before it): (offset in `raw` of the backslash, the character after it), up
+/// to the closing quote. As the scanner reads it: a backslash always takes the next character.
+fn double_quoted_escapes(raw: &str) -> Vec<(usize, char)> {
+    let mut escapes = Vec::new();
+    let Some(open) = opening_quote(raw) else {
+        return escapes;
+    };
+    let mut chars = raw.char_indices().skip_while(|&(i, _)| i <= open);
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => {
+                if let Some((_, e)) = chars.next() {
+                    escapes.push((i, e));
+                }
+            }
+            _ => {}
+        }
+    }
+    escapes
+}
+
+/// The offset of a double-quoted scalar event's opening quote: its span starts at its tag or
+/// anchor, if any (`!!str "x"`, `&a "x"`), which hold no `"`; comments between are skipped.
+fn opening_quote(raw: &str) -> Option<usize> {
+    let mut in_comment = false;
+    for (i, c) in raw.char_indices() {
+        match c {
+            '\n' | '\r' => in_comment = false,
+            '#' if !in_comment
+                && raw
+                    .get(..i)
+                    .is_none_or(|b| b.is_empty() || b.ends_with([' ', '\t', '\n', '\r'])) =>
+            {
+                in_comment = true;
+            }
+            '"' if !in_comment => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+type EscapeError = (usize, String, String);
+
+/// Checks a double-quoted scalar's escapes against go-yaml v2's and returns its value as go-yaml
+/// reads it. `raw` is its text in the parser's input, starting at chunk offset `start`;
+/// `rewritten` holds the chunk offsets of `\'` escapes given to libyaml-safer as `\"`.
+/// `Err` is a `\/` escape, which go-yaml v2 refuses ("found unknown escape character").
+fn double_quoted(
+    raw: &str,
+    start: usize,
+    rewritten: &[usize],
+    value: String,
+) -> Result<String, EscapeError> {
+    if !raw.contains('\\') {
+        return Ok(value);
+    }
+    let escapes = double_quoted_escapes(raw);
+    if let Some(&(at, _)) = escapes.iter().find(|&&(_, c)| c == '/') {
+        return Err((
+            start + at,
+            "found unknown escape character `\\/` (while parsing a quoted scalar)".to_string(),
+            "Kubernetes' YAML decoder (go-yaml v2) has no `\\/` escape, a YAML 1.2 and JSON one; write `/`".to_string(),
+        ));
+    }
+    let mine = |i: usize| rewritten.binary_search(&(start + i)).is_ok();
+    if !escapes.iter().any(|&(i, c)| c == '"' && mine(i)) {
+        return Ok(value);
+    }
+    // A `"` in the value can only come from an escape (`\"`, `\x22`, `\u0022`, `\U00000022`),
+    // so the k-th `"` of the value is the k-th of those escapes.
+    let mut sources = Vec::new();
+    for &(i, c) in &escapes {
+        let digits = match c {
+            '"' => {
+                sources.push(mine(i));
+                continue;
+            }
+            'x' => 2,
+            'u' => 4,
+            'U' => 8,
+            _ => continue,
+        };
+        let hex = raw.get(i + 2..i + 2 + digits).unwrap_or("");
+        if u32::from_str_radix(hex, 16) == Ok(0x22) {
+            sources.push(false);
+        }
+    }
+    let mut quotes = sources.into_iter();
+    Ok(value
+        .chars()
+        .map(|c| match c {
+            '"' if quotes.next() == Some(true) => '\'',
+            c => c,
+        })
+        .collect())
 }
 
 /// Lines of the file before the chunk that starts at byte `offset` (libyaml counts lines from
@@ -638,6 +1006,260 @@ mod tests {
             let notes = parse(text).notes;
             assert!(notes.is_empty(), "{text:?}: {notes:?}");
         }
+    }
+
+    #[test]
+    fn an_escaped_slash_is_refused_where_it_is_written() {
+        // go-yaml v2 has no `\/` (scannerc.go): kubectl says "found unknown escape character".
+        for (text, at) in [
+            ("a: \"x\\/y\"\n", 5),
+            ("a: 1\nb: [\"ok\", \"\\\\\", \"p\\/q\"]\n", 23),
+            ("a: !!str \"\\/\"\n", 10),
+            ("a: &x \"m\n  \\/\"\n", 11),
+        ] {
+            let parsed = parse(text);
+            assert_eq!(parsed.notes.len(), 1, "{text:?}: {:?}", parsed.notes);
+            let note = &parsed.notes[0];
+            assert_eq!(note.kind, ParseNoteKind::Syntax, "{text:?}");
+            assert!(note.message.contains("unknown escape"), "{text:?}");
+            assert_eq!(slice(text, note.span), "\\/", "{text:?}");
+            assert_eq!(note.span.start, at, "{text:?}");
+        }
+        // Not an escape: an escaped backslash before `/`, single quotes, plain and block text.
+        for text in [
+            "a: \"x\\\\/y\"\n",
+            "a: 'x\\/y'\n",
+            "a: x\\/y\n",
+            "a: |\n  \"x\\/y\"\n",
+            "a: \"x\" # \"\\/\"\n",
+        ] {
+            let parsed = parse(text);
+            assert!(parsed.notes.is_empty(), "{text:?}: {:?}", parsed.notes);
+        }
+    }
+
+    #[test]
+    fn an_escaped_apostrophe_reads_as_go_yaml_reads_it() {
+        // go-yaml v2 reads `\'` in double quotes as `'`; libyaml-safer alone refuses it.
+        for (text, want) in [
+            ("a: \"it\\'s\"\n", "it's"),
+            ("a: \"\\'\\\"\\'\"\n", "'\"'"),
+            ("a: \"x\\x22\\'\\u0022\\'\"\n", "x\"'\"'"),
+            ("a: \"\\\\'\"\n", "\\'"),
+            ("a: \"a\n  \\'b\"\n", "a 'b"),
+            ("a: !!str \"\\'\"\n", "'"),
+        ] {
+            let parsed = parse(text);
+            assert!(parsed.notes.is_empty(), "{text:?}: {:?}", parsed.notes);
+            let root = parsed.documents[0].as_ref().unwrap();
+            assert_eq!(root.get("a").unwrap().as_str(), Some(want), "{text:?}");
+        }
+        // Several scalars, a key, and `\'` outside double quotes left as written.
+        let text = "\"k\\'\": \"v\\'\"\nb: ['x\\', \"y\\'\"]\nc: p\\'q\nd: |\n  don\\'t\n";
+        let parsed = parse(text);
+        assert!(parsed.notes.is_empty(), "{:?}", parsed.notes);
+        let root = parsed.documents[0].as_ref().unwrap();
+        assert_eq!(root.get("k'").unwrap().as_str(), Some("v'"));
+        let b = root.get("b").unwrap();
+        assert_eq!(b.items()[0].as_str(), Some("x\\"));
+        assert_eq!(b.items()[1].as_str(), Some("y'"));
+        assert_eq!(root.get("c").unwrap().as_str(), Some("p\\'q"));
+        assert_eq!(root.get("d").unwrap().as_str(), Some("don\\'t\n"));
+        // Other unknown escapes are still refused, at the scalar.
+        let parsed = parse("a: \"\\'\"\nb: \"\\q\"\n");
+        assert_eq!(parsed.notes[0].kind, ParseNoteKind::Syntax);
+        assert!(parsed.notes[0].message.contains("unknown escape"));
+    }
+
+    #[test]
+    fn a_question_mark_in_a_flow_plain_scalar_is_refused_at_it() {
+        // go-yaml v2 ends the plain scalar at `?` in `[...]`/`{...}`; kubectl: "did not find
+        // expected ',' or ']'".
+        for (text, at, closing) in [
+            ("a: [a?b]\n", 5, ']'),
+            ("a: [http://x?y=1]\n", 12, ']'),
+            ("a: {k: v?}\n", 8, '}'),
+            ("a: {k?: v}\n", 5, '}'),
+            ("a: [!t?u x?y]\n", 10, ']'),
+            ("a: [another ? string]\n", 12, ']'),
+        ] {
+            let parsed = parse(text);
+            assert_eq!(parsed.notes.len(), 1, "{text:?}: {:?}", parsed.notes);
+            let note = &parsed.notes[0];
+            assert_eq!(note.kind, ParseNoteKind::Syntax, "{text:?}");
+            assert_eq!(note.span.start, at, "{text:?}");
+            assert_eq!(slice(text, note.span), "?", "{text:?}");
+            assert!(
+                note.message.contains(&format!("',' or '{closing}'")),
+                "{text:?}"
+            );
+        }
+        // Outside flow collections, quoted, or an indicator of its own: fine.
+        for text in [
+            "a: a?b\n",
+            "- key: value?\n",
+            "a: ['a?b', \"c?\"]\n",
+            "a: {? x, z: 1}\n",
+        ] {
+            let parsed = parse(text);
+            assert!(parsed.notes.is_empty(), "{text:?}: {:?}", parsed.notes);
+        }
+    }
+
+    #[test]
+    fn a_colon_before_a_flow_indicator_stays_in_the_plain_scalar() {
+        // go-yaml v2 ends a plain scalar at `:` only before a blank (kubectl's values).
+        let parsed =
+            parse("a: {omitted value:, b: 1}\nc: [x:, y:]\nd: [ab\n  cd:]\ne: [&k x:, *k]\n");
+        assert!(
+            parsed.notes.iter().all(|n| n.kind != ParseNoteKind::Syntax),
+            "{:?}",
+            parsed.notes
+        );
+        let root = parsed.documents[0].as_ref().unwrap();
+        let a = root.get("a").unwrap();
+        assert!(a.get("omitted value:").unwrap().is_null());
+        assert_eq!(a.get("b").unwrap().as_i64(), Some(1));
+        let strings = |key: &str| -> Vec<String> {
+            root.get(key)
+                .unwrap()
+                .items()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(strings("c"), ["x:", "y:"]);
+        assert_eq!(strings("d"), ["ab cd:"]);
+        assert_eq!(strings("e"), ["x:", "x:"]);
+        // Then a `[` or `{` right after the scalar is go-yaml's error, at the bracket.
+        let text = "a: [x:{}]\n";
+        let parsed = parse(text);
+        assert_eq!(parsed.notes[0].kind, ParseNoteKind::Syntax);
+        assert_eq!(parsed.notes[0].span.start, 6);
+        // And `x:?` is the `?` error.
+        let parsed = parse("a: [x:?]\n");
+        assert_eq!(parsed.notes[0].span.start, 6);
+    }
+
+    #[test]
+    fn a_comma_or_bracket_in_a_block_tag_belongs_to_the_tag() {
+        // go-yaml v2: `,`, `[` and `]` are URI characters; the tag is a custom one.
+        for (text, want) in [
+            ("- !!str, xxx\n", "xxx"),
+            ("- !x,y z\n", "z"),
+            ("- !a[b] 3\n", "3"),
+            ("- !!int, 3\n", "3"),
+        ] {
+            let parsed = parse(text);
+            assert!(parsed.notes.is_empty(), "{text:?}: {:?}", parsed.notes);
+            let root = parsed.documents[0].as_ref().unwrap();
+            assert_eq!(root.items()[0].as_str(), Some(want), "{text:?}");
+        }
+        let parsed = parse("a: !x] [1]\n");
+        let root = parsed.documents[0].as_ref().unwrap();
+        assert_eq!(root.get("a").unwrap().items()[0].as_i64(), Some(1));
+    }
+
+    #[test]
+    fn rewrites_are_bounded_per_document() {
+        // Each double-quoted scalar with `\'` costs a parse of the document: MAX_REWRITES pass,
+        // the next is libyaml-safer's error, at its scalar.
+        let line = |i: usize| format!("k{i}: \"\\'\"\n");
+        let ok: String = (0..MAX_REWRITES).map(line).collect();
+        let parsed = parse(&ok);
+        assert!(parsed.notes.is_empty(), "{:?}", parsed.notes);
+        let over: String = (0..=MAX_REWRITES).map(line).collect();
+        let parsed = parse(&over);
+        assert_eq!(parsed.notes.len(), 1, "{:?}", parsed.notes);
+        assert!(parsed.notes[0].message.contains("unknown escape"));
+        let last = over.rfind('k').unwrap();
+        let span = parsed.notes[0].span.start as usize;
+        assert!(
+            (last..over.len()).contains(&span),
+            "{span} not in the last line"
+        );
+    }
+
+    #[test]
+    fn keys_are_the_strings_kubernetes_writes() {
+        let text = "m:\n  1e21: a\n  .inf: b\n  -.Inf: c\n  .NaN: d\n  10: e\n  on: f\n  1e10: g\n";
+        let parsed = parse(text);
+        assert!(
+            parsed
+                .notes
+                .iter()
+                .all(|n| n.kind == ParseNoteKind::Yaml11Scalar),
+            "{:?}",
+            parsed.notes
+        );
+        let m = parsed.documents[0].as_ref().unwrap().get("m").unwrap();
+        let keys: Vec<_> = m
+            .entries()
+            .iter()
+            .map(|e| e.key.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            ["1e+21", ".inf", "-.inf", ".nan", "10", "true", "1e+10"]
+        );
+        // The JSON view writes the same keys.
+        let json = parsed.documents[0].as_ref().unwrap().to_json();
+        assert_eq!(json["m"]["1e+21"], "a");
+        // An anchored key keeps its own type as a value, and its key text as a key.
+        let parsed = parse("a: &x 1e10\n*x : b\n");
+        let root = parsed.documents[0].as_ref().unwrap();
+        assert_eq!(root.get("a").unwrap().as_i64(), Some(10_000_000_000));
+        assert_eq!(root.get("1e+10").unwrap().as_str(), Some("b"));
+    }
+
+    #[test]
+    fn not_finite_values_are_refused_but_not_keys() {
+        // The span of a tagged scalar starts at its tag.
+        for (text, at) in [
+            ("a: .inf\n", 3),
+            ("a: !!float .nan\n", 3),
+            ("a: [-.Inf]\n", 4),
+            ("&x .nan : 1\nb: *x\n", 15),
+        ] {
+            let parsed = parse(text);
+            let note = parsed
+                .notes
+                .iter()
+                .find(|n| n.kind == ParseNoteKind::NotJson);
+            assert!(note.is_some(), "{text:?}: {:?}", parsed.notes);
+            let note = note.unwrap();
+            assert_eq!(note.span.start as usize, at, "{text:?}");
+        }
+        let parsed = parse("&x .nan : 1\nb: *x\n");
+        assert_eq!(parsed.notes.len(), 1, "{:?}", parsed.notes);
+    }
+
+    #[test]
+    fn integer_keys_above_int64_are_refused_at_the_key() {
+        for text in [
+            "m:\n  18446744073709551615: a\n",
+            "m:\n  0x8000000000000000: a\n",
+            "m: {9223372036854775808: a}\n",
+        ] {
+            let parsed = parse(text);
+            assert_eq!(parsed.notes.len(), 1, "{text:?}: {:?}", parsed.notes);
+            let note = &parsed.notes[0];
+            assert_eq!(note.kind, ParseNoteKind::NotJson);
+            assert!(note.message.contains("uint64"), "{}", note.message);
+            let key = slice(text, note.span);
+            assert!(
+                key.ends_with(['0', '5', '8']) && key.len() >= 18,
+                "{text:?}: {key}"
+            );
+        }
+        // int64 limits and beyond-uint64 (a float) are fine as keys.
+        let parsed = parse(
+            "m:\n  9223372036854775807: a\n  -9223372036854775809: b\n  18446744073709551616: c\n",
+        );
+        assert!(parsed.notes.is_empty(), "{:?}", parsed.notes);
+        let m = parsed.documents[0].as_ref().unwrap().get("m").unwrap();
+        assert_eq!(m.get("-9.223372e+18").unwrap().as_str(), Some("b"));
+        assert_eq!(m.get("1.8446744e+19").unwrap().as_str(), Some("c"));
     }
 
     #[test]
