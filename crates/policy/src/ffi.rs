@@ -125,8 +125,13 @@ fn parsed_policy(policy: Option<&str>) -> Result<Rc<Policy>, crate::reader::Read
     })
 }
 
+/// The policy for a request call, pinned so that the check of the set a request renders is
+/// done once for `validate_request` and `render_request` of the same text
+/// ([`crate::generate::pin_policy`]).
 fn read_policy(policy: Option<&str>) -> Result<Rc<Policy>, serde_json::Value> {
-    parsed_policy(policy).map_err(|e| policy_error(&e))
+    let policy = parsed_policy(policy).map_err(|e| policy_error(&e))?;
+    crate::generate::pin_policy(&policy);
+    Ok(policy)
 }
 
 /// The findings of a report on the request, keyed by JSON pointer (sorted by position).

@@ -24,6 +24,9 @@ use crate::{CheckOptions, Input, Policy};
 pub use deploy::{EXAMPLES_DIR, NODE_CLASSES_DIR, NODE_POOLS_DIR, PLAN_FILE, TFVARS_FILE};
 use tree::Y;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 /// One rendered file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderedFile {
@@ -260,7 +263,7 @@ pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) ->
         }
     };
     let rendered = render(&request, policy, &table);
-    let report = crate::check(rendered.inputs(), policy, &CheckOptions::default());
+    let report = check_rendered(&rendered, policy);
     for d in &report.diagnostics {
         let mut span = rendered.origin(d);
         if span == Span::default() {
@@ -301,6 +304,70 @@ pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) ->
         });
     }
     out
+}
+
+/// The last check of a rendered set under a policy a caller pinned with [`pin_policy`].
+struct LastCheck {
+    /// Held so that no other policy can live at its address while the entry does.
+    policy: Rc<Policy>,
+    files: Vec<RenderedFile>,
+    report: Option<Report>,
+}
+
+thread_local! {
+    static LAST_CHECK: RefCell<Option<LastCheck>> = const { RefCell::new(None) };
+}
+
+/// Remembers the check of the last rendered set under `policy` (per thread, one entry): a
+/// request is rendered and its set checked to judge the request, and again to render it
+/// (`render_source` checks the request first), and a form sends the same request to both
+/// `validateRequest` and `render`; the same files under the same policy are checked once.
+/// Only a policy pinned here is remembered (by identity, which the `Rc` keeps unique); a
+/// different one replaces the entry.
+pub fn pin_policy(policy: &Rc<Policy>) {
+    LAST_CHECK.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if !last.as_ref().is_some_and(|l| Rc::ptr_eq(&l.policy, policy)) {
+            *last = Some(LastCheck {
+                policy: Rc::clone(policy),
+                files: Vec::new(),
+                report: None,
+            });
+        }
+    });
+}
+
+/// `eksgate check` of the rendered files with `policy`, remembered as [`pin_policy`] says.
+fn check_rendered(rendered: &Rendered, policy: &Policy) -> Report {
+    let pinned = LAST_CHECK.with(|cell| {
+        let last = cell.borrow();
+        let last = last.as_ref()?;
+        if !std::ptr::eq(Rc::as_ptr(&last.policy), policy) {
+            return None;
+        }
+        Some(
+            last.report
+                .as_ref()
+                .filter(|_| last.files == rendered.files)
+                .cloned(),
+        )
+    });
+    match pinned {
+        Some(Some(report)) => report,
+        Some(None) => {
+            let report = crate::check(rendered.inputs(), policy, &CheckOptions::default());
+            LAST_CHECK.with(|cell| {
+                if let Some(last) = cell.borrow_mut().as_mut()
+                    && std::ptr::eq(Rc::as_ptr(&last.policy), policy)
+                {
+                    last.files.clone_from(&rendered.files);
+                    last.report = Some(report.clone());
+                }
+            });
+            report
+        }
+        None => crate::check(rendered.inputs(), policy, &CheckOptions::default()),
+    }
 }
 
 /// Why a request could not be rendered.
@@ -354,7 +421,7 @@ pub fn render_source(source: &SourceFile, policy: &Policy) -> Result<RenderOutco
         ))
     })?;
     let rendered = render(&request, policy, &table);
-    let report = crate::check(rendered.inputs(), policy, &CheckOptions::default());
+    let report = check_rendered(&rendered, policy);
     Ok(RenderOutcome {
         request_report,
         rendered,
