@@ -167,6 +167,10 @@ fn to_text(value: &serde_json::Value) -> String {
 /// The request is not a `ClusterRequest` document at all.
 fn not_a_request(source: &SourceFile) -> Option<serde_json::Value> {
     let loaded = crate::source::load(0, source, &crate::Limits::default());
+    not_one_request(&loaded)
+}
+
+fn not_one_request(loaded: &crate::source::Loaded) -> Option<serde_json::Value> {
     let count = loaded
         .documents
         .iter()
@@ -201,6 +205,69 @@ pub fn validate_request(text: &str, policy: Option<&str>) -> String {
         &policy,
         &CheckOptions::default(),
     );
+    to_text(&json!({"findings": request_findings(&report), "errors": errors}))
+}
+
+/// The form's quick check of a `ClusterRequest`, as the user types: the same JSON as
+/// [`validate_request`], with the findings of the request's reader only (REQ001: the
+/// request's schema, names that must be DNS labels, ARNs, limits) and YAML syntax errors, not
+/// the policy's rules on the rendered set, which need a render ([`render_request`] gives
+/// them). The policy's overrides of REQ001 apply; suppression comments are not read.
+#[must_use]
+pub fn validate_fields(text: &str, policy: Option<&str>) -> String {
+    let policy = match read_policy(policy) {
+        Ok(p) => p,
+        Err(e) => return to_text(&json!({"findings": [], "errors": [e]})),
+    };
+    let source = SourceFile::new(INPUT_NAME, text);
+    let loaded = crate::source::load(0, &source, &crate::Limits::default());
+    let errors: Vec<serde_json::Value> = not_one_request(&loaded).into_iter().collect();
+    let syntax = crate::rules::Describe::meta(&crate::rules::parse::SourceUnparsable);
+    let syntax_errors = loaded
+        .notes
+        .iter()
+        .filter(|n| n.kind == crate::source::ParseNoteKind::Syntax)
+        .map(|n| crate::diagnostic::Diagnostic {
+            rule: syntax.id.into(),
+            rule_name: syntax.name.into(),
+            severity: syntax.severity,
+            message: n.message.clone(),
+            help: n.help.clone(),
+            file: 0,
+            span: n.span,
+            pointer: String::new(),
+            document: n.document,
+            kind: None,
+            name: None,
+            fix: None,
+        });
+    let mut findings: Vec<crate::diagnostic::Diagnostic> = loaded
+        .documents
+        .iter()
+        .filter(|d| {
+            d.api_version() == Some(crate::reader::API_VERSION) && d.kind() == Some("ClusterRequest")
+        })
+        .flat_map(|d| crate::generate::request_field_findings(d, &source))
+        .chain(syntax_errors)
+        .filter(|d| {
+            policy
+                .overrides
+                .get(d.rule.as_ref())
+                .and_then(|o| o.enabled)
+                .unwrap_or(true)
+        })
+        .collect();
+    for d in &mut findings {
+        if let Some(severity) = policy.overrides.get(d.rule.as_ref()).and_then(|o| o.severity) {
+            d.severity = severity;
+        }
+    }
+    findings.sort_by_key(|d| d.span.start);
+    let report = crate::Report {
+        files: vec![source],
+        diagnostics: findings,
+        ..crate::Report::default()
+    };
     to_text(&json!({"findings": request_findings(&report), "errors": errors}))
 }
 

@@ -205,47 +205,59 @@ fn request_severity(rule: &str, severity: Severity, policy: &Policy) -> Severity
     }
 }
 
-/// The findings of the policy on one `ClusterRequest` document: the reader's (REQ001), or
-/// those of the rendered set, carried back to the request's lines.
-#[must_use]
-pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) -> Vec<Diagnostic> {
-    let request_rule = crate::rules::request::request_invalid::RequestInvalid;
-    let meta = crate::rules::Describe::meta(&request_rule);
-    let finding = |span: Span, pointer: String, message: String, help: Option<String>| Diagnostic {
-        rule: meta.id.into(),
-        rule_name: meta.name.into(),
-        severity: meta.severity,
-        message,
-        help,
-        file: doc.file,
-        span,
-        pointer,
-        document: doc.index,
-        kind: doc.kind().map(str::to_string),
-        name: doc.name().map(str::to_string),
-        fix: None,
-    };
+/// What the reader says of one `ClusterRequest` document: the request when it could be read
+/// (errors or not), the reader's errors, and those errors as REQ001 findings.
+fn read_request(
+    doc: &Document,
+    source: &SourceFile,
+) -> (
+    Option<Envelope<ClusterRequest>>,
+    Vec<reader::ReadError>,
+    Vec<Diagnostic>,
+) {
+    let meta = crate::rules::Describe::meta(&crate::rules::request::request_invalid::RequestInvalid);
     let read = reader::read_node_checked::<ClusterRequest>(&doc.root, source);
     let (request, errors) = match read {
         Ok((request, errors)) => (Some(request), errors),
         Err(e) => (None, vec![e]),
     };
-    let mut out: Vec<Diagnostic> = errors
+    let out = errors
         .iter()
-        .map(|e| {
-            let pointer = if e.pointer.is_empty() {
+        .map(|e| Diagnostic {
+            rule: meta.id.into(),
+            rule_name: meta.name.into(),
+            severity: meta.severity,
+            message: e.message.clone(),
+            help: Some("see `policies/schemas/cluster-request.schema.json`".to_string()),
+            file: doc.file,
+            span: e.span,
+            pointer: if e.pointer.is_empty() {
                 String::new()
             } else {
                 format!("{}{}", doc.pointer_prefix, e.pointer)
-            };
-            finding(
-                e.span,
-                pointer,
-                e.message.clone(),
-                Some("see `policies/schemas/cluster-request.schema.json`".to_string()),
-            )
+            },
+            document: doc.index,
+            kind: doc.kind().map(str::to_string),
+            name: doc.name().map(str::to_string),
+            fix: None,
         })
         .collect();
+    (request, errors, out)
+}
+
+/// The reader's findings (REQ001: the request's schema, DNS labels, ARNs and the like) on one
+/// `ClusterRequest` document, without rendering it: the part of [`request_findings`] that
+/// needs neither the policy nor the rendered set, for a form's field-by-field feedback.
+#[must_use]
+pub fn request_field_findings(doc: &Document, source: &SourceFile) -> Vec<Diagnostic> {
+    read_request(doc, source).2
+}
+
+/// The findings of the policy on one `ClusterRequest` document: the reader's (REQ001), or
+/// those of the rendered set, carried back to the request's lines.
+#[must_use]
+pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) -> Vec<Diagnostic> {
+    let (request, errors, mut out) = read_request(doc, source);
     let Some(request) = request else {
         return out;
     };
@@ -255,10 +267,27 @@ pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) ->
             .iter()
             .any(|e| e.span.start <= span.start && span.end <= e.span.end.max(e.span.start + 1))
     };
+    let finding = |span: Span, message: String| {
+        let meta = crate::rules::Describe::meta(&crate::rules::request::request_invalid::RequestInvalid);
+        Diagnostic {
+            rule: meta.id.into(),
+            rule_name: meta.name.into(),
+            severity: meta.severity,
+            message,
+            help: None,
+            file: doc.file,
+            span,
+            pointer: String::new(),
+            document: doc.index,
+            kind: doc.kind().map(str::to_string),
+            name: doc.name().map(str::to_string),
+            fix: None,
+        }
+    };
     let table = match PriceTable::shipped() {
         Ok(t) => t,
         Err(e) => {
-            out.push(finding(doc.root.span, String::new(), e, None));
+            out.push(finding(doc.root.span, e));
             return out;
         }
     };
