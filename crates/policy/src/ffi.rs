@@ -435,6 +435,59 @@ mod tests {
     }
 
     #[test]
+    fn validate_fields_gives_the_readers_findings_without_a_render() {
+        let good = crate::model::request::tests::GOOD;
+        let out: serde_json::Value = serde_json::from_str(&validate_fields(good, None)).unwrap();
+        assert_eq!(out["findings"].as_array().unwrap().len(), 0, "{out}");
+        // A field the reader refuses: the same finding as validate_request's.
+        let bad = good.replace("- name: web", "- name: Web");
+        let quick: serde_json::Value = serde_json::from_str(&validate_fields(&bad, None)).unwrap();
+        let full: serde_json::Value = serde_json::from_str(&validate_request(&bad, None)).unwrap();
+        assert_eq!(quick["findings"][0], full["findings"][0]);
+        assert_eq!(quick["findings"][0]["rule"], "REQ001");
+        // What only the rendered set shows (a Spot-only infrastructure pool, SEP003) is the
+        // verdict's, not the quick check's.
+        let spot = good.replacen("  infraPool:\n", "  infraPool:\n    capacityTypes: [spot]\n", 1);
+        assert_ne!(spot, good);
+        let full: serde_json::Value = serde_json::from_str(&validate_request(&spot, None)).unwrap();
+        assert!(full["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "SEP003"), "{full}");
+        let quick: serde_json::Value = serde_json::from_str(&validate_fields(&spot, None)).unwrap();
+        assert_eq!(quick["findings"].as_array().unwrap().len(), 0, "{quick}");
+        // A policy's override of REQ001 applies, as in the verdict.
+        let policy = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  overrides:\n    REQ001: {severity: warning}\n";
+        let quick: serde_json::Value =
+            serde_json::from_str(&validate_fields(&bad, Some(policy))).unwrap();
+        assert_eq!(quick["findings"][0]["severity"], "warning", "{quick}");
+        // Syntax errors and texts that are no request.
+        let out: serde_json::Value =
+            serde_json::from_str(&validate_fields("a: [\n", None)).unwrap();
+        assert_eq!(out["findings"][0]["rule"], "YAML001", "{out}");
+        let out: serde_json::Value =
+            serde_json::from_str(&validate_fields("kind: Other\n", None)).unwrap();
+        assert_eq!(out["errors"][0]["source"], "request");
+        let out: serde_json::Value =
+            serde_json::from_str(&validate_fields(good, Some("kind: Policy\n"))).unwrap();
+        assert_eq!(out["errors"][0]["source"], "policy");
+    }
+
+    #[test]
+    fn a_rendered_set_is_checked_once_per_pinned_policy_and_files() {
+        let good = crate::model::request::tests::GOOD;
+        let first = render_request(good, None);
+        // The same request again (the check of its set remembered), and after another one.
+        assert_eq!(render_request(good, None), first);
+        let other = good.replacen("cpu: ", "cpu: 1", 1);
+        assert_ne!(render_request(&other, None), first);
+        assert_eq!(render_request(good, None), first);
+        // Another policy is not answered from the default one's entry.
+        let strict = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  rules:\n    - id: ACME001\n      match: {kinds: [NodePool]}\n      expression: 'false'\n      message: no pools\n";
+        let out: serde_json::Value = serde_json::from_str(&validate_request(good, Some(strict))).unwrap();
+        let default: serde_json::Value = serde_json::from_str(&validate_request(good, None)).unwrap();
+        assert!(out["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "ACME001"), "{out}");
+        assert!(!default["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "ACME001"));
+    }
+
+    #[test]
     fn the_cached_policy_follows_the_text_given() {
         let policy = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  rules:\n    - id: ACME001\n      expression: object.metadata.name != 'x'\n      message: do not call it x\n";
         let has = |out: String| out.contains("\"ACME001\"");

@@ -480,6 +480,26 @@ mod tests {
     }
 
     #[test]
+    fn matches_as_the_cel_crate_gave_it() {
+        is_true("'foobar'.matches('^[a-zA-Z]*$')");
+        is_true("matches('foobar', '^[a-zA-Z]*$')");
+        is_true("!matches('foo1', '^[a-zA-Z]*$')");
+        is_true("!{'1': 'abc', '2': 'def'}.all(key, key.matches('^[a-zA-Z]*$'))");
+        is_true("'abc'.matches('b')");
+        // Unicode general categories and scripts, as Go's RE2 (and so Kubernetes) has them.
+        is_true("'Ωmega'.matches('^\\\\p{Greek}\\\\p{L}+$')");
+        // The error text of the `cel` crate's own `matches`.
+        assert_eq!(
+            eval("'foobar'.matches('(foo')"),
+            Err(ExecutionError::FunctionError {
+                function: "matches".to_string(),
+                message: "'(foo' not a valid regex:\nregex parse error:\n    (foo\n    ^\nerror: unclosed group".to_string(),
+            })
+        );
+        assert!(eval("'a'.matches(1)").is_err());
+    }
+
+    #[test]
     fn lists_library() {
         is_true("[1, 2, 2, 3].isSorted()");
         is_true("!['b', 'a'].isSorted()");
