@@ -245,7 +245,8 @@ pub fn validate_fields(text: &str, policy: Option<&str>) -> String {
         .documents
         .iter()
         .filter(|d| {
-            d.api_version() == Some(crate::reader::API_VERSION) && d.kind() == Some("ClusterRequest")
+            d.api_version() == Some(crate::reader::API_VERSION)
+                && d.kind() == Some("ClusterRequest")
         })
         .flat_map(|d| crate::generate::request_field_findings(d, &source))
         .chain(syntax_errors)
@@ -258,7 +259,11 @@ pub fn validate_fields(text: &str, policy: Option<&str>) -> String {
         })
         .collect();
     for d in &mut findings {
-        if let Some(severity) = policy.overrides.get(d.rule.as_ref()).and_then(|o| o.severity) {
+        if let Some(severity) = policy
+            .overrides
+            .get(d.rule.as_ref())
+            .and_then(|o| o.severity)
+        {
             d.severity = severity;
         }
     }
@@ -447,10 +452,21 @@ mod tests {
         assert_eq!(quick["findings"][0]["rule"], "REQ001");
         // What only the rendered set shows (a Spot-only infrastructure pool, SEP003) is the
         // verdict's, not the quick check's.
-        let spot = good.replacen("  infraPool:\n", "  infraPool:\n    capacityTypes: [spot]\n", 1);
+        let spot = good.replacen(
+            "  infraPool:\n",
+            "  infraPool:\n    capacityTypes: [spot]\n",
+            1,
+        );
         assert_ne!(spot, good);
         let full: serde_json::Value = serde_json::from_str(&validate_request(&spot, None)).unwrap();
-        assert!(full["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "SEP003"), "{full}");
+        assert!(
+            full["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "SEP003"),
+            "{full}"
+        );
         let quick: serde_json::Value = serde_json::from_str(&validate_fields(&spot, None)).unwrap();
         assert_eq!(quick["findings"].as_array().unwrap().len(), 0, "{quick}");
         // A policy's override of REQ001 applies, as in the verdict.
@@ -481,10 +497,25 @@ mod tests {
         assert_eq!(render_request(good, None), first);
         // Another policy is not answered from the default one's entry.
         let strict = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  rules:\n    - id: ACME001\n      match: {kinds: [NodePool]}\n      expression: 'false'\n      message: no pools\n";
-        let out: serde_json::Value = serde_json::from_str(&validate_request(good, Some(strict))).unwrap();
-        let default: serde_json::Value = serde_json::from_str(&validate_request(good, None)).unwrap();
-        assert!(out["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "ACME001"), "{out}");
-        assert!(!default["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "ACME001"));
+        let out: serde_json::Value =
+            serde_json::from_str(&validate_request(good, Some(strict))).unwrap();
+        let default: serde_json::Value =
+            serde_json::from_str(&validate_request(good, None)).unwrap();
+        assert!(
+            out["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "ACME001"),
+            "{out}"
+        );
+        assert!(
+            !default["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "ACME001")
+        );
     }
 
     #[test]

@@ -215,7 +215,8 @@ fn read_request(
     Vec<reader::ReadError>,
     Vec<Diagnostic>,
 ) {
-    let meta = crate::rules::Describe::meta(&crate::rules::request::request_invalid::RequestInvalid);
+    let meta =
+        crate::rules::Describe::meta(&crate::rules::request::request_invalid::RequestInvalid);
     let read = reader::read_node_checked::<ClusterRequest>(&doc.root, source);
     let (request, errors) = match read {
         Ok((request, errors)) => (Some(request), errors),
@@ -268,7 +269,8 @@ pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) ->
             .any(|e| e.span.start <= span.start && span.end <= e.span.end.max(e.span.start + 1))
     };
     let finding = |span: Span, message: String| {
-        let meta = crate::rules::Describe::meta(&crate::rules::request::request_invalid::RequestInvalid);
+        let meta =
+            crate::rules::Describe::meta(&crate::rules::request::request_invalid::RequestInvalid);
         Diagnostic {
             rule: meta.id.into(),
             rule_name: meta.name.into(),
