@@ -1,5 +1,6 @@
 // The WASM build's size (raw, gzip -9, brotli) and, measured in Chromium on the page, the
-// engine time of one form change (validateRequest) and of checking a 500-line manifest. Engine
+// engine time of one form change (the quick check as you type, validateFields; then the policy's
+// verdict, render, after the pause) and of checking a 500-line manifest. Engine
 // time = the call into WASM inside the worker (web/src/worker.js), median of the runs.
 // Targets (issue 10): <= 700 KB gzip; form change < 1 ms median; 500-line manifest < 5 ms.
 // Run: bash scripts/build-wasm.sh && node web/build.mjs && node bench/wasm.mjs [--json out.json]
@@ -60,14 +61,28 @@ try {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${port}/`);
   await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
-  await page.waitForFunction(() => window.eksgateTimings.validate.length > 0, null, { timeout: 30000 });
+  await page.waitForFunction(() => window.eksgateTimings.validate.length > 0 && window.eksgateTimings.render.length > 0, null, { timeout: 30000 });
   const RUNS = 30;
   for (let i = 0; i < RUNS; i++) {
-    const before = await page.evaluate(() => window.eksgateTimings.validate.length);
+    // Each change: the quick check (validateFields) as you type, then the verdict (render)
+    // after the pause; wait for both so that every change gets its verdict.
+    const before = await page.evaluate(() => [window.eksgateTimings.validate.length, window.eksgateTimings.render.length]);
     await page.fill("#f-team", `team-${i % 2 ? "a" : "b"}`);
-    await page.waitForFunction((b) => window.eksgateTimings.validate.length > b, before);
+    await page.waitForFunction(([v, r]) => window.eksgateTimings.validate.length > v && window.eksgateTimings.render.length > r, before);
   }
   const validate = (await page.evaluate(() => window.eksgateTimings.validate)).slice(-RUNS);
+  const verdict = (await page.evaluate(() => window.eksgateTimings.render)).slice(-RUNS);
+  // A change that renders: a valid request whose CPU limit alternates (new files every time).
+  await page.fill("#f-team", "development");
+  await page.waitForFunction(() => document.querySelectorAll("[role=tab]").length > 3, null, { timeout: 30000 });
+  const cpu = page.locator("#infra-cpu");
+  const renders = [];
+  for (let i = 0; i < RUNS && (await cpu.count()) > 0; i++) {
+    const before = await page.evaluate(() => window.eksgateTimings.render.length);
+    await cpu.fill(String(60 + (i % 2)));
+    await page.waitForFunction((b) => window.eksgateTimings.render.length > b, before);
+    renders.push(await page.evaluate(() => window.eksgateTimings.render.at(-1)));
+  }
   const text = manifest(500);
   for (let i = 0; i < RUNS; i++) {
     const before = await page.evaluate(() => window.eksgateTimings.check.length);
@@ -80,7 +95,12 @@ try {
   const check = (await page.evaluate(() => window.eksgateTimings.check)).slice(-RUNS);
   const result = {
     size,
+    // The quick check of a change (validateFields: the request's reader, no render).
     formChangeMs: { median: median(validate), max: Math.max(...validate), runs: validate.length },
+    // The policy's verdict on a change that leaves an error (render stops before the files).
+    verdictMs: { median: median(verdict), max: Math.max(...verdict), runs: verdict.length },
+    // The verdict and the files of a change to a valid request (render).
+    renderMs: renders.length ? { median: median(renders), max: Math.max(...renders), runs: renders.length } : null,
     manifest500Ms: { median: median(check), max: Math.max(...check), runs: check.length, lines: text.split("\n").length - 1 },
     chromium: browser.version(),
   };

@@ -113,7 +113,42 @@ function showFieldFindings(findings) {
   message.className = general.length ? "message error" : "message";
 }
 
+// Two checks per change. As you type (60 ms after the last key): `validateFields`, the
+// request reader's findings (REQ001: schema, DNS labels, ARNs, limits), with no render, so it
+// stays well under a millisecond. After a pause (250 ms): `render`, the policy's full verdict
+// (the rendered set checked, its findings carried back to the fields, as `validateRequest`
+// gives them) and, when the request has no error, the files. Until the next verdict the
+// policy's findings of the last one stay under their fields. `eksgateTimings.validate` holds
+// the quick checks' engine times, `eksgateTimings.render` the verdicts'.
 let formRun = 0;
+let quickRun = 0;
+/** The last verdict's findings that the quick check does not give (the policy's). */
+let policyFindings = [];
+const READER_RULES = new Set(["REQ001", "YAML001"]);
+
+function withErrors(value) {
+  const findings = [...(value.findings ?? [])];
+  for (const e of value.errors ?? []) {
+    findings.push({ pointer: e.pointer, severity: "error", message: `${e.source} ${e.line}:${e.column}: ${e.message}` });
+  }
+  return findings;
+}
+
+async function quickCheck() {
+  if (!features.validateFields) return;
+  const run = ++quickRun;
+  const { text, client } = readRequest(form);
+  updatePullRequest(text, client);
+  try {
+    const { value, ms } = await engine.call("validateFields", { text, policy });
+    window.eksgateTimings.validate.push(ms);
+    if (run !== quickRun) return;
+    showFieldFindings([...withErrors(value), ...policyFindings]);
+  } catch {
+    // The verdict that follows reports what went wrong.
+  }
+}
+
 async function validateForm() {
   const run = ++formRun;
   const { text, client } = readRequest(form);
@@ -124,28 +159,33 @@ async function validateForm() {
     return;
   }
   try {
-    const { value, ms } = await engine.call("validateRequest", { text, policy });
-    window.eksgateTimings.validate.push(ms);
+    // One engine call: `render` judges the request as `validateRequest` does (the same
+    // findings and errors) and, when it has no error, renders it too.
+    const op = features.render ? "render" : "validateRequest";
+    const { value, ms } = await engine.call(op, { text, policy });
+    if (op === "render") window.eksgateTimings.render.push(ms);
+    else window.eksgateTimings.validate.push(ms);
     if (run !== formRun) return;
-    showFieldFindings(value.findings ?? []);
-    for (const e of value.errors ?? []) {
-      (value.findings ??= []).push({ pointer: e.pointer, severity: "error", message: `${e.source} ${e.line}:${e.column}: ${e.message}` });
-    }
-    const errors = (value.findings ?? []).filter((f) => f.severity === "error").length;
+    const findings = withErrors(value);
+    policyFindings = (value.findings ?? []).filter((f) => !READER_RULES.has(f.rule));
+    showFieldFindings(findings);
+    const errors = findings.filter((f) => f.severity === "error").length;
     if (errors > 0 || !features.render) {
       $("render-message").textContent = errors > 0 ? `The request has ${errors} error${errors === 1 ? "" : "s"}; fix them to render the cluster.` : "";
       if (errors > 0) clearOutput();
       return;
     }
-    const rendered = await engine.call("render", { text, policy });
-    window.eksgateTimings.render.push(rendered.ms);
-    if (run !== formRun) return;
-    showRender(rendered.value, text, client);
+    showRender(value, text, client);
   } catch (e) {
     if (run === formRun) $("render-message").textContent = `The engine could not check the request: ${e.message}`;
   }
 }
-const formChanged = debounce(validateForm, 120);
+const fieldsChanged = debounce(quickCheck, 60);
+const verdictDue = debounce(validateForm, 250);
+const formChanged = () => {
+  fieldsChanged();
+  verdictDue();
+};
 form.addEventListener("input", formChanged);
 form.addEventListener("change", formChanged);
 
@@ -322,6 +362,7 @@ engine
     features = value;
     $("engine-status").textContent = `Policy engine eksgate ${value.version} (WebAssembly) ready.`;
     document.body.dataset.ready = "true";
+    quickCheck();
     validateForm();
   })
   .catch((e) => {

@@ -5,12 +5,13 @@ import init, * as eksgate from "../pkg/eksgate_wasm.js";
 
 const ready = init({ module_or_path: new URL("../pkg/eksgate_wasm_bg.wasm", import.meta.url) });
 
-// What this build offers; validateRequest and render came later than check.
+// What this build offers; validateRequest and render came later than check, validateFields later still.
 function features() {
   return {
     version: eksgate.version(),
     check: typeof eksgate.check === "function",
     validateRequest: typeof eksgate.validateRequest === "function",
+    validateFields: typeof eksgate.validateFields === "function",
     render: typeof eksgate.render === "function",
   };
 }
@@ -20,6 +21,7 @@ const ops = {
   rules: () => eksgate.rules(),
   check: ({ files, policy }) => eksgate.check(files, policy ?? undefined),
   validateRequest: ({ text, policy }) => eksgate.validateRequest(text, policy ?? undefined),
+  validateFields: ({ text, policy }) => eksgate.validateFields(text, policy ?? undefined),
   render: ({ text, policy }) => eksgate.render(text, policy ?? undefined),
 };
 

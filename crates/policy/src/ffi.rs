@@ -125,8 +125,13 @@ fn parsed_policy(policy: Option<&str>) -> Result<Rc<Policy>, crate::reader::Read
     })
 }
 
+/// The policy for a request call, pinned so that the check of the set a request renders is
+/// done once for `validate_request` and `render_request` of the same text
+/// ([`crate::generate::pin_policy`]).
 fn read_policy(policy: Option<&str>) -> Result<Rc<Policy>, serde_json::Value> {
-    parsed_policy(policy).map_err(|e| policy_error(&e))
+    let policy = parsed_policy(policy).map_err(|e| policy_error(&e))?;
+    crate::generate::pin_policy(&policy);
+    Ok(policy)
 }
 
 /// The findings of a report on the request, keyed by JSON pointer (sorted by position).
@@ -162,6 +167,10 @@ fn to_text(value: &serde_json::Value) -> String {
 /// The request is not a `ClusterRequest` document at all.
 fn not_a_request(source: &SourceFile) -> Option<serde_json::Value> {
     let loaded = crate::source::load(0, source, &crate::Limits::default());
+    not_one_request(&loaded)
+}
+
+fn not_one_request(loaded: &crate::source::Loaded) -> Option<serde_json::Value> {
     let count = loaded
         .documents
         .iter()
@@ -196,6 +205,74 @@ pub fn validate_request(text: &str, policy: Option<&str>) -> String {
         &policy,
         &CheckOptions::default(),
     );
+    to_text(&json!({"findings": request_findings(&report), "errors": errors}))
+}
+
+/// The form's quick check of a `ClusterRequest`, as the user types: the same JSON as
+/// [`validate_request`], with the findings of the request's reader only (REQ001: the
+/// request's schema, names that must be DNS labels, ARNs, limits) and YAML syntax errors, not
+/// the policy's rules on the rendered set, which need a render ([`render_request`] gives
+/// them). The policy's overrides of REQ001 apply; suppression comments are not read.
+#[must_use]
+pub fn validate_fields(text: &str, policy: Option<&str>) -> String {
+    let policy = match read_policy(policy) {
+        Ok(p) => p,
+        Err(e) => return to_text(&json!({"findings": [], "errors": [e]})),
+    };
+    let source = SourceFile::new(INPUT_NAME, text);
+    let loaded = crate::source::load(0, &source, &crate::Limits::default());
+    let errors: Vec<serde_json::Value> = not_one_request(&loaded).into_iter().collect();
+    let syntax = crate::rules::Describe::meta(&crate::rules::parse::SourceUnparsable);
+    let syntax_errors = loaded
+        .notes
+        .iter()
+        .filter(|n| n.kind == crate::source::ParseNoteKind::Syntax)
+        .map(|n| crate::diagnostic::Diagnostic {
+            rule: syntax.id.into(),
+            rule_name: syntax.name.into(),
+            severity: syntax.severity,
+            message: n.message.clone(),
+            help: n.help.clone(),
+            file: 0,
+            span: n.span,
+            pointer: String::new(),
+            document: n.document,
+            kind: None,
+            name: None,
+            fix: None,
+        });
+    let mut findings: Vec<crate::diagnostic::Diagnostic> = loaded
+        .documents
+        .iter()
+        .filter(|d| {
+            d.api_version() == Some(crate::reader::API_VERSION)
+                && d.kind() == Some("ClusterRequest")
+        })
+        .flat_map(|d| crate::generate::request_field_findings(d, &source))
+        .chain(syntax_errors)
+        .filter(|d| {
+            policy
+                .overrides
+                .get(d.rule.as_ref())
+                .and_then(|o| o.enabled)
+                .unwrap_or(true)
+        })
+        .collect();
+    for d in &mut findings {
+        if let Some(severity) = policy
+            .overrides
+            .get(d.rule.as_ref())
+            .and_then(|o| o.severity)
+        {
+            d.severity = severity;
+        }
+    }
+    findings.sort_by_key(|d| d.span.start);
+    let report = crate::Report {
+        files: vec![source],
+        diagnostics: findings,
+        ..crate::Report::default()
+    };
     to_text(&json!({"findings": request_findings(&report), "errors": errors}))
 }
 
@@ -360,6 +437,85 @@ mod tests {
         let out: serde_json::Value =
             serde_json::from_str(&validate_request(good, Some("kind: Policy\n"))).unwrap();
         assert_eq!(out["errors"][0]["source"], "policy");
+    }
+
+    #[test]
+    fn validate_fields_gives_the_readers_findings_without_a_render() {
+        let good = crate::model::request::tests::GOOD;
+        let out: serde_json::Value = serde_json::from_str(&validate_fields(good, None)).unwrap();
+        assert_eq!(out["findings"].as_array().unwrap().len(), 0, "{out}");
+        // A field the reader refuses: the same finding as validate_request's.
+        let bad = good.replace("- name: web", "- name: Web");
+        let quick: serde_json::Value = serde_json::from_str(&validate_fields(&bad, None)).unwrap();
+        let full: serde_json::Value = serde_json::from_str(&validate_request(&bad, None)).unwrap();
+        assert_eq!(quick["findings"][0], full["findings"][0]);
+        assert_eq!(quick["findings"][0]["rule"], "REQ001");
+        // What only the rendered set shows (a Spot-only infrastructure pool, SEP003) is the
+        // verdict's, not the quick check's.
+        let spot = good.replacen(
+            "  infraPool:\n",
+            "  infraPool:\n    capacityTypes: [spot]\n",
+            1,
+        );
+        assert_ne!(spot, good);
+        let full: serde_json::Value = serde_json::from_str(&validate_request(&spot, None)).unwrap();
+        assert!(
+            full["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "SEP003"),
+            "{full}"
+        );
+        let quick: serde_json::Value = serde_json::from_str(&validate_fields(&spot, None)).unwrap();
+        assert_eq!(quick["findings"].as_array().unwrap().len(), 0, "{quick}");
+        // A policy's override of REQ001 applies, as in the verdict.
+        let policy = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  overrides:\n    REQ001: {severity: warning}\n";
+        let quick: serde_json::Value =
+            serde_json::from_str(&validate_fields(&bad, Some(policy))).unwrap();
+        assert_eq!(quick["findings"][0]["severity"], "warning", "{quick}");
+        // Syntax errors and texts that are no request.
+        let out: serde_json::Value =
+            serde_json::from_str(&validate_fields("a: [\n", None)).unwrap();
+        assert_eq!(out["findings"][0]["rule"], "YAML001", "{out}");
+        let out: serde_json::Value =
+            serde_json::from_str(&validate_fields("kind: Other\n", None)).unwrap();
+        assert_eq!(out["errors"][0]["source"], "request");
+        let out: serde_json::Value =
+            serde_json::from_str(&validate_fields(good, Some("kind: Policy\n"))).unwrap();
+        assert_eq!(out["errors"][0]["source"], "policy");
+    }
+
+    #[test]
+    fn a_rendered_set_is_checked_once_per_pinned_policy_and_files() {
+        let good = crate::model::request::tests::GOOD;
+        let first = render_request(good, None);
+        // The same request again (the check of its set remembered), and after another one.
+        assert_eq!(render_request(good, None), first);
+        let other = good.replacen("cpu: ", "cpu: 1", 1);
+        assert_ne!(render_request(&other, None), first);
+        assert_eq!(render_request(good, None), first);
+        // Another policy is not answered from the default one's entry.
+        let strict = "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nspec:\n  rules:\n    - id: ACME001\n      match: {kinds: [NodePool]}\n      expression: 'false'\n      message: no pools\n";
+        let out: serde_json::Value =
+            serde_json::from_str(&validate_request(good, Some(strict))).unwrap();
+        let default: serde_json::Value =
+            serde_json::from_str(&validate_request(good, None)).unwrap();
+        assert!(
+            out["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "ACME001"),
+            "{out}"
+        );
+        assert!(
+            !default["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "ACME001")
+        );
     }
 
     #[test]

@@ -131,6 +131,15 @@ pub fn validate_request(text: &str, policy: Option<String>) -> String {
     eksgate_policy::ffi::validate_request(text, policy.as_deref())
 }
 
+/// The quick check of a `ClusterRequest` as the user types: the JSON of `validateRequest`'s
+/// shape with the request reader's findings only (REQ001 and YAML syntax), without the render
+/// the policy's rules need (`render` gives those).
+#[wasm_bindgen(js_name = validateFields)]
+#[must_use]
+pub fn validate_fields(text: &str, policy: Option<String>) -> String {
+    eksgate_policy::ffi::validate_fields(text, policy.as_deref())
+}
+
 /// Renders a `ClusterRequest`: the JSON of `{files: [{name, content}], report, spend,
 /// findings, errors}`, the same files `eksgate render` writes (README.md beside this crate).
 #[wasm_bindgen]
@@ -162,6 +171,7 @@ mod tests {
         assert!(rules().contains("CEL001"));
         assert!(!version().is_empty());
         assert!(validate_request("kind: X\n", None).contains("\"errors\""));
+        assert!(validate_fields("kind: X\n", None).contains("\"errors\""));
         assert!(render("kind: X\n", None).contains("\"files\": []"));
     }
 }

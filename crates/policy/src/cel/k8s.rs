@@ -29,6 +29,22 @@ pub(crate) fn environment() -> Env {
     let _ = env.add_extension(extensions::strings);
     let _ = env.add_extension(extensions::lists);
     let _ = env.add_extension(extensions::math);
+    // `matches`, registered here rather than by the `cel` crate's `regex` feature: the same
+    // function and error text, through this module's regex cache and the workspace's `regex`
+    // features (the crate's feature would pull `regex` with all its default features).
+    let _ = env.add_overload(
+        "matches",
+        "matches",
+        vec![STRING_TYPE, STRING_TYPE],
+        matches,
+    );
+    let _ = env.add_member_overload(
+        "matches",
+        "matches_string",
+        STRING_TYPE,
+        vec![STRING_TYPE],
+        matches,
+    );
     let _ = env.add_member_overload(
         "find",
         "string.find(string)",
@@ -161,6 +177,31 @@ fn string_pair(
         [Value::String(s), Value::String(re), ..] => Ok((Arc::clone(s), Arc::clone(re))),
         _ => Err(wrong_args(function, args)),
     }
+}
+
+/// `'abc'.matches('^a')` and `matches('abc', '^a')`: whether the regex matches anywhere; an
+/// invalid regex is the error the `cel` crate's own `matches` gives.
+fn matches<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let args = values(&args)?;
+    let (s, re) = string_pair("matches", &args)?;
+    REGEXES
+        .with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(compiled) = cache.get(re.as_str()) {
+                return Ok(compiled.is_match(&s));
+            }
+            let compiled = Regex::new(&re).map_err(|err| ExecutionError::FunctionError {
+                function: "matches".to_string(),
+                message: format!("'{re}' not a valid regex:\n{err}"),
+            })?;
+            let found = compiled.is_match(&s);
+            if cache.len() >= 256 {
+                cache.clear();
+            }
+            cache.insert(re.to_string(), compiled);
+            Ok(found)
+        })
+        .and_then(|found| out(Value::Bool(found)))
 }
 
 /// `'abc 123'.find('[0-9]+')`: the first match, or `''`.
@@ -436,6 +477,26 @@ mod tests {
         is_true("'1 a 22 b 333'.findAll('[0-9]+') == ['1', '22', '333']");
         is_true("'1 a 22 b 333'.findAll('[0-9]+', 2) == ['1', '22']");
         assert!(eval("'a'.find('(')").is_err());
+    }
+
+    #[test]
+    fn matches_as_the_cel_crate_gave_it() {
+        is_true("'foobar'.matches('^[a-zA-Z]*$')");
+        is_true("matches('foobar', '^[a-zA-Z]*$')");
+        is_true("!matches('foo1', '^[a-zA-Z]*$')");
+        is_true("!{'1': 'abc', '2': 'def'}.all(key, key.matches('^[a-zA-Z]*$'))");
+        is_true("'abc'.matches('b')");
+        // Unicode general categories and scripts, as Go's RE2 (and so Kubernetes) has them.
+        is_true("'Ωmega'.matches('^\\\\p{Greek}\\\\p{L}+$')");
+        // The error text of the `cel` crate's own `matches`.
+        assert_eq!(
+            eval("'foobar'.matches('(foo')"),
+            Err(ExecutionError::FunctionError {
+                function: "matches".to_string(),
+                message: "'(foo' not a valid regex:\nregex parse error:\n    (foo\n    ^\nerror: unclosed group".to_string(),
+            })
+        );
+        assert!(eval("'a'.matches(1)").is_err());
     }
 
     #[test]

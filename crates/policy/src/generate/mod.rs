@@ -24,6 +24,9 @@ use crate::{CheckOptions, Input, Policy};
 pub use deploy::{EXAMPLES_DIR, NODE_CLASSES_DIR, NODE_POOLS_DIR, PLAN_FILE, TFVARS_FILE};
 use tree::Y;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 /// One rendered file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderedFile {
@@ -202,47 +205,60 @@ fn request_severity(rule: &str, severity: Severity, policy: &Policy) -> Severity
     }
 }
 
-/// The findings of the policy on one `ClusterRequest` document: the reader's (REQ001), or
-/// those of the rendered set, carried back to the request's lines.
-#[must_use]
-pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) -> Vec<Diagnostic> {
-    let request_rule = crate::rules::request::request_invalid::RequestInvalid;
-    let meta = crate::rules::Describe::meta(&request_rule);
-    let finding = |span: Span, pointer: String, message: String, help: Option<String>| Diagnostic {
-        rule: meta.id.into(),
-        rule_name: meta.name.into(),
-        severity: meta.severity,
-        message,
-        help,
-        file: doc.file,
-        span,
-        pointer,
-        document: doc.index,
-        kind: doc.kind().map(str::to_string),
-        name: doc.name().map(str::to_string),
-        fix: None,
-    };
+/// What the reader says of one `ClusterRequest` document: the request when it could be read
+/// (errors or not), the reader's errors, and those errors as REQ001 findings.
+fn read_request(
+    doc: &Document,
+    source: &SourceFile,
+) -> (
+    Option<Envelope<ClusterRequest>>,
+    Vec<reader::ReadError>,
+    Vec<Diagnostic>,
+) {
+    let meta =
+        crate::rules::Describe::meta(&crate::rules::request::request_invalid::RequestInvalid);
     let read = reader::read_node_checked::<ClusterRequest>(&doc.root, source);
     let (request, errors) = match read {
         Ok((request, errors)) => (Some(request), errors),
         Err(e) => (None, vec![e]),
     };
-    let mut out: Vec<Diagnostic> = errors
+    let out = errors
         .iter()
-        .map(|e| {
-            let pointer = if e.pointer.is_empty() {
+        .map(|e| Diagnostic {
+            rule: meta.id.into(),
+            rule_name: meta.name.into(),
+            severity: meta.severity,
+            message: e.message.clone(),
+            help: Some("see `policies/schemas/cluster-request.schema.json`".to_string()),
+            file: doc.file,
+            span: e.span,
+            pointer: if e.pointer.is_empty() {
                 String::new()
             } else {
                 format!("{}{}", doc.pointer_prefix, e.pointer)
-            };
-            finding(
-                e.span,
-                pointer,
-                e.message.clone(),
-                Some("see `policies/schemas/cluster-request.schema.json`".to_string()),
-            )
+            },
+            document: doc.index,
+            kind: doc.kind().map(str::to_string),
+            name: doc.name().map(str::to_string),
+            fix: None,
         })
         .collect();
+    (request, errors, out)
+}
+
+/// The reader's findings (REQ001: the request's schema, DNS labels, ARNs and the like) on one
+/// `ClusterRequest` document, without rendering it: the part of [`request_findings`] that
+/// needs neither the policy nor the rendered set, for a form's field-by-field feedback.
+#[must_use]
+pub fn request_field_findings(doc: &Document, source: &SourceFile) -> Vec<Diagnostic> {
+    read_request(doc, source).2
+}
+
+/// The findings of the policy on one `ClusterRequest` document: the reader's (REQ001), or
+/// those of the rendered set, carried back to the request's lines.
+#[must_use]
+pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) -> Vec<Diagnostic> {
+    let (request, errors, mut out) = read_request(doc, source);
     let Some(request) = request else {
         return out;
     };
@@ -252,15 +268,33 @@ pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) ->
             .iter()
             .any(|e| e.span.start <= span.start && span.end <= e.span.end.max(e.span.start + 1))
     };
+    let finding = |span: Span, message: String| {
+        let meta =
+            crate::rules::Describe::meta(&crate::rules::request::request_invalid::RequestInvalid);
+        Diagnostic {
+            rule: meta.id.into(),
+            rule_name: meta.name.into(),
+            severity: meta.severity,
+            message,
+            help: None,
+            file: doc.file,
+            span,
+            pointer: String::new(),
+            document: doc.index,
+            kind: doc.kind().map(str::to_string),
+            name: doc.name().map(str::to_string),
+            fix: None,
+        }
+    };
     let table = match PriceTable::shipped() {
         Ok(t) => t,
         Err(e) => {
-            out.push(finding(doc.root.span, String::new(), e, None));
+            out.push(finding(doc.root.span, e));
             return out;
         }
     };
     let rendered = render(&request, policy, &table);
-    let report = crate::check(rendered.inputs(), policy, &CheckOptions::default());
+    let report = check_rendered(&rendered, policy);
     for d in &report.diagnostics {
         let mut span = rendered.origin(d);
         if span == Span::default() {
@@ -301,6 +335,70 @@ pub fn request_findings(doc: &Document, source: &SourceFile, policy: &Policy) ->
         });
     }
     out
+}
+
+/// The last check of a rendered set under a policy a caller pinned with [`pin_policy`].
+struct LastCheck {
+    /// Held so that no other policy can live at its address while the entry does.
+    policy: Rc<Policy>,
+    files: Vec<RenderedFile>,
+    report: Option<Report>,
+}
+
+thread_local! {
+    static LAST_CHECK: RefCell<Option<LastCheck>> = const { RefCell::new(None) };
+}
+
+/// Remembers the check of the last rendered set under `policy` (per thread, one entry): a
+/// request is rendered and its set checked to judge the request, and again to render it
+/// (`render_source` checks the request first), and a form sends the same request to both
+/// `validateRequest` and `render`; the same files under the same policy are checked once.
+/// Only a policy pinned here is remembered (by identity, which the `Rc` keeps unique); a
+/// different one replaces the entry.
+pub fn pin_policy(policy: &Rc<Policy>) {
+    LAST_CHECK.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if !last.as_ref().is_some_and(|l| Rc::ptr_eq(&l.policy, policy)) {
+            *last = Some(LastCheck {
+                policy: Rc::clone(policy),
+                files: Vec::new(),
+                report: None,
+            });
+        }
+    });
+}
+
+/// `eksgate check` of the rendered files with `policy`, remembered as [`pin_policy`] says.
+fn check_rendered(rendered: &Rendered, policy: &Policy) -> Report {
+    let pinned = LAST_CHECK.with(|cell| {
+        let last = cell.borrow();
+        let last = last.as_ref()?;
+        if !std::ptr::eq(Rc::as_ptr(&last.policy), policy) {
+            return None;
+        }
+        Some(
+            last.report
+                .as_ref()
+                .filter(|_| last.files == rendered.files)
+                .cloned(),
+        )
+    });
+    match pinned {
+        Some(Some(report)) => report,
+        Some(None) => {
+            let report = crate::check(rendered.inputs(), policy, &CheckOptions::default());
+            LAST_CHECK.with(|cell| {
+                if let Some(last) = cell.borrow_mut().as_mut()
+                    && std::ptr::eq(Rc::as_ptr(&last.policy), policy)
+                {
+                    last.files.clone_from(&rendered.files);
+                    last.report = Some(report.clone());
+                }
+            });
+            report
+        }
+        None => crate::check(rendered.inputs(), policy, &CheckOptions::default()),
+    }
 }
 
 /// Why a request could not be rendered.
@@ -354,7 +452,7 @@ pub fn render_source(source: &SourceFile, policy: &Policy) -> Result<RenderOutco
         ))
     })?;
     let rendered = render(&request, policy, &table);
-    let report = crate::check(rendered.inputs(), policy, &CheckOptions::default());
+    let report = check_rendered(&rendered, policy);
     Ok(RenderOutcome {
         request_report,
         rendered,
