@@ -35,11 +35,11 @@ pub(crate) fn resolve_tagged(tag: &str, text: &str) -> Result<Value, String> {
     let wanted = match tag.strip_prefix(LONG_TAG) {
         Some(t @ ("str" | "bool" | "int" | "float" | "null" | "timestamp" | "binary")) => t,
         // Custom and non-specific (`!`) tags keep the text: go-yaml returns it as a string.
-        _ => return Ok(Value::Str(text.to_string())),
+        _ => return Ok(Value::Str(text.into())),
     };
     match wanted {
-        "str" | "timestamp" => return Ok(Value::Str(text.to_string())),
-        "binary" => return Ok(Value::Str(decode_base64(text)?)),
+        "str" | "timestamp" => return Ok(Value::Str(text.into())),
+        "binary" => return Ok(Value::Str(decode_base64(text)?.into())),
         _ => {}
     }
     let value = resolve_plain(text).value;
@@ -126,11 +126,11 @@ pub(crate) fn resolve_plain(text: &str) -> Resolved {
         // go-yaml: "not in the map, so maybe a normal float" (strconv.ParseFloat).
         return match go_parse_float(text) {
             Some(f) => plain(json_number(f)),
-            None => plain(Value::Str(text.to_string())),
+            None => plain(Value::Str(text.into())),
         };
     }
     if !(first.is_ascii_digit() || first == b'+' || first == b'-') {
-        return plain(Value::Str(text.to_string()));
+        return plain(Value::Str(text.into()));
     }
     // Timestamps (`2024-01-02`) stay strings, as go-yaml v2 keeps them when decoding into
     // interface{}; no integer or float parse accepts their dashes either.
@@ -161,7 +161,7 @@ pub(crate) fn resolve_plain(text: &str) -> Resolved {
             differs_from_yaml12: Some(format!("the integer `{i}`")),
         };
     }
-    plain(Value::Str(text.to_string()))
+    plain(Value::Str(text.into()))
 }
 
 /// Where YAML 1.2 (core schema) reads an integer text differently from Go's `ParseInt(s, 0, 64)`.

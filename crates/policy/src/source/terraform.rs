@@ -364,9 +364,9 @@ impl Reader<'_> {
                     (None, None) => return self.placeholder(expr),
                 }
             }
-            Expression::String(s) => Value::Str(s.value().clone()),
+            Expression::String(s) => Value::Str(s.value().as_str().into()),
             Expression::StringTemplate(t) => match literal_template(t) {
-                Some(text) => Value::Str(text),
+                Some(text) => Value::Str(text.into()),
                 None => return self.placeholder(expr),
             },
             Expression::Array(items) => Value::Seq(std::sync::Arc::new(
@@ -393,7 +393,7 @@ impl Reader<'_> {
     fn key(&self, key: &ObjectKey) -> Node {
         match key {
             ObjectKey::Ident(ident) => Node::new(
-                Value::Str(ident.as_str().to_string()),
+                Value::Str(ident.as_str().into()),
                 span_of(ident.span()),
             ),
             ObjectKey::Expression(expr) => {
@@ -416,7 +416,7 @@ impl Reader<'_> {
         } else {
             format!("${{{text}}}")
         };
-        Node::new(Value::Str(text), span)
+        Node::new(Value::Str(text.into()), span)
     }
 }
 

@@ -167,7 +167,7 @@ fn split_documents(body: &str) -> impl Iterator<Item = Result<Chunk, (u32, Strin
 /// Reads the first document of a chunk into the builder. Returns false when the stream must
 /// stop (a syntax error).
 fn parse_document<'t>(
-    parser: &mut Parser<&'t [u8]>,
+    parser: &mut Parser<Chunks<'t>>,
     body: &'t str,
     chunk: Chunk,
     base: u32,
@@ -197,7 +197,7 @@ fn parse_document<'t>(
         return false;
     }
     parser.reset();
-    parser.set_input(text.as_bytes());
+    parser.set_input(Chunks::new(text));
     // Nothing points past the text as written (the `\n` added for the parser).
     let limit = padding.unwrap_or(u32::MAX);
     let span = |start: Mark, end: Mark| {
@@ -300,7 +300,7 @@ fn scalar(
     let value = match tag.as_deref() {
         Some(tag) => resolve_tagged(tag, &text).map_err(|message| (span, message))?,
         // Quoted and block scalars without a tag are strings (go-yaml: `!n.implicit`).
-        None if !plain || !plain_implicit => Value::Str(text),
+        None if !plain || !plain_implicit => Value::Str(text.into()),
         None => {
             let resolved = resolve_plain(&text);
             if let Some(reading) = resolved.differs_from_yaml12 {
@@ -432,6 +432,57 @@ fn tag_with_comma_in_flow(text: &str) -> Option<u32> {
 
 /// The first character libyaml's reader refuses ("control characters are not allowed"), with
 /// its byte offset. Tabs, line breaks, NEL and the BOM are allowed.
+/// The parser's input, handed over a piece at a time. libyaml-safer decodes everything its
+/// reader's `fill_buf` returns into a queue of `char`s (4 bytes each); given the whole text as
+/// one slice it would hold four times the text at once. In pieces of [`Chunks::SIZE`] bytes
+/// (cut at character boundaries, so each piece is valid UTF-8 on its own) it holds one piece.
+struct Chunks<'t> {
+    rest: &'t [u8],
+}
+
+impl<'t> Chunks<'t> {
+    const SIZE: usize = 16 * 1024;
+
+    fn new(text: &'t str) -> Self {
+        Self {
+            rest: text.as_bytes(),
+        }
+    }
+
+    /// The length of the next piece: at most `SIZE` bytes, ending on a character boundary.
+    fn piece(&self) -> usize {
+        if self.rest.len() <= Self::SIZE {
+            return self.rest.len();
+        }
+        // A UTF-8 continuation byte is `10xxxxxx`; a boundary is before any other byte, and
+        // one is found within 4 bytes (the text is valid UTF-8).
+        (Self::SIZE - 3..=Self::SIZE)
+            .rev()
+            .find(|&at| self.rest.get(at).is_some_and(|b| b & 0xC0 != 0x80))
+            .unwrap_or(Self::SIZE)
+    }
+}
+
+impl std::io::Read for Chunks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.rest.len());
+        let (head, tail) = self.rest.split_at(n);
+        buf.get_mut(..n).unwrap_or_default().copy_from_slice(head);
+        self.rest = tail;
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Chunks<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        Ok(self.rest.get(..self.piece()).unwrap_or(self.rest))
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.rest = self.rest.get(amount..).unwrap_or_default();
+    }
+}
+
 fn forbidden_character(text: &str) -> Option<(u32, char)> {
     text.char_indices()
         .find(|&(_, c)| {
