@@ -51,8 +51,10 @@ pub enum Value {
     Float(f64),
     /// Text up to 24 bytes is held inline (most keys and values), longer text on the heap.
     Str(CompactString),
-    Seq(Arc<Vec<Node>>),
-    Map(Arc<Vec<Entry>>),
+    /// Shared slices: one allocation each, of exactly the items (no vector header or spare
+    /// capacity kept for the run).
+    Seq(Arc<[Node]>),
+    Map(Arc<[Entry]>),
 }
 
 /// One `key: value` pair of a mapping. Keys keep their own span so a diagnostic can point at them.

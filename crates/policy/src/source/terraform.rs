@@ -369,20 +369,20 @@ impl Reader<'_> {
                 Some(text) => Value::Str(text.into()),
                 None => return self.placeholder(expr),
             },
-            Expression::Array(items) => Value::Seq(std::sync::Arc::new(
+            Expression::Array(items) => Value::Seq(std::sync::Arc::from_iter(
                 items
                     .iter()
                     .map(|item| self.node(item, depth + 1))
-                    .collect(),
+                    ,
             )),
-            Expression::Object(object) => Value::Map(std::sync::Arc::new(
+            Expression::Object(object) => Value::Map(std::sync::Arc::from_iter(
                 object
                     .iter()
                     .map(|(key, value)| Entry {
                         key: self.key(key),
                         value: self.node(value.expr(), depth + 1),
                     })
-                    .collect(),
+                    ,
             )),
             Expression::Parenthesis(p) => return self.node(p.inner(), depth + 1),
             _ => return self.placeholder(expr),

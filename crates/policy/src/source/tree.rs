@@ -246,14 +246,14 @@ impl<'a> TreeBuilder<'a> {
                 start,
                 anchor,
                 flow,
-                mut items,
+                items,
                 count,
             } => {
-                // The tree is kept for the run: give back what the growing vector reserved.
-                items.shrink_to_fit();
+                // The tree is kept for the run: `Arc<[_]>` holds exactly the items, not what the
+                // growing vector reserved.
                 let end = container_end(flow, end, items.last());
                 self.place(
-                    Node::new(Value::Seq(Arc::new(items)), Span::new(start, end)),
+                    Node::new(Value::Seq(Arc::from(items)), Span::new(start, end)),
                     count,
                     anchor,
                     false,
@@ -263,14 +263,13 @@ impl<'a> TreeBuilder<'a> {
                 start,
                 anchor,
                 flow,
-                mut entries,
+                entries,
                 count,
                 ..
             } => {
-                entries.shrink_to_fit();
                 let end = container_end(flow, end, entries.last().map(|e| &e.value));
                 self.place(
-                    Node::new(Value::Map(Arc::new(entries)), Span::new(start, end)),
+                    Node::new(Value::Map(Arc::from(entries)), Span::new(start, end)),
                     count,
                     anchor,
                     false,
