@@ -289,3 +289,17 @@ pub fn escape_pointer(segment: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tree is most of what a large file costs: a value a few bytes long takes one `Node`
+    /// (bench/hostile measures peak RSS per input byte on the densest shapes).
+    #[test]
+    fn tree_nodes_stay_small() {
+        assert_eq!(size_of::<Value>(), 24);
+        assert_eq!(size_of::<Node>(), 32);
+        assert_eq!(size_of::<Entry>(), 64);
+    }
+}

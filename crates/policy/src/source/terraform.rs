@@ -370,20 +370,14 @@ impl Reader<'_> {
                 None => return self.placeholder(expr),
             },
             Expression::Array(items) => Value::Seq(std::sync::Arc::from_iter(
-                items
-                    .iter()
-                    .map(|item| self.node(item, depth + 1))
-                    ,
+                items.iter().map(|item| self.node(item, depth + 1)),
             )),
-            Expression::Object(object) => Value::Map(std::sync::Arc::from_iter(
-                object
-                    .iter()
-                    .map(|(key, value)| Entry {
-                        key: self.key(key),
-                        value: self.node(value.expr(), depth + 1),
-                    })
-                    ,
-            )),
+            Expression::Object(object) => Value::Map(std::sync::Arc::from_iter(object.iter().map(
+                |(key, value)| Entry {
+                    key: self.key(key),
+                    value: self.node(value.expr(), depth + 1),
+                },
+            ))),
             Expression::Parenthesis(p) => return self.node(p.inner(), depth + 1),
             _ => return self.placeholder(expr),
         };
@@ -392,10 +386,9 @@ impl Reader<'_> {
 
     fn key(&self, key: &ObjectKey) -> Node {
         match key {
-            ObjectKey::Ident(ident) => Node::new(
-                Value::Str(ident.as_str().into()),
-                span_of(ident.span()),
-            ),
+            ObjectKey::Ident(ident) => {
+                Node::new(Value::Str(ident.as_str().into()), span_of(ident.span()))
+            }
             ObjectKey::Expression(expr) => {
                 let node = self.node(strip_parens(expr), 0);
                 match node.value {

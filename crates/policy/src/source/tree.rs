@@ -246,11 +246,13 @@ impl<'a> TreeBuilder<'a> {
                 start,
                 anchor,
                 flow,
-                items,
+                mut items,
                 count,
             } => {
-                // The tree is kept for the run: `Arc<[_]>` holds exactly the items, not what the
-                // growing vector reserved.
+                // The tree is kept for the run: `Arc<[_]>` holds exactly the items. Shrinking
+                // first gives back what the growing vector reserved before the copy is made (a
+                // large vector shrinks in place), so a long list costs twice its items at most.
+                items.shrink_to_fit();
                 let end = container_end(flow, end, items.last());
                 self.place(
                     Node::new(Value::Seq(Arc::from(items)), Span::new(start, end)),
@@ -263,10 +265,11 @@ impl<'a> TreeBuilder<'a> {
                 start,
                 anchor,
                 flow,
-                entries,
+                mut entries,
                 count,
                 ..
             } => {
+                entries.shrink_to_fit();
                 let end = container_end(flow, end, entries.last().map(|e| &e.value));
                 self.place(
                     Node::new(Value::Map(Arc::from(entries)), Span::new(start, end)),
@@ -469,7 +472,9 @@ impl Seen {
     fn get(&self, entries: &[Entry], text: &str) -> Option<usize> {
         let hash = Self::hash(&self.hasher, text);
         self.table
-            .find(hash, |&at| Self::text_at(entries, at).as_deref() == Some(text))
+            .find(hash, |&at| {
+                Self::text_at(entries, at).as_deref() == Some(text)
+            })
             .map(|&at| at as usize)
     }
 

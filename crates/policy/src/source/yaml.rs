@@ -513,6 +513,47 @@ mod tests {
     }
 
     #[test]
+    fn text_read_in_pieces_keeps_characters_and_positions_across_the_cuts() {
+        // Multi-byte characters (2, 3 and 4 bytes) around every piece boundary, in a plain
+        // scalar, a quoted one and a key, each at a different offset modulo the piece size.
+        for (pad, c) in [(0, 'é'), (1, '€'), (2, '𝄞'), (3, 'é'), (5, '€')] {
+            let long: String = std::iter::repeat_n(c, Chunks::SIZE).collect();
+            // libyaml ends a simple key 1024 bytes after it starts, so the key is shorter.
+            let key: String = std::iter::repeat_n(c, 200).collect();
+            let text = format!(
+                "{}a: {long}\nb: \"{long}\"\n{key}: c\nlast: here\n",
+                "#".repeat(pad) + if pad > 0 { "\n" } else { "" },
+            );
+            let parsed = parse(&text);
+            assert!(parsed.notes.is_empty(), "{:?}", parsed.notes);
+            let root = parsed.documents[0].as_ref().unwrap();
+            assert_eq!(root.get("a").unwrap().as_str(), Some(long.as_str()));
+            assert_eq!(root.get("b").unwrap().as_str(), Some(long.as_str()));
+            assert_eq!(root.get(&key).unwrap().as_str(), Some("c"));
+            let last = root.get("last").unwrap();
+            assert_eq!(slice(&text, last.span), "here");
+        }
+    }
+
+    #[test]
+    fn pieces_end_on_character_boundaries_and_cover_the_text() {
+        let text: String = "ab€𝄞é".repeat(Chunks::SIZE / 3);
+        let mut chunks = Chunks::new(&text);
+        let mut seen = Vec::new();
+        loop {
+            let piece = std::io::BufRead::fill_buf(&mut chunks).unwrap().to_vec();
+            if piece.is_empty() {
+                break;
+            }
+            assert!(piece.len() <= Chunks::SIZE);
+            assert!(std::str::from_utf8(&piece).is_ok());
+            std::io::BufRead::consume(&mut chunks, piece.len());
+            seen.extend(piece);
+        }
+        assert_eq!(seen, text.as_bytes());
+    }
+
+    #[test]
     fn a_block_scalar_may_end_the_text_without_a_line_break() {
         // Values as kubectl (go-yaml v2) reads them; libyaml-safer alone panics on these.
         for (text, want) in [
