@@ -572,7 +572,7 @@ fn keep_paths(node: &Node, paths: &[&[&str]]) -> Node {
         });
     }
     kept.shrink_to_fit();
-    Node::new(Value::Map(Arc::new(kept)), node.span)
+    Node::new(Value::Map(Arc::from(kept)), node.span)
 }
 
 #[cfg(test)]

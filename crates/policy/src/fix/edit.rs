@@ -68,13 +68,37 @@ impl EditError {
 /// # Errors
 /// [`EditError`] for overlapping edits or a span outside the text.
 pub fn apply(text: &str, edits: &[Edit]) -> Result<String, EditError> {
-    let mut order: Vec<&Edit> = edits.iter().collect();
-    // Stable: inserts at one offset keep the order they were given in.
-    order.sort_by_key(|e| (e.span.start, e.span.end));
+    let order = in_order(text, edits)?;
     let extra: usize = edits.iter().map(|e| e.replacement.len()).sum();
     let mut out = String::with_capacity(text.len() + extra);
     let mut pos = 0;
     for edit in order {
+        let Range { start, end } = edit.span;
+        out.push_str(text.get(pos..start).unwrap_or_default());
+        out.push_str(&edit.replacement);
+        pos = end;
+    }
+    out.push_str(text.get(pos..).unwrap_or_default());
+    Ok(out)
+}
+
+/// Whether [`apply`] would apply `edits` to `text`, without writing the result (a rendered
+/// fix is checked this way once per finding: a copy of the file each would cost its size).
+///
+/// # Errors
+/// The [`EditError`] that [`apply`] would return.
+pub fn check(text: &str, edits: &[Edit]) -> Result<(), EditError> {
+    in_order(text, edits).map(|_| ())
+}
+
+/// The edits in offset order, after checking that each is inside `text` and none overlaps
+/// the one before it.
+fn in_order<'e>(text: &str, edits: &'e [Edit]) -> Result<Vec<&'e Edit>, EditError> {
+    let mut order: Vec<&Edit> = edits.iter().collect();
+    // Stable: inserts at one offset keep the order they were given in.
+    order.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut pos = 0;
+    for edit in &order {
         let Range { start, end } = edit.span;
         if end < start || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
             return Err(EditError::OutOfRange { start, end });
@@ -82,12 +106,9 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, EditError> {
         if start < pos {
             return Err(EditError::Overlap { at: start });
         }
-        out.push_str(text.get(pos..start).unwrap_or_default());
-        out.push_str(&edit.replacement);
         pos = end;
     }
-    out.push_str(text.get(pos..).unwrap_or_default());
-    Ok(out)
+    Ok(order)
 }
 
 #[cfg(test)]

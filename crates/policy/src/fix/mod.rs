@@ -129,7 +129,7 @@ impl Proposal<'_> {
     pub fn render(&self, text: &str, root: &Node) -> Option<Fix> {
         let edits = layout::Layout::new(text).render(root, &self.change)?;
         // The edits must apply: a fix that cannot is not offered.
-        apply(text, &edits).ok()?;
+        edit::check(text, &edits).ok()?;
         Some(Fix {
             title: self.title.clone(),
             applicability: self.applicability,

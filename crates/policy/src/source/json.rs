@@ -7,7 +7,7 @@
 //! otherwise (out of range is an error). The tree is built by the same [`TreeBuilder`] as YAML,
 //! with its depth and size limits; the scanner is a loop, not a recursion.
 
-use crate::node::{Node, Span, Value};
+use crate::node::{CompactString, Node, Span, Value};
 use crate::source::Limits;
 use crate::source::scalar::json_number;
 use crate::source::tree::{Budget, Step, TreeBuilder};
@@ -296,7 +296,8 @@ fn number(s: &mut Scanner<'_>) -> Result<Node, (Span, String)> {
 fn string(s: &mut Scanner<'_>) -> Result<Node, (Span, String)> {
     let start = s.pos;
     s.pos += 1; // the opening quote
-    let mut out = String::new();
+    // Inline up to 24 bytes: most keys and values never allocate.
+    let mut out = CompactString::default();
     loop {
         let rest = s.text.get(s.pos..).unwrap_or("");
         // Copy the run up to the next quote, backslash or control character at once.

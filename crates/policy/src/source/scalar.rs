@@ -26,7 +26,7 @@ impl Resolved {
     /// A string, as quoted and block scalars without a tag are.
     pub(crate) fn string(text: String) -> Self {
         Self {
-            value: Value::Str(text),
+            value: Value::Str(text.into()),
             differs_from_yaml12: None,
             go: GoValue::Str,
         }
@@ -82,7 +82,7 @@ fn go_float(f: f64) -> Resolved {
 pub(crate) fn map_key(go: GoValue, value: &Value) -> Result<String, String> {
     match go {
         GoValue::Str => match value {
-            Value::Str(s) => Ok(s.clone()),
+            Value::Str(s) => Ok(s.to_string()),
             _ => Err("a non-string value cannot be a mapping key in Kubernetes".to_string()),
         },
         GoValue::Int(i) => Ok(i.to_string()),
@@ -272,11 +272,11 @@ pub(crate) fn resolve_plain(text: &str) -> Resolved {
         // go-yaml: "not in the map, so maybe a normal float" (strconv.ParseFloat).
         return match go_parse_float(text) {
             Some(f) => go_float(f),
-            None => plain(Value::Str(text.to_string())),
+            None => plain(Value::Str(text.into())),
         };
     }
     if !(first.is_ascii_digit() || first == b'+' || first == b'-') {
-        return plain(Value::Str(text.to_string()));
+        return plain(Value::Str(text.into()));
     }
     // Timestamps (`2024-01-02`) stay strings, as go-yaml v2 keeps them when decoding into
     // interface{}; no integer or float parse accepts their dashes either.
@@ -311,7 +311,7 @@ pub(crate) fn resolve_plain(text: &str) -> Resolved {
             ..plain(Value::Int(i))
         };
     }
-    plain(Value::Str(text.to_string()))
+    plain(Value::Str(text.into()))
 }
 
 /// Where YAML 1.2 (core schema) reads an integer text differently from Go's `ParseInt(s, 0, 64)`.

@@ -364,26 +364,20 @@ impl Reader<'_> {
                     (None, None) => return self.placeholder(expr),
                 }
             }
-            Expression::String(s) => Value::Str(s.value().clone()),
+            Expression::String(s) => Value::Str(s.value().as_str().into()),
             Expression::StringTemplate(t) => match literal_template(t) {
-                Some(text) => Value::Str(text),
+                Some(text) => Value::Str(text.into()),
                 None => return self.placeholder(expr),
             },
-            Expression::Array(items) => Value::Seq(std::sync::Arc::new(
-                items
-                    .iter()
-                    .map(|item| self.node(item, depth + 1))
-                    .collect(),
+            Expression::Array(items) => Value::Seq(std::sync::Arc::from_iter(
+                items.iter().map(|item| self.node(item, depth + 1)),
             )),
-            Expression::Object(object) => Value::Map(std::sync::Arc::new(
-                object
-                    .iter()
-                    .map(|(key, value)| Entry {
-                        key: self.key(key),
-                        value: self.node(value.expr(), depth + 1),
-                    })
-                    .collect(),
-            )),
+            Expression::Object(object) => Value::Map(std::sync::Arc::from_iter(object.iter().map(
+                |(key, value)| Entry {
+                    key: self.key(key),
+                    value: self.node(value.expr(), depth + 1),
+                },
+            ))),
             Expression::Parenthesis(p) => return self.node(p.inner(), depth + 1),
             _ => return self.placeholder(expr),
         };
@@ -392,10 +386,9 @@ impl Reader<'_> {
 
     fn key(&self, key: &ObjectKey) -> Node {
         match key {
-            ObjectKey::Ident(ident) => Node::new(
-                Value::Str(ident.as_str().to_string()),
-                span_of(ident.span()),
-            ),
+            ObjectKey::Ident(ident) => {
+                Node::new(Value::Str(ident.as_str().into()), span_of(ident.span()))
+            }
             ObjectKey::Expression(expr) => {
                 let node = self.node(strip_parens(expr), 0);
                 match node.value {
@@ -416,7 +409,7 @@ impl Reader<'_> {
         } else {
             format!("${{{text}}}")
         };
-        Node::new(Value::Str(text), span)
+        Node::new(Value::Str(text.into()), span)
     }
 }
 

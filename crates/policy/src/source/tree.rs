@@ -6,7 +6,9 @@
 //! a repeated key keeps the last value (go-yaml v2 without strict mode, and Go's JSON decoder),
 //! and `<<` merge keys apply in document order (go-yaml v2 `decode.go`, `mapping` and `merge`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use crate::node::{Entry, Node, Span, Value};
@@ -50,7 +52,7 @@ enum Frame {
         /// as Kubernetes writes it (see [`KeyText`]).
         key: Option<(Node, bool, KeyText)>,
         /// Index into `entries` by the key's JSON text.
-        seen: HashMap<String, usize>,
+        seen: Seen,
         /// Keys written explicitly (not merged), so a merge that overrides one can say so.
         explicit: Vec<bool>,
         count: usize,
@@ -187,7 +189,7 @@ impl<'a> TreeBuilder<'a> {
             flow,
             entries: Vec::new(),
             key: None,
-            seen: HashMap::new(),
+            seen: Seen::default(),
             explicit: Vec::new(),
             count: 1,
         });
@@ -293,11 +295,13 @@ impl<'a> TreeBuilder<'a> {
                 mut items,
                 count,
             } => {
-                // The tree is kept for the run: give back what the growing vector reserved.
+                // The tree is kept for the run: `Arc<[_]>` holds exactly the items. Shrinking
+                // first gives back what the growing vector reserved before the copy is made (a
+                // large vector shrinks in place), so a long list costs twice its items at most.
                 items.shrink_to_fit();
                 let end = container_end(flow, end, items.last());
                 self.place(
-                    Node::new(Value::Seq(Arc::new(items)), Span::new(start, end)),
+                    Node::new(Value::Seq(Arc::from(items)), Span::new(start, end)),
                     count,
                     anchor,
                     false,
@@ -315,7 +319,7 @@ impl<'a> TreeBuilder<'a> {
                 entries.shrink_to_fit();
                 let end = container_end(flow, end, entries.last().map(|e| &e.value));
                 self.place(
-                    Node::new(Value::Map(Arc::new(entries)), Span::new(start, end)),
+                    Node::new(Value::Map(Arc::from(entries)), Span::new(start, end)),
                     count,
                     anchor,
                     false,
@@ -349,7 +353,7 @@ impl<'a> TreeBuilder<'a> {
             Some(Frame::Seq {
                 items, count: c, ..
             }) => {
-                items.push(node);
+                push(items, node);
                 *c += count;
                 return Ok(());
             }
@@ -370,24 +374,36 @@ impl<'a> TreeBuilder<'a> {
                     merge_into(entries, seen, explicit, &node, &mut overridden)
                         .map_err(|message| (node.span, message))?;
                 } else {
-                    let text = key_text.unwrap_or_else(|| {
-                        json_key(&k).ok_or_else(|| {
-                            format!("a {} cannot be a mapping key in Kubernetes", k.type_name())
-                        })
-                    });
-                    match text {
-                        Ok(text) => {
-                            // Kubernetes' keys are strings (JSON's): rules see the key so.
+                    // Kubernetes' keys are strings (JSON's): rules see the key so.
+                    let converted = match key_text {
+                        Some(Ok(text)) => {
                             if !matches!(k.value, Value::Str(_)) {
-                                k.value = Value::Str(text.clone());
+                                k.value = Value::Str(text.into());
                             }
-                            if let Some(&at) = seen.get(&text) {
+                            Ok(())
+                        }
+                        Some(Err(message)) => Err(message),
+                        None if matches!(k.value, Value::Str(_)) => Ok(()),
+                        None => match json_key(&k).map(Cow::into_owned) {
+                            Some(text) => {
+                                k.value = Value::Str(text.into());
+                                Ok(())
+                            }
+                            None => Err(format!(
+                                "a {} cannot be a mapping key in Kubernetes",
+                                k.type_name()
+                            )),
+                        },
+                    };
+                    match converted.map(|()| json_key(&k).unwrap_or(Cow::Borrowed(""))) {
+                        Ok(text) => {
+                            if let Some(at) = seen.get(entries, &text) {
                                 if let (Some(slot), Some(flag)) =
                                     (entries.get_mut(at), explicit.get_mut(at))
                                 {
                                     // Overriding a merged key is what merges are for.
                                     if *flag {
-                                        duplicate = Some((k.span, text));
+                                        duplicate = Some((k.span, text.into_owned()));
                                     }
                                     *slot = Entry {
                                         key: k,
@@ -396,11 +412,15 @@ impl<'a> TreeBuilder<'a> {
                                     *flag = true;
                                 }
                             } else {
-                                seen.insert(text, entries.len());
-                                entries.push(Entry {
-                                    key: k,
-                                    value: node,
-                                });
+                                seen.insert(entries, &text, entries.len());
+                                drop(text);
+                                push(
+                                    entries,
+                                    Entry {
+                                        key: k,
+                                        value: node,
+                                    },
+                                );
                                 explicit.push(true);
                             }
                         }
@@ -451,7 +471,7 @@ pub(crate) const NOT_FINITE_HELP: &str =
 /// keys override keys written before the merge (go-yaml v2 applies merges in document order).
 fn merge_into(
     entries: &mut Vec<Entry>,
-    seen: &mut HashMap<String, usize>,
+    seen: &mut Seen,
     explicit: &mut Vec<bool>,
     source: &Node,
     overridden: &mut Vec<(Span, String)>,
@@ -472,19 +492,19 @@ fn merge_into(
             let Some(text) = json_key(&entry.key) else {
                 continue;
             };
-            match seen.get(&text) {
-                Some(&at) => {
+            match seen.get(entries, &text) {
+                Some(at) => {
                     if let (Some(slot), Some(flag)) = (entries.get_mut(at), explicit.get_mut(at)) {
                         if *flag {
-                            overridden.push((slot.key.span, text));
+                            overridden.push((slot.key.span, text.into_owned()));
                         }
                         *slot = entry.clone();
                         *flag = false;
                     }
                 }
                 None => {
-                    seen.insert(text, entries.len());
-                    entries.push(entry.clone());
+                    seen.insert(entries, &text, entries.len());
+                    push(entries, entry.clone());
                     explicit.push(false);
                 }
             }
@@ -496,18 +516,68 @@ fn merge_into(
 /// The key as Kubernetes' YAML-to-JSON conversion writes it (`sigs.k8s.io/yaml`
 /// `convertToJSONableObject`): strings, numbers and booleans; `None` for null and containers,
 /// which it refuses.
-pub(crate) fn json_key(key: &Node) -> Option<String> {
+pub(crate) fn json_key(key: &Node) -> Option<Cow<'_, str>> {
     match &key.value {
-        Value::Str(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) if f.is_nan() => Some(".nan".to_string()),
+        Value::Str(s) => Some(Cow::Borrowed(s.as_str())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+        Value::Int(i) => Some(Cow::Owned(i.to_string())),
+        Value::Float(f) if f.is_nan() => Some(Cow::Borrowed(".nan")),
         Value::Float(f) if f.is_infinite() => {
-            Some(if *f > 0.0 { ".inf" } else { "-.inf" }.to_string())
+            Some(Cow::Borrowed(if *f > 0.0 { ".inf" } else { "-.inf" }))
         }
-        Value::Float(f) => Some(f.to_string()),
+        Value::Float(f) => Some(Cow::Owned(f.to_string())),
         Value::Null | Value::Seq(_) | Value::Map(_) => None,
     }
+}
+
+/// The keys of a mapping being built, as indexes into its entries (4 bytes a key, where a map
+/// from key text to index would hold a second copy of every key). Lookups hash the JSON text
+/// of the key (`json_key`), so `1` and `"1"` are the same key, as after Kubernetes' conversion.
+#[derive(Default)]
+struct Seen {
+    table: hashbrown::HashTable<u32>,
+    /// Randomly seeded, as std's maps are: keys come from the input.
+    hasher: RandomState,
+}
+
+impl Seen {
+    fn hash(hasher: &RandomState, text: &str) -> u64 {
+        hasher.hash_one(text)
+    }
+
+    fn text_at(entries: &[Entry], at: u32) -> Option<Cow<'_, str>> {
+        entries.get(at as usize).and_then(|e| json_key(&e.key))
+    }
+
+    fn get(&self, entries: &[Entry], text: &str) -> Option<usize> {
+        let hash = Self::hash(&self.hasher, text);
+        self.table
+            .find(hash, |&at| {
+                Self::text_at(entries, at).as_deref() == Some(text)
+            })
+            .map(|&at| at as usize)
+    }
+
+    /// Records that `entries[at]` (about to be pushed, or there) has the key `text`.
+    fn insert(&mut self, entries: &[Entry], text: &str, at: usize) {
+        let hasher = &self.hasher;
+        let hash = Self::hash(hasher, text);
+        // Indexes fit: a file holds at most `Limits::max_nodes` values, far below u32::MAX.
+        let at = u32::try_from(at).unwrap_or(u32::MAX);
+        self.table.insert_unique(hash, at, |&i| {
+            Self::hash(hasher, Self::text_at(entries, i).as_deref().unwrap_or(""))
+        });
+    }
+}
+
+/// Pushes onto a vector of the tree, growing it by half when full rather than doubling: the
+/// tree is kept for the run, so a list or mapping of a million values holds at most a third
+/// more than it needs while it is built (and nothing more once `close` shrinks it).
+fn push<T>(items: &mut Vec<T>, item: T) {
+    if items.len() == items.capacity() {
+        items.reserve_exact((items.len() / 2).max(4));
+    }
+    items.push(item);
 }
 
 fn container_end(flow: bool, end: Span, last: Option<&Node>) -> u32 {

@@ -198,7 +198,7 @@ fn parse_document(
     let rewrites = Rewrites::find(text);
     let input = rewrites.text.as_deref().unwrap_or(text);
     let mut parser = Parser::new();
-    parser.set_input(input.as_bytes());
+    parser.set_input(Chunks::new(input));
     // Nothing points past the text as written (the `\n` added for the parser).
     let limit = padding.unwrap_or(u32::MAX);
     let span = |start: Mark, end: Mark| {
@@ -336,7 +336,12 @@ fn scalar(
         None if !plain || !plain_implicit => {
             let key = builder.expects_key() || anchor.is_some();
             let key = key.then(|| Ok(text.clone()));
-            return builder.scalar(Node::new(Value::Str(text), span), anchor, merge_key, key);
+            return builder.scalar(
+                Node::new(Value::Str(text.into()), span),
+                anchor,
+                merge_key,
+                key,
+            );
         }
         None => {
             let resolved = resolve_plain(&text);
@@ -504,7 +509,8 @@ fn may_hold_tag_character(text: &str) -> bool {
 /// go-yaml v2 reads on ([`Rewrites`]).
 fn go_yaml_reads(input: &str) -> Option<Rewrite> {
     let mut parser = Parser::new();
-    parser.set_input(input.as_bytes());
+    // In pieces, as `parse_document` reads: the parser holds four bytes a character of what it is given.
+    parser.set_input(Chunks::new(input));
     loop {
         match parser.parse() {
             Ok(event) => {
@@ -800,6 +806,57 @@ fn tag_with_comma_in_flow(text: &str) -> Option<u32> {
 
 /// The first character libyaml's reader refuses ("control characters are not allowed"), with
 /// its byte offset. Tabs, line breaks, NEL and the BOM are allowed.
+/// The parser's input, handed over a piece at a time. libyaml-safer decodes everything its
+/// reader's `fill_buf` returns into a queue of `char`s (4 bytes each); given the whole text as
+/// one slice it would hold four times the text at once. In pieces of [`Chunks::SIZE`] bytes
+/// (cut at character boundaries, so each piece is valid UTF-8 on its own) it holds one piece.
+struct Chunks<'t> {
+    rest: &'t [u8],
+}
+
+impl<'t> Chunks<'t> {
+    const SIZE: usize = 16 * 1024;
+
+    fn new(text: &'t str) -> Self {
+        Self {
+            rest: text.as_bytes(),
+        }
+    }
+
+    /// The length of the next piece: at most `SIZE` bytes, ending on a character boundary.
+    fn piece(&self) -> usize {
+        if self.rest.len() <= Self::SIZE {
+            return self.rest.len();
+        }
+        // A UTF-8 continuation byte is `10xxxxxx`; a boundary is before any other byte, and
+        // one is found within 4 bytes (the text is valid UTF-8).
+        (Self::SIZE - 3..=Self::SIZE)
+            .rev()
+            .find(|&at| self.rest.get(at).is_some_and(|b| b & 0xC0 != 0x80))
+            .unwrap_or(Self::SIZE)
+    }
+}
+
+impl std::io::Read for Chunks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.rest.len());
+        let (head, tail) = self.rest.split_at(n);
+        buf.get_mut(..n).unwrap_or_default().copy_from_slice(head);
+        self.rest = tail;
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Chunks<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        Ok(self.rest.get(..self.piece()).unwrap_or(self.rest))
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.rest = self.rest.get(amount..).unwrap_or_default();
+    }
+}
+
 fn forbidden_character(text: &str) -> Option<(u32, char)> {
     text.char_indices()
         .find(|&(_, c)| {
@@ -827,6 +884,47 @@ mod tests {
 
     fn slice(text: &str, span: Span) -> &str {
         &text[span.start as usize..span.end as usize]
+    }
+
+    #[test]
+    fn text_read_in_pieces_keeps_characters_and_positions_across_the_cuts() {
+        // Multi-byte characters (2, 3 and 4 bytes) around every piece boundary, in a plain
+        // scalar, a quoted one and a key, each at a different offset modulo the piece size.
+        for (pad, c) in [(0, 'é'), (1, '€'), (2, '𝄞'), (3, 'é'), (5, '€')] {
+            let long: String = std::iter::repeat_n(c, Chunks::SIZE).collect();
+            // libyaml ends a simple key 1024 bytes after it starts, so the key is shorter.
+            let key: String = std::iter::repeat_n(c, 200).collect();
+            let text = format!(
+                "{}a: {long}\nb: \"{long}\"\n{key}: c\nlast: here\n",
+                "#".repeat(pad) + if pad > 0 { "\n" } else { "" },
+            );
+            let parsed = parse(&text);
+            assert!(parsed.notes.is_empty(), "{:?}", parsed.notes);
+            let root = parsed.documents[0].as_ref().unwrap();
+            assert_eq!(root.get("a").unwrap().as_str(), Some(long.as_str()));
+            assert_eq!(root.get("b").unwrap().as_str(), Some(long.as_str()));
+            assert_eq!(root.get(&key).unwrap().as_str(), Some("c"));
+            let last = root.get("last").unwrap();
+            assert_eq!(slice(&text, last.span), "here");
+        }
+    }
+
+    #[test]
+    fn pieces_end_on_character_boundaries_and_cover_the_text() {
+        let text: String = "ab€𝄞é".repeat(Chunks::SIZE / 3);
+        let mut chunks = Chunks::new(&text);
+        let mut seen = Vec::new();
+        loop {
+            let piece = std::io::BufRead::fill_buf(&mut chunks).unwrap().to_vec();
+            if piece.is_empty() {
+                break;
+            }
+            assert!(piece.len() <= Chunks::SIZE);
+            assert!(std::str::from_utf8(&piece).is_ok());
+            std::io::BufRead::consume(&mut chunks, piece.len());
+            seen.extend(piece);
+        }
+        assert_eq!(seen, text.as_bytes());
     }
 
     #[test]
