@@ -26,13 +26,6 @@ use crate::args::{Cli, Command, FailOn, OutputFormat, RulesFormat};
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
-// A run frees most of what it parses and keeps a little of every file (engine.rs): glibc's
-// malloc leaves that memory fragmented across its arenas, jemalloc gives it back (on the 100k
-// corpus of bench/run: 248 MB peak RSS instead of 311, and less CPU).
-#[cfg(not(target_env = "msvc"))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
