@@ -333,14 +333,13 @@ fn scalar(
     let resolved = match tag.as_deref() {
         Some(tag) => resolve_tagged(tag, &text).map_err(|message| (span, message))?,
         // Quoted and block scalars without a tag are strings (go-yaml: `!n.implicit`).
+        // A string key is its own text (`tree::json_key`): no copy of it is needed.
         None if !plain || !plain_implicit => {
-            let key = builder.expects_key() || anchor.is_some();
-            let key = key.then(|| Ok(text.clone()));
             return builder.scalar(
                 Node::new(Value::Str(text.into()), span),
                 anchor,
                 merge_key,
-                key,
+                None,
             );
         }
         None => {
@@ -372,7 +371,13 @@ fn scalar(
             Some(NOT_FINITE_HELP.to_string()),
         );
     }
-    let key = (at_key || anchor.is_some()).then(|| map_key(resolved.go, &resolved.value));
+    // A string key is its own text (`tree::json_key`): only other keys need Go's spelling.
+    let key = (at_key || anchor.is_some())
+        .then(|| match &resolved.value {
+            Value::Str(_) => None,
+            value => Some(map_key(resolved.go, value)),
+        })
+        .flatten();
     builder.scalar(Node::new(resolved.value, span), anchor, merge_key, key)
 }
 
