@@ -89,17 +89,19 @@ pub fn check_and_fix(
     let mut report = check(current(&texts), policy, options);
     for _ in 0..MAX_ROUNDS {
         let mut changed = false;
-        for (index, input) in originals.iter().enumerate() {
+        // The fixes of each file, gathered in one pass over the findings (not one per file).
+        let mut by_file: Vec<Vec<(&str, &Fix)>> = vec![Vec::new(); originals.len()];
+        for d in &report.diagnostics {
+            if let (Some(fix), Some(slot)) = (d.fix.as_ref(), by_file.get_mut(d.file))
+                && applies(fix, unsafe_fixes)
+            {
+                slot.push((d.rule.as_ref(), fix));
+            }
+        }
+        for ((index, input), found) in originals.iter().enumerate().zip(by_file) {
             if input.fault.is_some() || rejected.iter().any(|(i, _)| *i == index) {
                 continue;
             }
-            let found: Vec<(&str, &Fix)> = report
-                .diagnostics
-                .iter()
-                .filter(|d| d.file == index)
-                .filter_map(|d| Some((d.rule.as_ref(), d.fix.as_ref()?)))
-                .filter(|(_, f)| applies(f, unsafe_fixes))
-                .collect();
             if found.is_empty() {
                 continue;
             }

@@ -152,6 +152,10 @@ impl<'p> Checker<'p> {
                 Origin::TerraformPlan { .. } | Origin::TerraformSource { .. }
             )
         });
+        let layout = crate::fix::layout::Layout::new(&checked.text);
+        // Documents come in file order (the items of a `List` share their index), so the
+        // documents of one index are found by halving, not by a walk per finding.
+        let in_order = documents.is_sorted_by_key(|d| d.index);
         for violation in run_rules(policy, Scope::Document, &cx) {
             if suppressions.suppresses(&violation) {
                 suppressed += 1;
@@ -162,10 +166,18 @@ impl<'p> Checker<'p> {
                     return None;
                 }
                 // Items of a `List` share their document index: the one holding the nodes renders.
-                documents
+                let wanted = violation.subject.document;
+                let candidates = if in_order {
+                    let from = documents.partition_point(|d| d.index < wanted);
+                    let to = documents.partition_point(|d| d.index <= wanted);
+                    documents.get(from..to).unwrap_or_default()
+                } else {
+                    &documents[..]
+                };
+                candidates
                     .iter()
-                    .filter(|d| d.index == violation.subject.document)
-                    .find_map(|d| proposal.render(&checked.text, &d.root))
+                    .filter(|d| d.index == wanted)
+                    .find_map(|d| proposal.render_in(&layout, &d.root))
             });
             diagnostics.push(from_violation(violation, fix));
         }

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 /// Replace `span` (byte offsets into the original text) with `replacement`. An empty span
 /// inserts.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Edit {
     pub span: Range<usize>,
     pub replacement: String,

@@ -43,11 +43,17 @@ pub(crate) struct Layout<'t> {
 }
 
 impl<'t> Layout<'t> {
+    /// Reads the file's line breaks once: build one `Layout` per text and render every fix of
+    /// that text with it (a search of the whole text per fix is quadratic on one-line files).
     pub(crate) fn new(text: &'t str) -> Self {
         Self {
             text,
             eol: if text.contains("\r\n") { "\r\n" } else { "\n" },
         }
+    }
+
+    pub(crate) fn text(&self) -> &'t str {
+        self.text
     }
 
     fn slice(&self, node: &Node) -> &'t str {
@@ -340,9 +346,13 @@ fn ancestors<'n>(node: &'n Node, target: &Node, out: &mut Vec<(&'n Node, bool)>)
     if std::ptr::eq(node, target) {
         return true;
     }
+    // Only nodes whose text holds the target's can be on a chain that `reachable` accepts
+    // (each node inside its parent), so the others are not walked: a fix costs the depth of
+    // its node, not the size of the document before it.
+    let holds = |n: &Node| n.span.start <= target.span.start && target.span.end <= n.span.end;
     match &node.value {
         Value::Seq(items) => {
-            for item in items.iter() {
+            for item in items.iter().filter(|i| holds(i)) {
                 if ancestors(item, target, out) {
                     return true;
                 }
@@ -354,7 +364,7 @@ fn ancestors<'n>(node: &'n Node, target: &Node, out: &mut Vec<(&'n Node, bool)>)
                     out.push((&entry.key, true));
                     return true;
                 }
-                if ancestors(&entry.value, target, out) {
+                if holds(&entry.value) && ancestors(&entry.value, target, out) {
                     return true;
                 }
             }

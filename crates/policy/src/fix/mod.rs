@@ -18,6 +18,8 @@
 pub mod edit;
 pub(crate) mod layout;
 
+use std::collections::{BTreeMap, HashSet};
+
 use crate::node::Node;
 pub use edit::{Edit, EditError, apply};
 
@@ -127,9 +129,14 @@ impl Proposal<'_> {
     /// be written exactly there.
     #[must_use]
     pub fn render(&self, text: &str, root: &Node) -> Option<Fix> {
-        let edits = layout::Layout::new(text).render(root, &self.change)?;
+        self.render_in(&layout::Layout::new(text), root)
+    }
+
+    /// [`Proposal::render`] with the text's layout read once for all its fixes.
+    pub(crate) fn render_in(&self, layout: &layout::Layout<'_>, root: &Node) -> Option<Fix> {
+        let edits = layout.render(root, &self.change)?;
         // The edits must apply: a fix that cannot is not offered.
-        edit::check(text, &edits).ok()?;
+        edit::check(layout.text(), &edits).ok()?;
         Some(Fix {
             title: self.title.clone(),
             applicability: self.applicability,
@@ -158,25 +165,36 @@ pub struct Applied {
 /// applied once and both count.
 #[must_use]
 pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
+    // Taken edits never overlap, so by start offset their ends rise too: an edit collides
+    // with one that starts inside it (or where it starts), or with the last one before it.
+    // Both are found in the ordered map, so applying n fixes costs n log n, not n squared.
     let mut taken: Vec<&Edit> = Vec::new();
+    let mut ends: BTreeMap<usize, usize> = BTreeMap::new();
     let mut applied = Vec::new();
-    let mut seen: Vec<&[Edit]> = Vec::new();
+    let mut seen: HashSet<&[Edit]> = HashSet::new();
     for (i, fix) in fixes.iter().enumerate() {
-        if seen.contains(&fix.edits.as_slice()) {
+        if seen.contains(fix.edits.as_slice()) {
             applied.push(i);
             continue;
         }
         let collides = fix.edits.iter().any(|e| {
-            taken.iter().any(|t| {
-                e.span.start == t.span.start
-                    || (e.span.start < t.span.end && t.span.start < e.span.end)
-            })
+            let (start, end) = (e.span.start, e.span.end);
+            ends.contains_key(&start)
+                || ends.range(start..end.max(start)).next().is_some()
+                || ends
+                    .range(..start)
+                    .next_back()
+                    .is_some_and(|(_, before_end)| *before_end > start)
         });
         if collides {
             continue;
         }
+        for e in &fix.edits {
+            let end = ends.entry(e.span.start).or_insert(e.span.end);
+            *end = (*end).max(e.span.end);
+        }
         taken.extend(fix.edits.iter());
-        seen.push(&fix.edits);
+        seen.insert(&fix.edits);
         applied.push(i);
     }
     let edits: Vec<Edit> = taken.into_iter().cloned().collect();
@@ -187,5 +205,69 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
             text: text.to_string(),
             applied: Vec::new(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The collision test as first written, one comparison per taken edit: the oracle for the
+    /// ordered-map version.
+    fn applied_by_pairs(fixes: &[&Fix]) -> Vec<usize> {
+        let mut taken: Vec<&Edit> = Vec::new();
+        let mut seen: Vec<&[Edit]> = Vec::new();
+        let mut applied = Vec::new();
+        for (i, fix) in fixes.iter().enumerate() {
+            if seen.contains(&fix.edits.as_slice()) {
+                applied.push(i);
+                continue;
+            }
+            let collides = fix.edits.iter().any(|e| {
+                taken.iter().any(|t| {
+                    e.span.start == t.span.start
+                        || (e.span.start < t.span.end && t.span.start < e.span.end)
+                })
+            });
+            if !collides {
+                taken.extend(fix.edits.iter());
+                seen.push(&fix.edits);
+                applied.push(i);
+            }
+        }
+        applied
+    }
+
+    /// A fix of up to three edits in `0..40`, sorted and none overlapping (as rendered fixes are).
+    fn fix() -> impl Strategy<Value = Fix> {
+        proptest::collection::vec((0usize..40, 0usize..4), 1..4).prop_map(|mut spans| {
+            spans.sort_unstable();
+            let mut edits: Vec<Edit> = Vec::new();
+            let mut pos = 0;
+            for (start, len) in spans {
+                let start = start.max(pos);
+                let end = (start + len).min(40);
+                edits.push(Edit {
+                    span: start..end,
+                    replacement: "x".to_string(),
+                });
+                pos = end;
+            }
+            Fix {
+                title: String::new(),
+                applicability: Applicability::Safe,
+                edits,
+            }
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn takes_the_fixes_pairwise_comparison_takes(fixes in proptest::collection::vec(fix(), 0..24)) {
+            let text = "a".repeat(40);
+            let refs: Vec<&Fix> = fixes.iter().collect();
+            prop_assert_eq!(apply_fixes(&text, &refs).applied, applied_by_pairs(&refs));
+        }
     }
 }
