@@ -152,7 +152,8 @@ impl<'p> Checker<'p> {
                 Origin::TerraformPlan { .. } | Origin::TerraformSource { .. }
             )
         });
-        let layout = crate::fix::layout::Layout::new(&checked.text);
+        // Read only when a finding proposes a fix: most files have none.
+        let layout = std::cell::OnceCell::new();
         // Documents come in file order (the items of a `List` share their index), so the
         // documents of one index are found by halving, not by a walk per finding.
         let in_order = documents.is_sorted_by_key(|d| d.index);
@@ -177,7 +178,11 @@ impl<'p> Checker<'p> {
                 candidates
                     .iter()
                     .filter(|d| d.index == wanted)
-                    .find_map(|d| proposal.render_in(&layout, &d.root))
+                    .find_map(|d| {
+                        let layout =
+                            layout.get_or_init(|| crate::fix::layout::Layout::new(&checked.text));
+                        proposal.render_in(layout, &d.root)
+                    })
             });
             diagnostics.push(from_violation(violation, fix));
         }

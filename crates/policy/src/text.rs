@@ -34,12 +34,90 @@ pub fn closest_field<'k>(unknown: &str, known: impl Iterator<Item = &'k str>) ->
 /// third of the longer name may differ (at least one edit), as rustc suggests names.
 #[must_use]
 pub fn closest_name<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    let (distance, best) = candidates
-        .iter()
-        .map(|c| (edit_distance(name, c), *c))
-        .min_by_key(|(d, c)| (*d, *c))?;
-    let longest = name.chars().count().max(best.chars().count());
+    // Each distance is worked out only as far as it could still beat the best so far, so a
+    // lookup among thousands of names (every node class of a fleet) costs little per name.
+    let name_chars: Vec<char> = name.chars().collect();
+    let (mut row, mut chars) = (Vec::new(), Vec::new());
+    let mut best: Option<(usize, &str)> = None;
+    for &candidate in candidates {
+        let bound = best.map_or(usize::MAX, |(d, _)| d);
+        // ASCII names (all Kubernetes names) are compared byte by byte: the same distance.
+        let within = if name.is_ascii() && candidate.is_ascii() {
+            edit_distance_within(name.as_bytes(), candidate.as_bytes(), bound, &mut row)
+        } else {
+            chars.clear();
+            chars.extend(candidate.chars());
+            edit_distance_within(&name_chars, &chars, bound, &mut row)
+        };
+        let Some(d) = within else {
+            continue;
+        };
+        if best.is_none_or(|b| (d, candidate) < b) {
+            best = Some((d, candidate));
+        }
+    }
+    let (distance, best) = best?;
+    let longest = name_chars.len().max(best.chars().count());
     (distance <= (longest / 3).max(1)).then_some(best)
+}
+
+/// The Levenshtein distance of `a` and `b` if it is at most `bound`. Only the band of the
+/// table within `bound` of its diagonal is worked out (a cell off it is at least its distance
+/// from the diagonal), cells past the bound are kept as `bound + 1` (what is past the bound
+/// stays past it), and a row with every cell past the bound ends the work. `row` is scratch
+/// space, reused between calls.
+fn edit_distance_within<T: PartialEq>(
+    a: &[T],
+    b: &[T],
+    bound: usize,
+    row: &mut Vec<usize>,
+) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > bound {
+        return None;
+    }
+    let over = bound.saturating_add(1);
+    row.clear();
+    row.extend((0..=b.len()).map(|j| j.min(over)));
+    for (i, ca) in (1usize..).zip(a) {
+        let lo = i.saturating_sub(bound);
+        let hi = i.saturating_add(bound).min(b.len());
+        // Walking right along row `i`: the cell above-left, the cell to the left.
+        let (mut diagonal, mut left, mut least, first);
+        if lo == 0 {
+            diagonal = row.first().copied().unwrap_or(over);
+            left = i.min(over);
+            if let Some(cell) = row.first_mut() {
+                *cell = left;
+            }
+            least = left;
+            first = 1;
+        } else {
+            diagonal = row.get(lo - 1).copied().unwrap_or(over);
+            left = over;
+            least = over;
+            first = lo;
+        }
+        for j in first..=hi {
+            let above = row.get(j).copied().unwrap_or(over);
+            let same = b.get(j - 1) == Some(ca);
+            let cell = if same {
+                diagonal
+            } else {
+                diagonal.min(above).min(left).saturating_add(1)
+            }
+            .min(over);
+            diagonal = above;
+            if let Some(slot) = row.get_mut(j) {
+                *slot = cell;
+            }
+            left = cell;
+            least = least.min(cell);
+        }
+        if least > bound {
+            return None;
+        }
+    }
+    row.last().copied().filter(|&d| d <= bound)
 }
 
 /// Levenshtein distance in characters (insertions, deletions, substitutions).
@@ -72,6 +150,34 @@ pub fn backticked(items: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The bounded distance is Levenshtein's wherever it is within the bound.
+        #[test]
+        fn bounded_distance_is_levenshtein(a in "[abc\u{e9}-]{0,12}", b in "[abc\u{e9}-]{0,12}", bound in prop_oneof![0usize..14, Just(usize::MAX)]) {
+            let (a_chars, b_chars): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            let exact = strsim::levenshtein(&a, &b);
+            let within = edit_distance_within(&a_chars, &b_chars, bound, &mut Vec::new());
+            prop_assert_eq!(within, (exact <= bound).then_some(exact));
+        }
+
+        /// The nearest name is the one the full table of distances picks.
+        #[test]
+        fn closest_name_is_the_nearest_by_full_distance(
+            name in "[ab\u{e9}-]{0,8}",
+            candidates in proptest::collection::vec("[ab\u{e9}-]{0,8}", 0..12),
+        ) {
+            let names: Vec<&str> = candidates.iter().map(String::as_str).collect();
+            let expected = names
+                .iter()
+                .map(|c| (strsim::levenshtein(&name, c), *c))
+                .min_by_key(|(d, c)| (*d, *c))
+                .filter(|(d, c)| *d <= (name.chars().count().max(c.chars().count()) / 3).max(1))
+                .map(|(_, c)| c);
+            prop_assert_eq!(closest_name(&name, &names), expected);
+        }
+    }
 
     // Moved with the functions from `rules/refs/node_class_not_found.rs` (REF001),
     // `schema/hints.rs` (SCH002) and `rules/tag/tag_syntax_invalid.rs` (TAG003).

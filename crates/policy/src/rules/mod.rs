@@ -573,6 +573,15 @@ impl<'a> Context<'a> {
         self.classes_by_name.contains_key(name)
     }
 
+    /// The node classes of the run with this name, in file order.
+    pub fn node_classes_named(&self, name: &str) -> impl Iterator<Item = &NodeClass<'a>> {
+        self.classes_by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.node_classes.get(i))
+    }
+
     /// The node class a pool's `nodeClassRef` names, if it is in the run.
     #[must_use]
     pub fn node_class_of(&self, pool: &NodePool<'_>) -> Option<&NodeClass<'a>> {

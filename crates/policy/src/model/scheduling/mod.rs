@@ -8,8 +8,10 @@
 //! `DoesNotExist`). See shared/research/karpenter-facts.md §8.
 
 mod label_set;
+mod pool_index;
 
 pub use label_set::LabelSet;
+pub use pool_index::PoolIndex;
 
 use crate::model::{NodePool, Workload};
 use crate::node::Node;

@@ -112,12 +112,7 @@ fn check_ref<'a>(
     let kind = reference.kind().filter(|k| !k.is_empty());
     // The node classes of the checked set that carry the referenced name.
     let named: Vec<&str> = match name {
-        Some(name) => cx
-            .node_classes
-            .iter()
-            .filter(|nc| nc.name == name)
-            .map(|nc| nc.kind())
-            .collect(),
+        Some(name) => cx.node_classes_named(name).map(|nc| nc.kind()).collect(),
         None => Vec::new(),
     };
     let group = reference.api_group().filter(|(g, _)| !g.is_empty());

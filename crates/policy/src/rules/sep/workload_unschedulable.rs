@@ -1,7 +1,5 @@
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::model::scheduling::{
-    self, Alternative, LabelSet, LabelSets, Mismatch, is_well_known_label, label_mismatch_count,
+    self, Alternative, LabelSet, LabelSets, Mismatch, PoolIndex, label_mismatch_count,
     label_mismatches, labels_fit, pool_label_sets, restrict,
 };
 use crate::model::{NodePool, Taint, Workload};
@@ -233,71 +231,20 @@ fn problem_count(
             .count()
 }
 
-/// The pools that may define each value of each label, so that the search for a pool a pod
-/// fits visits only pools that can give it a label it requires, not every pool of the set.
-///
-/// A pod that requires a label that is not well known with `In` values (or a `nodeSelector`
-/// value) fits only pools that define that label: one the pool does not define is never on
-/// its nodes. Of those, a pool that lists the label's values fits only if it lists one the pod
-/// wants; a pool with an open requirement on it (`NotIn`, `Exists`, `Gt`, ...) may fit.
-struct PoolIndex<'s> {
-    /// (label, value) -> the pools whose nodes may carry the label with exactly listed values,
-    /// this one among them.
-    listed: BTreeMap<(&'s str, &'s str), Vec<usize>>,
-    /// label -> the pools with an open requirement on it.
-    open: BTreeMap<&'s str, Vec<usize>>,
+// Tests turn the pool index off to compare the rule with the search of every pool.
+#[cfg(test)]
+thread_local! {
+    static VISIT_EVERY_POOL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-impl<'s> PoolIndex<'s> {
-    fn new(pools: &'s [(&NodePool<'_>, LabelSets, bool)]) -> Self {
-        let mut index = Self {
-            listed: BTreeMap::new(),
-            open: BTreeMap::new(),
-        };
-        for (i, (_, sets, _)) in pools.iter().enumerate() {
-            for (key, set) in sets {
-                if set.complement || set.greater_than.is_some() || set.less_than.is_some() {
-                    index.open.entry(key).or_default().push(i);
-                } else {
-                    for value in &set.values {
-                        index.listed.entry((key, value)).or_default().push(i);
-                    }
-                }
-            }
-        }
-        index
-    }
+#[cfg(test)]
+fn visit_every_pool() -> bool {
+    VISIT_EVERY_POOL.with(std::cell::Cell::get)
+}
 
-    /// The pool lists that may give label `key` one of `values` (with repeats).
-    fn lists<'q>(
-        &'q self,
-        key: &'q str,
-        values: &'q BTreeSet<String>,
-    ) -> impl Iterator<Item = &'q Vec<usize>> {
-        values
-            .iter()
-            .filter_map(move |v| self.listed.get(&(key, v.as_str())))
-            .chain(self.open.get(key))
-    }
-
-    /// Indexes (ascending) of the only pools whose labels `pod` may fit, when it requires a
-    /// label that is not well known with listed values; `None` when every pool may. Of the
-    /// labels it requires, the one with the fewest pools decides.
-    fn candidates(&self, pod: &LabelSets) -> Option<Vec<usize>> {
-        let (key, values) = pod
-            .iter()
-            .filter(|(key, wanted)| {
-                !is_well_known_label(key)
-                    && wanted.greater_than.is_none()
-                    && wanted.less_than.is_none()
-            })
-            .filter_map(|(key, wanted)| Some((key.as_str(), wanted.required_values()?)))
-            .min_by_key(|(key, values)| self.lists(key, values).map(Vec::len).sum::<usize>())?;
-        let mut pools: Vec<usize> = self.lists(key, values).flatten().copied().collect();
-        pools.sort_unstable();
-        pools.dedup();
-        Some(pools)
-    }
+#[cfg(not(test))]
+const fn visit_every_pool() -> bool {
+    false
 }
 
 fn taint_text(t: &Taint<'_>) -> String {
@@ -350,7 +297,7 @@ impl Rule for WorkloadUnschedulable {
             .iter()
             .map(|p| (p, launchable_labels(cx, p), cx.is_infra_pool(p)))
             .collect();
-        let index = PoolIndex::new(&pools);
+        let index = PoolIndex::new(pools.iter().map(|(_, sets, _)| sets));
         let pool_names: Vec<&str> = cx.node_pools.iter().map(|p| p.name).collect();
         for w in &cx.workloads {
             let Some(spec) = w.pod_spec else {
@@ -396,7 +343,7 @@ impl Rule for WorkloadUnschedulable {
                 let fits_pool = |(pool, sets, _): &(&NodePool<'a>, LabelSets, bool)| {
                     labels_fit(&alt.sets, sets) && tolerates_pool(w, pool)
                 };
-                match index.candidates(&alt.sets) {
+                match index.candidates(&alt.sets).filter(|_| !visit_every_pool()) {
                     Some(candidates) => candidates
                         .iter()
                         .filter_map(|&i| pools.get(i))
@@ -416,19 +363,48 @@ impl Rule for WorkloadUnschedulable {
             // workload's side of the fence is the closest, and the search can stop there.
             const UNBEATABLE: (usize, bool) = (1, false);
             'search: for alt in &alternatives {
-                for (pool, sets, infra_pool) in &pools {
-                    let rank = (
-                        problem_count(w, alt, pool, sets),
-                        *infra_pool != infra_workload,
-                    );
-                    if closest
-                        .as_ref()
-                        .is_none_or(|(_, _, _, _, best)| rank < *best)
-                    {
-                        closest = Some((alt, pool, sets, *infra_pool, rank));
-                        if rank == UNBEATABLE {
-                            break 'search;
+                // The alternative's closest pool, the first in file order of those that rank
+                // best. Pools that give it one of its indexed labels are ranked first: a pool
+                // that gives none has a problem per indexed label, so when one of these has
+                // fewer, it is the answer and the other pools are not visited.
+                let rank_of = |i: usize| {
+                    pools.get(i).map(|(pool, sets, infra_pool)| {
+                        (
+                            problem_count(w, alt, pool, sets),
+                            *infra_pool != infra_workload,
+                        )
+                    })
+                };
+                let first_best = |order: &mut dyn Iterator<Item = usize>| {
+                    let mut best: Option<(usize, (usize, bool))> = None;
+                    for i in order {
+                        if let Some(rank) = rank_of(i)
+                            && best.is_none_or(|(_, b)| rank < b)
+                        {
+                            best = Some((i, rank));
+                            if rank == UNBEATABLE {
+                                break;
+                            }
                         }
+                    }
+                    best
+                };
+                let (near, required) = if visit_every_pool() {
+                    (Vec::new(), 0)
+                } else {
+                    index.near(&alt.sets)
+                };
+                let mut best = first_best(&mut near.iter().copied());
+                if best.is_none_or(|(_, (count, _))| count >= required) {
+                    best = first_best(&mut (0..pools.len()));
+                }
+                if let Some((i, rank)) = best
+                    && closest.as_ref().is_none_or(|(_, _, _, _, b)| rank < *b)
+                    && let Some((pool, sets, infra_pool)) = pools.get(i)
+                {
+                    closest = Some((alt, pool, sets, *infra_pool, rank));
+                    if rank == UNBEATABLE {
+                        break 'search;
                     }
                 }
             }
@@ -526,6 +502,106 @@ impl Rule for WorkloadUnschedulable {
 mod tests {
     #![expect(clippy::indexing_slicing, reason = "tests")]
     use crate::rules::testing::findings;
+    use proptest::prelude::*;
+
+    /// A random set of pools and pods over a small vocabulary of labels, so that pods often
+    /// fit no pool and several pools tie for the closest.
+    fn pools_and_pods() -> impl Strategy<Value = String> {
+        let label = (0..3usize, 0..3usize);
+        let pool = (
+            proptest::collection::vec(label.clone(), 0..3),
+            any::<bool>(),
+            any::<bool>(),
+        );
+        let term = proptest::collection::vec(
+            (0..4usize, proptest::collection::vec(0..3usize, 1..3)),
+            1..3,
+        );
+        let pod = (
+            proptest::collection::vec(label, 0..3),
+            proptest::option::of(proptest::collection::vec(term, 1..3)),
+            any::<bool>(),
+            any::<bool>(),
+        );
+        (
+            proptest::collection::vec(pool, 1..12),
+            proptest::collection::vec(pod, 1..6),
+        )
+            .prop_map(|(pools, pods)| {
+                const KEYS: [&str; 4] = ["team", "tier", "zone-group", "kubernetes.io/arch"];
+                const VALUES: [&str; 3] = ["a", "b", "amd64"];
+                let mut text = String::new();
+                for (i, (labels, tainted, infra)) in pools.iter().enumerate() {
+                    let labels: Vec<String> = labels
+                        .iter()
+                        .map(|(k, v)| format!("{}: {}", KEYS[*k], VALUES[*v]))
+                        .collect();
+                    let taints = match (tainted, infra) {
+                        (_, true) => "[{key: workload-type, value: infrastructure, effect: NoSchedule}]",
+                        (true, false) => "[{key: team, value: a, effect: NoSchedule}]",
+                        (false, false) => "[]",
+                    };
+                    let node_type = if *infra { "infrastructure" } else { "applications" };
+                    text.push_str(&format!(
+                        "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {{name: p{i}}}\nspec:\n  template:\n    metadata: {{labels: {{node-type: {node_type}, {}}}}}\n    spec:\n      requirements: []\n      taints: {taints}\n---\n",
+                        labels.join(", ")
+                    ));
+                }
+                for (i, (selector, terms, tolerates, infra_ns)) in pods.iter().enumerate() {
+                    let ns = if *infra_ns { "monitoring" } else { "shop" };
+                    let selector: Vec<String> = selector
+                        .iter()
+                        .map(|(k, v)| format!("{}: {}", KEYS[*k], VALUES[*v]))
+                        .collect();
+                    let affinity = terms.as_ref().map_or_else(String::new, |terms| {
+                        let terms: Vec<String> = terms
+                            .iter()
+                            .map(|exprs| {
+                                let exprs: Vec<String> = exprs
+                                    .iter()
+                                    .map(|(k, vs)| {
+                                        let vs: Vec<&str> = vs.iter().map(|v| VALUES[*v]).collect();
+                                        format!(
+                                            "{{key: {}, operator: In, values: [{}]}}",
+                                            KEYS[*k],
+                                            vs.join(", ")
+                                        )
+                                    })
+                                    .collect();
+                                format!("{{matchExpressions: [{}]}}", exprs.join(", "))
+                            })
+                            .collect();
+                        format!(
+                            "  affinity: {{nodeAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: {{nodeSelectorTerms: [{}]}}}}}}\n",
+                            terms.join(", ")
+                        )
+                    });
+                    let tolerations = if *tolerates {
+                        "  tolerations: [{key: team, operator: Exists}]\n"
+                    } else {
+                        ""
+                    };
+                    text.push_str(&format!(
+                        "apiVersion: v1\nkind: Pod\nmetadata: {{name: w{i}, namespace: {ns}}}\nspec:\n  nodeSelector: {{{}}}\n{affinity}{tolerations}  containers: [{{name: c, image: i}}]\n---\n",
+                        selector.join(", ")
+                    ));
+                }
+                text
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// The pool index only skips work: the findings are those of visiting every pool.
+        #[test]
+        fn the_pool_index_finds_what_visiting_every_pool_finds(text in pools_and_pods()) {
+            let indexed = findings("SEP006", &text);
+            super::VISIT_EVERY_POOL.with(|v| v.set(true));
+            let visited = findings("SEP006", &text);
+            super::VISIT_EVERY_POOL.with(|v| v.set(false));
+            prop_assert_eq!(indexed, visited, "{}", text);
+        }
+    }
 
     const POOLS: &str = "apiVersion: karpenter.sh/v1
 kind: NodePool
