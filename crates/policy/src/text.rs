@@ -37,12 +37,13 @@ pub fn closest_name<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
     // Each distance is worked out only as far as it could still beat the best so far, so a
     // lookup among thousands of names (every node class of a fleet) costs little per name.
     let name_chars: Vec<char> = name.chars().collect();
+    let name_ascii = name.is_ascii();
     let (mut row, mut chars) = (Vec::new(), Vec::new());
     let mut best: Option<(usize, &str)> = None;
     for &candidate in candidates {
         let bound = best.map_or(usize::MAX, |(d, _)| d);
         // ASCII names (all Kubernetes names) are compared byte by byte: the same distance.
-        let within = if name.is_ascii() && candidate.is_ascii() {
+        let within = if name_ascii && candidate.is_ascii() {
             edit_distance_within(name.as_bytes(), candidate.as_bytes(), bound, &mut row)
         } else {
             chars.clear();
@@ -126,6 +127,25 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     strsim::levenshtein(a, b)
 }
 
+/// `` `a`, `b`, `c`, `d`, `e` and 4 more ``: the distinct names, in order, five of them named and
+/// the rest counted, so that a fleet's thousands of pools or classes do not bury a message.
+#[must_use]
+pub fn name_list(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let mut seen = std::collections::HashSet::new();
+    let distinct: Vec<&str> = names.iter().copied().filter(|n| seen.insert(*n)).collect();
+    let shown: Vec<String> = distinct
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`{n}`"))
+        .collect();
+    let mut text = shown.join(", ");
+    if distinct.len() > SHOWN {
+        text.push_str(&format!(" and {} more", distinct.len() - SHOWN));
+    }
+    text
+}
+
 /// A user value cut to a readable length for a message, on one line.
 #[must_use]
 pub fn shorten(text: &str) -> String {
@@ -151,6 +171,16 @@ pub fn backticked(items: &[&str]) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn name_lists_are_short() {
+        assert_eq!(name_list(&["a", "b", "a"]), "`a`, `b`");
+        assert_eq!(name_list(&["platform", "gpu"]), "`platform`, `gpu`");
+        assert_eq!(
+            name_list(&["a", "b", "c", "d", "e", "f", "g"]),
+            "`a`, `b`, `c`, `d`, `e` and 2 more"
+        );
+    }
 
     proptest! {
         /// The bounded distance is Levenshtein's wherever it is within the bound.

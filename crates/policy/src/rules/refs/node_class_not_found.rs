@@ -129,7 +129,7 @@ impl Rule for NodeClassNotFound {
                 ),
                 None => format!(
                     "node classes in the checked files: {}; point `nodeClassRef.name` at one of them or add the {kind} `{name}`",
-                    first_names(&names)
+                    crate::text::name_list(&names)
                 ),
             };
             out.report(
@@ -142,29 +142,5 @@ impl Rule for NodeClassNotFound {
             )
             .help(help);
         }
-    }
-}
-
-/// The first names of a list, for a message: a fleet's thousands of classes would bury the
-/// help, so five are named and the rest counted.
-fn first_names(names: &[&str]) -> String {
-    const SHOWN: usize = 5;
-    let shown: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
-    let mut text = shown.join(", ");
-    if names.len() > SHOWN {
-        text.push_str(&format!(" and {} more", names.len() - SHOWN));
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::first_names;
-
-    #[test]
-    fn a_long_list_of_classes_names_five_and_counts_the_rest() {
-        assert_eq!(first_names(&["platform", "gpu"]), "`platform`, `gpu`");
-        let many = ["a", "b", "c", "d", "e", "f", "g"];
-        assert_eq!(first_names(&many), "`a`, `b`, `c`, `d`, `e` and 2 more");
     }
 }

@@ -187,27 +187,6 @@ fn requirement_node<'a>(
     selector.or_else(|| alt.term.and_then(|t| t.expression(key)).map(|e| e.node))
 }
 
-/// `` `a`, `b`, `c` and 4 more ``: distinct names, in order, at most five.
-fn name_list(names: &[&str]) -> String {
-    const SHOWN: usize = 5;
-    let mut distinct: Vec<&str> = Vec::new();
-    for name in names {
-        if !distinct.contains(name) {
-            distinct.push(name);
-        }
-    }
-    let shown: Vec<String> = distinct
-        .iter()
-        .take(SHOWN)
-        .map(|n| format!("`{n}`"))
-        .collect();
-    let mut text = shown.join(", ");
-    if distinct.len() > SHOWN {
-        text.push_str(&format!(" and {} more", distinct.len() - SHOWN));
-    }
-    text
-}
-
 /// Whether `w` tolerates every taint of `pool` that blocks placement.
 fn tolerates_pool(w: &Workload<'_>, pool: &NodePool<'_>) -> bool {
     !pool
@@ -438,7 +417,7 @@ impl Rule for WorkloadUnschedulable {
                     format!(
                         "{what} selects NodePool `{}`, which is not in the checked set (its NodePools: {})",
                         names.join("`, `"),
-                        name_list(&pool_names)
+                        crate::text::name_list(&pool_names)
                     ),
                 )
                 .help("check the pool name, or check the files that define that NodePool together with this workload");
@@ -768,15 +747,6 @@ spec:
         // Only when the set has a NodePool.
         let alone = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  nodeSelector: {team: a}\n";
         assert!(findings("SEP006", alone).is_empty());
-    }
-
-    #[test]
-    fn pool_name_lists_are_short() {
-        assert_eq!(super::name_list(&["a", "b", "a"]), "`a`, `b`");
-        assert_eq!(
-            super::name_list(&["a", "b", "c", "d", "e", "f", "g"]),
-            "`a`, `b`, `c`, `d`, `e` and 2 more"
-        );
     }
 
     #[test]
