@@ -30,17 +30,26 @@ pub fn closest_field<'k>(unknown: &str, known: impl Iterator<Item = &'k str>) ->
     best.map(|(_, name)| name)
 }
 
+/// The longest name (in bytes) [`closest_name`] compares: a DNS subdomain, the longest
+/// Kubernetes object name (`metadata.name`, at most 253 characters).
+pub const NAME_MAX: usize = 253;
+
 /// The candidate name nearest to `name`, if it is near enough to be a typo of it: up to a
-/// third of the longer name may differ (at least one edit), as rustc suggests names.
+/// third of the longer name may differ (at least one edit), as rustc suggests names. Names
+/// longer than [`NAME_MAX`] get no suggestion and are suggested for none: no Kubernetes
+/// object name is that long, and the table of distances grows with the product of lengths.
 #[must_use]
 pub fn closest_name<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    if name.len() > NAME_MAX {
+        return None;
+    }
     // Each distance is worked out only as far as it could still beat the best so far, so a
     // lookup among thousands of names (every node class of a fleet) costs little per name.
     let name_chars: Vec<char> = name.chars().collect();
     let name_ascii = name.is_ascii();
     let (mut row, mut chars) = (Vec::new(), Vec::new());
     let mut best: Option<(usize, &str)> = None;
-    for &candidate in candidates {
+    for &candidate in candidates.iter().filter(|c| c.len() <= NAME_MAX) {
         let bound = best.map_or(usize::MAX, |(d, _)| d);
         // ASCII names (all Kubernetes names) are compared byte by byte: the same distance.
         let within = if name_ascii && candidate.is_ascii() {
@@ -171,6 +180,23 @@ pub fn backticked(items: &[&str]) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn names_past_any_kubernetes_name_are_not_compared() {
+        // A hostile pair of 40 KB names cost 8.5 s of distance table; now nothing.
+        let long = "a".repeat(NAME_MAX + 1);
+        assert_eq!(closest_name(&long, &[long.as_str()]), None);
+        assert_eq!(
+            closest_name("platfrm", &[long.as_str(), "platform"]),
+            Some("platform")
+        );
+        let longest = "a".repeat(NAME_MAX);
+        let near = format!("{}b", "a".repeat(NAME_MAX - 1));
+        assert_eq!(
+            closest_name(&near, &[longest.as_str()]),
+            Some(longest.as_str())
+        );
+    }
 
     #[test]
     fn name_lists_are_short() {
