@@ -71,3 +71,28 @@ test("rules() lists the registry", () => {
   assert.ok(rules.some((r) => r.id === "CEL001"));
   assert.ok(eksgate.version().length > 0);
 });
+
+// The engine's deepest CEL tree (cel/program.rs MAX_DEPTH, 128 levels) evaluates within the
+// module's stack, and deeper ones of every shape are refused with a message, not a trap.
+test("CEL nested to the limit evaluates; deeper is a policy error, not a trap", () => {
+  const policy = (expression) => POLICY.replace(
+    /expression: >-\n.*\n.*\n/,
+    `expression: ${JSON.stringify(expression)}\n`,
+  );
+  const deepest = Array(127).fill("1").join(" + ") + " < 0";
+  const report = JSON.parse(eksgate.check(POOL, policy(deepest)));
+  assert.equal(report.error, undefined, JSON.stringify(report.error));
+  assert.equal(report.diagnostics.filter((d) => d.rule === "ACME001").length, 1);
+  for (const deeper of [
+    Array(129).fill("1").join(" + ") + " < 0",
+    "object" + ".f()".repeat(20000) + " == 1",
+    "[".repeat(5000) + "1" + "]".repeat(5000) + " == []",
+    "-".repeat(50000) + "1 > 0",
+  ]) {
+    const out = JSON.parse(eksgate.check(POOL, policy(deeper)));
+    assert.match(out.error.message, /nests deeper than 128 levels/);
+  }
+  // Long chains of `||` are built balanced: 20,000 terms are shallow.
+  const wide = JSON.parse(eksgate.check(POOL, policy(Array(20000).fill("false").join(" || "))));
+  assert.equal(wide.diagnostics.filter((d) => d.rule === "ACME001").length, 1);
+});

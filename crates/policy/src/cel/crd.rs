@@ -18,9 +18,10 @@
 use std::sync::Arc;
 
 use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
-use cel::{Context, Program, Value};
+use cel::{Context, Value};
 use serde_json::Value as J;
 
+use super::Program;
 use super::refs::{self, Missing};
 use super::value::from_json;
 use crate::node::Node;

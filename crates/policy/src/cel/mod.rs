@@ -10,13 +10,17 @@
 
 pub mod crd;
 pub mod k8s;
+mod macros;
 pub mod native;
+pub mod program;
 pub mod refs;
 pub mod value;
 
 use std::sync::{Arc, OnceLock};
 
-use cel::{Env, Program};
+use cel::Env;
+
+pub use program::{Program, compile};
 
 /// The environment every eksgate CEL program runs in: the CEL standard library, the `strings`
 /// and `lists` extensions, and [`k8s`]'s Kubernetes functions. Built once.
@@ -39,28 +43,6 @@ impl std::fmt::Display for CompileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}: {}", self.line, self.column, self.message)
     }
-}
-
-/// Compiles `source` in [`env()`].
-///
-/// # Errors
-/// The first parse error, with its position in `source`.
-pub fn compile(source: &str) -> Result<Program, CompileError> {
-    env().compile(source).map_err(|errors| {
-        let first = errors.errors.first();
-        let (line, column) = first.map_or((1, 1), |e| {
-            // The parser counts both from 1.
-            (
-                usize::try_from(e.pos.0).unwrap_or(1).max(1),
-                usize::try_from(e.pos.1).unwrap_or(1).max(1),
-            )
-        });
-        CompileError {
-            line,
-            column,
-            message: first.map_or_else(|| errors.to_string(), |e| e.msg.clone()),
-        }
-    })
 }
 
 /// A short, single-line rendering of an evaluation error for messages.

@@ -127,7 +127,7 @@ fn custom_rule(rule: &CustomRule, checker: &mut Checker<'_>) -> Option<Compiled>
 }
 
 /// Compiles a CEL expression of the policy; errors point into the expression's text.
-fn cel(checker: &mut Checker<'_>, text: &Spanned<String>) -> Option<cel::Program> {
+fn cel(checker: &mut Checker<'_>, text: &Spanned<String>) -> Option<crate::cel::Program> {
     match crate::cel::compile(text) {
         Ok(program) => {
             let missing = crate::cel::refs::missing(program.expression(), &["object"]);

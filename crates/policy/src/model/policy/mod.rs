@@ -135,20 +135,20 @@ fn error_severity() -> Severity {
 /// A custom rule's expressions, compiled.
 #[derive(Clone, Debug)]
 struct Compiled {
-    program: Arc<cel::Program>,
-    message: Option<Arc<cel::Program>>,
+    program: Arc<crate::cel::Program>,
+    message: Option<Arc<crate::cel::Program>>,
 }
 
 impl CustomRule {
     /// The compiled `expression` (every rule of a policy that was read has one).
     #[must_use]
-    pub fn program(&self) -> Option<&cel::Program> {
+    pub fn program(&self) -> Option<&crate::cel::Program> {
         self.compiled.as_ref().map(|c| c.program.as_ref())
     }
 
     /// The compiled `messageExpression`, if the rule has one.
     #[must_use]
-    pub fn message_program(&self) -> Option<&cel::Program> {
+    pub fn message_program(&self) -> Option<&crate::cel::Program> {
         self.compiled.as_ref().and_then(|c| c.message.as_deref())
     }
 }
