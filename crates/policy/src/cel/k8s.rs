@@ -102,6 +102,9 @@ pub(crate) fn environment() -> Env {
         vec![LIST_TYPE, LIST_TYPE],
         sets_equivalent,
     );
+    // eksgate compiles with the Pratt parser, which `cel/macros.rs` expands `cel.bind` for; the
+    // macro is registered for the `cel` crate's ANTLR parser (`Env::compile`), which the tests
+    // hold that expansion to.
     let _ = env.add_macro(Macro::receiver("bind", 3, bind_macro));
     env
 }

@@ -1,14 +1,14 @@
 //! Compiling CEL source into a program eksgate can run.
 //!
 //! Parsed by the `cel` crate's hand-written Pratt parser rather than its ANTLR one: the same
-//! grammar and the same trees (the tests below hold every CEL rule of the bundled and upstream
-//! CRDs, and generated expressions, to the ANTLR parser's trees), in a fraction of the code, which
-//! is what keeps the browser's WASM module small. The Pratt parser only expands the standard
-//! macros, so those eksgate's environment adds (`cel.bind`, `math.greatest`, `math.least`,
+//! grammar and the same trees (`tests/cel_parser.rs` holds every CEL rule of the bundled and
+//! upstream CRDs, and generated expressions, to the ANTLR parser's trees), in a fraction of the
+//! code, which is what keeps the browser's WASM module small. The Pratt parser only expands the
+//! standard macros, so those eksgate's environment adds (`cel.bind`, `math.greatest`, `math.least`,
 //! `sortBy`) are expanded here, into the same trees.
 //!
-//! Its trees can be deeper than its recursion limit (`a || b || ...` and `a.b.c...` are built
-//! in loops), and evaluation recurses once per level, so a tree nested deeper than
+//! Its trees can be deeper than its recursion limit (`a.b.c...` and `1 + 1 + ...` are built in
+//! loops), and evaluation recurses once per level, so a tree nested deeper than
 //! [`MAX_DEPTH`] is refused as a compile error instead of overflowing the stack.
 
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
@@ -59,7 +59,7 @@ impl Program {
 }
 
 /// Parses `source` as eksgate's environment does (optional syntax on, as [`cel::Env`] has it by
-/// default), expanding the standard macros and `cel.bind`.
+/// default), expanding the standard macros and those the environment adds.
 ///
 /// # Errors
 /// The first parse error, with its position in `source`; a tree deeper than [`MAX_DEPTH`].
@@ -107,6 +107,10 @@ pub fn compile(source: &str) -> Result<Program, CompileError> {
             message: error.message,
         }
     })?;
+    // Checked before expanding too, which recurses; an expansion adds up to 3 levels.
+    if depth(&expression) > MAX_DEPTH {
+        return Err(too_deep());
+    }
     Ok(Program { expression })
 }
 
