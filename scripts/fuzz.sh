@@ -16,7 +16,7 @@ seconds=${1:-300}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(check_yaml check_terraform_plan check_terraform_source render_hostile_text migrate)
+  targets=(check_yaml check_terraform_plan check_terraform_source render_hostile_text migrate cel_rule)
 fi
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
@@ -47,6 +47,15 @@ for t in "${targets[@]}"; do
       seed "$t" '*.yaml' '*.yml' '*.json' ;;
     check_terraform_source)
       seed "$t" '*.tf' ;;
+    cel_rule)
+      # Each one-line CEL rule of the upstream CRDs beside the checkout (../shared/crds), the
+      # examples and the fixtures, one per seed.
+      mkdir -p fuzz/corpus/cel_rule
+      { grep -rhoE "(rule|expression|messageExpression): .+" ../shared/crds examples crates/policy/tests/fixtures 2>/dev/null || true; } |
+        sed -E 's/^[a-zA-Z]+: //' | while IFS= read -r e; do
+          printf '%s' "$e" > "fuzz/corpus/cel_rule/seed-$(printf '%s' "$e" | sha1sum | cut -c1-16)"
+        done
+      echo "  $(ls fuzz/corpus/cel_rule | wc -l) seeds for cel_rule" ;;
   esac
 done
 
