@@ -26,6 +26,10 @@ pub fn pool(jobs: Option<u16>, sources: usize) -> Result<Option<rayon::ThreadPoo
     }
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
+        // The main thread's 8 MiB rather than rayon's 2: CEL evaluation recurses once per level
+        // of an expression (up to 128, `eksgate_policy::cel::program::MAX_DEPTH`), which a debug
+        // build's frames took past 2 MiB. Only the pages a thread touches are committed.
+        .stack_size(8 << 20)
         .build()
         .map(Some)
         .map_err(|e| format!("cannot start {threads} threads: {e}"))

@@ -55,3 +55,34 @@ fn a_generated_corpus_reports_the_same_with_one_or_four_jobs() {
     assert!(status.success(), "bench/gen.py failed");
     same_output_for_any_jobs(&corpus);
 }
+
+/// A custom CEL rule nested as deep as the engine allows (127 levels under its limit of 128)
+/// evaluates on the pool's threads too, in this debug build whose frames are several times a
+/// release build's: the pool's threads have the main thread's stack (rayon's 2 MiB overflowed).
+#[test]
+fn the_deepest_cel_rule_evaluates_on_the_pools_threads() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let expression = vec!["1"; 127].join(" + ") + " < 0";
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        format!(
+            "apiVersion: eksgate.dev/v1alpha1\nkind: Policy\nmetadata: {{name: deep}}\nspec:\n  rules:\n    - id: DEEP001\n      match: {{kinds: [NodePool]}}\n      expression: \"{expression}\"\n      message: m\n"
+        ),
+    )
+    .expect("policy written");
+    let pools = workspace_root().join("examples/platform/karpenter");
+    let out = eksgate([
+        "check".as_ref(),
+        pools.as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        "-j".as_ref(),
+        "2".as_ref(),
+    ])
+    .run();
+    assert_eq!(out.code, 1, "{}: {}", out.shown, out.stderr);
+    assert!(out.stdout.contains("\"DEEP001\""), "{}", out.stdout);
+}
