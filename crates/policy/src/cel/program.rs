@@ -312,23 +312,12 @@ fn char_column(source: &str, line: usize, byte: usize) -> usize {
 /// does not allow (`unary: member | '!'+ member | '-'+ member`; `-1` and `-1.5` are literals)
 /// and the Pratt parser accepts.
 fn mixed_prefix_operators(source: &str) -> Option<usize> {
-    let mut lexer = Lexer::new(source);
-    let mut tokens = Vec::new();
-    loop {
-        let token = lexer.lex();
-        match token.kind {
-            TokenKind::TokEnd | TokenKind::TokError => break,
-            TokenKind::TokWhitespace | TokenKind::TokComment => {}
-            _ => tokens.push(token),
-        }
-    }
-    let kind = |i: usize| tokens.get(i).map(|t| t.kind);
-    // Whether token `i` is a prefix `!` or `-` (a `-` after an operand is subtraction, and one
-    // before a number is its sign).
-    let prefix = |i: usize| match kind(i) {
-        Some(TokenKind::TokExclamation) => true,
-        Some(TokenKind::TokMinus) => {
-            let after_operand = i.checked_sub(1).and_then(kind).is_some_and(|p| {
+    // Whether a token of `kind` between `before` and `after` is a prefix `!` or `-` (a `-` after
+    // an operand is subtraction, and one before a number is its sign).
+    let prefix = |before: Option<TokenKind>, kind: TokenKind, after: Option<TokenKind>| match kind {
+        TokenKind::TokExclamation => true,
+        TokenKind::TokMinus => {
+            let after_operand = before.is_some_and(|p| {
                 matches!(
                     p,
                     TokenKind::TokIdent
@@ -345,21 +334,33 @@ fn mixed_prefix_operators(source: &str) -> Option<usize> {
                         | TokenKind::TokRightBrace
                 )
             });
-            let sign = matches!(kind(i + 1), Some(TokenKind::TokInt | TokenKind::TokFloat));
+            let sign = matches!(after, Some(TokenKind::TokInt | TokenKind::TokFloat));
             !after_operand && !sign
         }
         _ => false,
     };
-    (1..tokens.len())
-        .find(|&i| {
-            prefix(i - 1)
-                && kind(i) != kind(i - 1)
-                && (kind(i) == Some(TokenKind::TokExclamation)
-                    || (kind(i) == Some(TokenKind::TokMinus)
-                        && !matches!(kind(i + 1), Some(TokenKind::TokInt | TokenKind::TokFloat))))
-        })
-        .and_then(|i| tokens.get(i))
-        .map(|t| t.start)
+    // One pass with a window of three tokens: nothing is kept of a long expression.
+    let mut lexer = Lexer::new(source);
+    let mut before: Option<TokenKind> = None;
+    let mut current: Option<(TokenKind, usize)> = None;
+    let mut previous_prefix: Option<TokenKind> = None;
+    loop {
+        let token = lexer.lex();
+        let next = match token.kind {
+            TokenKind::TokEnd | TokenKind::TokError => None,
+            TokenKind::TokWhitespace | TokenKind::TokComment => continue,
+            kind => Some(kind),
+        };
+        if let Some((kind, start)) = current {
+            let is_prefix = prefix(before, kind, next);
+            if is_prefix && previous_prefix.is_some_and(|p| p != kind) {
+                return Some(start);
+            }
+            previous_prefix = is_prefix.then_some(kind);
+            before = Some(kind);
+        }
+        current = Some((next?, token.start));
+    }
 }
 
 #[cfg(test)]
