@@ -281,3 +281,27 @@ proptest! {
         prop_assert_eq!(pratt(&source).is_some(), antlr(&source).is_some(), "{}", source);
     }
 }
+
+/// After `!`, a signed number keeps its sign, as it does alone: `!-1.f()` calls `f` on -1 (the
+/// Pratt parser alone builds `!-(1.f())`; the generated expressions found it).
+#[test]
+fn signed_numbers_after_not_keep_their_sign() {
+    for source in [
+        "!-1.f()",
+        "!!-1.f()",
+        "!!!-1.5.f()",
+        "!- 1.5.f()",
+        "!-\n1.f()",
+        "!-1 + 2",
+        "!-1[0]",
+        "!-9223372036854775808",
+        "!-0x0.map(x, self, self)",
+        "x ? !-1.f() : [!-2.0.g().h]",
+        "!-1u",
+    ] {
+        assert_eq!(pratt(source), antlr(source), "{source}");
+    }
+    // Errors keep the columns of the text as written.
+    let error = compile("!-1.f(").unwrap_err();
+    assert_eq!((error.line, error.column), (1, 7), "{error:?}");
+}

@@ -69,9 +69,12 @@ pub fn compile(source: &str) -> Result<Program, CompileError> {
     if depth_bound(source) > MAX_DEPTH_BOUND {
         return Err(too_deep());
     }
-    let parsed = PrattParser::new()
-        .enable_optional_syntax(true)
-        .parse(source);
+    let parse = |text: &str| PrattParser::new().enable_optional_syntax(true).parse(text);
+    let parsed = match signed_literals_after_not(source) {
+        // Errors are reported from the text as written, so their columns are the user's.
+        Some(grouped) => parse(&grouped).or_else(|_| parse(source)),
+        None => parse(source),
+    };
     let mut expression = parsed.map_err(|errors| {
         let first = errors.errors.first();
         // The parser counts lines and bytes from 1, and gives 0 for errors without a place.
@@ -306,6 +309,49 @@ fn char_column(source: &str, line: usize, byte: usize) -> usize {
         end -= 1;
     }
     text.get(..end).map_or(0, |t| t.chars().count()) + 1
+}
+
+/// `source` with each number signed right after a `!` put in parentheses (`!-1.f()` becomes
+/// `!(-1).f()`), or `None` if it has none. In CEL's grammar the sign belongs to the number
+/// (`literal: sign=MINUS? tok=NUM_INT`), so `!-1.f()` calls `f` on -1, as the Pratt parser reads
+/// `-1.f()` alone; after a `!` it builds `-(1.f())` instead. The parentheses keep the number whole.
+fn signed_literals_after_not(source: &str) -> Option<String> {
+    let mut lexer = Lexer::new(source);
+    // The last two significant tokens: (kind, start).
+    let mut window: [Option<(TokenKind, usize)>; 2] = [None, None];
+    let mut spans = Vec::new();
+    loop {
+        let token = lexer.lex();
+        match token.kind {
+            TokenKind::TokEnd | TokenKind::TokError => break,
+            TokenKind::TokWhitespace | TokenKind::TokComment => continue,
+            kind => {
+                if let [
+                    Some((TokenKind::TokExclamation, _)),
+                    Some((TokenKind::TokMinus, minus)),
+                ] = window
+                    && matches!(kind, TokenKind::TokInt | TokenKind::TokFloat)
+                {
+                    spans.push((minus, token.end));
+                }
+                window = [window[1], Some((kind, token.start))];
+            }
+        }
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    let mut grouped = String::with_capacity(source.len() + 2 * spans.len());
+    let mut copied = 0;
+    for (start, end) in spans {
+        grouped.push_str(source.get(copied..start)?);
+        grouped.push('(');
+        grouped.push_str(source.get(start..end)?);
+        grouped.push(')');
+        copied = end;
+    }
+    grouped.push_str(source.get(copied..)?);
+    Some(grouped)
 }
 
 /// Where `!` and `-` follow each other as prefix operators (`!-x`, `-!x`), which CEL's grammar
