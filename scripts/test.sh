@@ -65,6 +65,15 @@ command -v kubectl >/dev/null 2>&1 || { echo "kubectl could not be installed (pi
 cargo build -p eksgate-policy --example decode --locked
 python3 tests/yaml_differential.py --decode "${CARGO_TARGET_DIR:-$PWD/target}/debug/examples/decode"
 
+step "RE2 differential: eksgate's reading of Go regular expressions against Go's regexp, offline"
+# Go from Debian (golang-go) when it is not on PATH; the Go side uses the standard library only.
+if ! command -v go >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null
+fi
+command -v go >/dev/null 2>&1 || { echo "go could not be installed (apt golang-go)" >&2; exit 1; }
+cargo build -p eksgate-policy --example re2 --locked
+python3 tests/re2_differential.py --re2 "${CARGO_TARGET_DIR:-$PWD/target}/debug/examples/re2"
+
 step "end-to-end: the binary wheel (maturin) and the real pre-commit installing the hook from it"
 bash tests/pre-commit-wheel.sh
 

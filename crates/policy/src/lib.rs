@@ -25,6 +25,7 @@ pub mod migrate;
 pub mod model;
 pub mod node;
 pub mod placeholder;
+pub mod re2;
 pub mod reader;
 pub mod render;
 pub mod rules;

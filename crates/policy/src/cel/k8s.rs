@@ -162,7 +162,8 @@ fn with_regex<T>(
         if let Some(re) = cache.get(pattern) {
             return Ok(f(re));
         }
-        let re = Regex::new(pattern).map_err(|e| ExecutionError::function_error(function, e))?;
+        let re = crate::re2::compile(pattern)
+            .map_err(|e| ExecutionError::function_error(function, e))?;
         let result = f(&re);
         if cache.len() >= 256 {
             cache.clear();
@@ -183,7 +184,7 @@ fn string_pair(
 }
 
 /// `'abc'.matches('^a')` and `matches('abc', '^a')`: whether the regex matches anywhere; an
-/// invalid regex is the error the `cel` crate's own `matches` gives.
+/// invalid regex is an error that names it, in the words of the `cel` crate's own `matches`.
 fn matches<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
     let args = values(&args)?;
     let (s, re) = string_pair("matches", &args)?;
@@ -193,10 +194,11 @@ fn matches<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Executio
             if let Some(compiled) = cache.get(re.as_str()) {
                 return Ok(compiled.is_match(&s));
             }
-            let compiled = Regex::new(&re).map_err(|err| ExecutionError::FunctionError {
-                function: "matches".to_string(),
-                message: format!("'{re}' not a valid regex:\n{err}"),
-            })?;
+            let compiled =
+                crate::re2::compile(&re).map_err(|err| ExecutionError::FunctionError {
+                    function: "matches".to_string(),
+                    message: format!("'{re}' not a valid regex:\n{err}"),
+                })?;
             let found = compiled.is_match(&s);
             if cache.len() >= 256 {
                 cache.clear();
@@ -491,14 +493,18 @@ mod tests {
         is_true("'abc'.matches('b')");
         // Unicode general categories and scripts, as Go's RE2 (and so Kubernetes) has them.
         is_true("'Ωmega'.matches('^\\\\p{Greek}\\\\p{L}+$')");
-        // The error text of the `cel` crate's own `matches`.
+        // Go's meaning: `\w` is ASCII, `[[` a class holding `[` (crate::re2).
+        is_true("!'é'.matches('^\\\\w$')");
+        is_true("'a['.matches('^[[a]+$')");
+        // The first line of the `cel` crate's own `matches` error, then why.
         assert_eq!(
             eval("'foobar'.matches('(foo')"),
             Err(ExecutionError::FunctionError {
                 function: "matches".to_string(),
-                message: "'(foo' not a valid regex:\nregex parse error:\n    (foo\n    ^\nerror: unclosed group".to_string(),
+                message: "'(foo' not a valid regex:\nunclosed group".to_string(),
             })
         );
+        assert!(eval("'a'.matches('(?x)a')").is_err(), "Go has no x flag");
         assert!(eval("'a'.matches(1)").is_err());
     }
 

@@ -263,70 +263,10 @@ fn bound(map: &serde_json::Map<String, Json>, key: &str, exclusive_key: &str) ->
     })
 }
 
-/// Compiles a Go (RE2) pattern with the regex crate. The syntax is the same for what CRDs use;
-/// Go's `\d`, `\s` and `\w` are ASCII-only while the crate's are Unicode, so they are rewritten
-/// to their ASCII classes. `None` when the crate rejects the pattern.
+/// Compiles a Go (RE2) pattern with Go's meaning (see [`crate::re2`]). `None` when Go would
+/// reject it (the API server does not accept such a CRD) or the crate cannot run it.
 pub(crate) fn compile_go_regex(pattern: &str) -> Option<Regex> {
-    Regex::new(&ascii_perl_classes(pattern)).ok()
-}
-
-fn ascii_perl_classes(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars();
-    let mut in_class = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                let Some(next) = chars.next() else {
-                    out.push('\\');
-                    break;
-                };
-                let replacement = match (next, in_class) {
-                    ('d', false) => Some("[0-9]"),
-                    ('d', true) => Some("0-9"),
-                    ('s', false) => Some(r"[\t\n\x0C\r ]"),
-                    ('s', true) => Some(r"\t\n\x0C\r "),
-                    ('w', false) => Some("[0-9A-Za-z_]"),
-                    ('w', true) => Some("0-9A-Za-z_"),
-                    ('D', false) => Some("[^0-9]"),
-                    ('S', false) => Some(r"[^\t\n\x0C\r ]"),
-                    ('W', false) => Some("[^0-9A-Za-z_]"),
-                    _ => None,
-                };
-                match replacement {
-                    Some(r) => out.push_str(r),
-                    None => {
-                        out.push('\\');
-                        out.push(next);
-                    }
-                }
-            }
-            '[' if !in_class => {
-                in_class = true;
-                out.push(c);
-                // A `]` (after an optional `^`) right at the start is a literal.
-                let rest = chars.as_str();
-                let skip = if rest.starts_with("^]") {
-                    2
-                } else if rest.starts_with(']') || rest.starts_with('^') {
-                    1
-                } else {
-                    0
-                };
-                for _ in 0..skip {
-                    if let Some(c) = chars.next() {
-                        out.push(c);
-                    }
-                }
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::re2::compile(pattern).ok()
 }
 
 /// A compiled kind: the root shape.

@@ -350,7 +350,7 @@ pub struct BillingTag {
     /// Allowed values.
     #[serde(default)]
     pub allowed: Vec<String>,
-    /// Regular expression the value must match.
+    /// Regular expression the value must match, in Go (RE2) syntax as Kubernetes reads patterns.
     #[serde(default)]
     pub pattern: Option<Pattern>,
 }
@@ -367,31 +367,40 @@ fn billing_tags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<BillingTag>, D::E
 
 /// A regular expression, compiled when the policy is read.
 #[derive(Clone, Debug)]
-pub struct Pattern(pub Regex);
+pub struct Pattern {
+    regex: Regex,
+    /// The pattern as the policy wrote it (the regex holds its translation).
+    source: String,
+}
 
-impl std::ops::Deref for Pattern {
-    type Target = Regex;
-    fn deref(&self) -> &Regex {
-        &self.0
+impl Pattern {
+    /// The pattern as the policy wrote it.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    #[must_use]
+    pub fn is_match(&self, value: &str) -> bool {
+        self.regex.is_match(value)
     }
 }
 
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Regex::new(&text).map(Pattern).map_err(|err| {
-            // The parser's own text draws a caret under the pattern; its last line says why.
-            let why = err.to_string();
-            let why = why
-                .lines()
-                .rev()
-                .find_map(|l| l.strip_prefix("error: "))
-                .map_or(why.as_str(), str::trim);
-            serde::de::Error::custom(format!(
-                "invalid regular expression `{}`: {why}",
-                crate::text::shorten(&text)
-            ))
-        })
+        // Go's syntax and meaning, as Kubernetes reads a CRD's patterns.
+        crate::re2::compile(&text)
+            .map(|regex| Pattern {
+                regex,
+                source: text.clone(),
+            })
+            .map_err(|err| {
+                serde::de::Error::custom(format!(
+                    "invalid regular expression `{}`: {err}",
+                    crate::text::shorten(&text)
+                ))
+            })
     }
 }
 
