@@ -85,22 +85,19 @@ impl<'a> Deserializer<'a> for NodeDeserializer<'a, '_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        if name == spanned::NAME {
-            let result = visitor.visit_map(SpannedAccess {
-                node: self.node,
+        let _ = (name, fields);
+        // A struct is a mapping: serde's structs also read lists (as tuples), eksgate's
+        // documents write mappings. Anything else is the error the derived visitor would give,
+        // without instantiating every `visit_*` call for each struct.
+        let result = match &self.node.value {
+            Value::Map(_) => visitor.visit_map(MapAccess {
+                entries: self.node.entries().iter(),
+                current: None,
                 path: &self.path,
-                role: self.role,
-                next: 0,
-            });
-            return self.locate(result);
-        }
-        let _ = fields;
-        // serde's structs also read lists (as tuples); eksgate's documents write mappings.
-        if let Value::Seq(_) = self.node.value {
-            let error = de::Error::invalid_type(de::Unexpected::Seq, &visitor);
-            return self.locate(Err(error));
-        }
-        self.deserialize_any(visitor)
+            }),
+            _ => Err(de::Error::invalid_type(unexpected(self.node), &visitor)),
+        };
+        self.locate(result)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'a>>(
@@ -133,6 +130,25 @@ impl<'a> Deserializer<'a> for NodeDeserializer<'a, '_> {
         self.locate(result)
     }
 
+    /// [`Spanned`](super::Spanned) asks for its span here (see spanned.rs).
+    fn deserialize_tuple_struct<V: Visitor<'a>>(
+        self,
+        name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        if name == spanned::NAME {
+            let result = visitor.visit_map(SpannedAccess {
+                node: self.node,
+                path: &self.path,
+                role: self.role,
+                next: 0,
+            });
+            return self.locate(result);
+        }
+        self.deserialize_any(visitor)
+    }
+
     fn deserialize_ignored_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_unit()
     }
@@ -140,7 +156,20 @@ impl<'a> Deserializer<'a> for NodeDeserializer<'a, '_> {
     serde::forward_to_deserialize_any! {
         <W: Visitor<'a>>
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier
+        bytes byte_buf unit unit_struct seq tuple map identifier
+    }
+}
+
+/// What a node is, in serde's words for a type error.
+fn unexpected(node: &Node) -> de::Unexpected<'_> {
+    match &node.value {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Int(i) => de::Unexpected::Signed(*i),
+        Value::Float(f) => de::Unexpected::Float(*f),
+        Value::Str(s) => de::Unexpected::Str(s),
+        Value::Seq(_) => de::Unexpected::Seq,
+        Value::Map(_) => de::Unexpected::Map,
     }
 }
 

@@ -163,7 +163,13 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
             }
         }
 
-        deserializer.deserialize_struct(NAME, FIELDS, SpannedVisitor(std::marker::PhantomData))
+        // Asked as a tuple struct, which no document type is: the node deserializer answers
+        // only this call with a span, so the derived structs' own calls carry no span code.
+        deserializer.deserialize_tuple_struct(
+            NAME,
+            FIELDS.len(),
+            SpannedVisitor(std::marker::PhantomData),
+        )
     }
 }
 
