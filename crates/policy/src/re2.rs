@@ -48,18 +48,21 @@ impl std::error::Error for Re2Error {}
 /// The pattern is not valid Go syntax, or the crate cannot compile it (too large).
 pub fn compile(pattern: &str) -> Result<Regex, Re2Error> {
     let translated = translate(pattern)?;
-    Regex::new(&translated).map_err(|err| {
-        // The crate's text draws a caret under the pattern; its last line says why.
-        let text = err.to_string();
-        let why = text
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix("error: "))
-            .map_or(text.as_str(), str::trim);
-        Re2Error {
-            message: why.to_string(),
-        }
-    })
+    regex::RegexBuilder::new(&translated)
+        .size_limit(MAX_COMPILED)
+        .build()
+        .map_err(|err| {
+            // The crate's text draws a caret under the pattern; its last line says why.
+            let text = err.to_string();
+            let why = text
+                .lines()
+                .rev()
+                .find_map(|l| l.strip_prefix("error: "))
+                .map_or(text.as_str(), str::trim);
+            Re2Error {
+                message: why.to_string(),
+            }
+        })
 }
 
 /// The pattern in the crate's syntax, with Go's meaning.
@@ -67,16 +70,35 @@ pub fn compile(pattern: &str) -> Result<Regex, Re2Error> {
 /// # Errors
 /// The pattern is not valid Go syntax.
 pub fn translate(pattern: &str) -> Result<String, Re2Error> {
+    // The crate holds each atom's syntax tree (about 1 KB; a Unicode class up to 6 KB of
+    // ranges) before its size limit applies: `\pL` written 200,000 times took 1.2 GB.
+    if pattern.len() > MAX_PATTERN {
+        return Err(error(format!(
+            "the pattern is longer than {MAX_PATTERN} bytes ({} bytes)",
+            pattern.len()
+        )));
+    }
     let mut reader = Reader {
         source: pattern,
         rest: pattern,
         out: String::with_capacity(pattern.len() + 16),
         colon_close: None,
         names: Vec::new(),
+        unicode_classes: 0,
     };
     reader.pattern()?;
     Ok(reader.out)
 }
+
+/// The longest pattern read: the upstream CRDs' longest is under 200 bytes.
+pub const MAX_PATTERN: usize = 16 * 1024;
+
+/// The most Unicode classes (`\pL`, `\p{Greek}`) in one pattern, each up to 6 KB of ranges.
+const MAX_UNICODE_CLASSES: usize = 256;
+
+/// The largest compiled program (the crate's default is 10 MiB; patterns are cached, and a
+/// real one compiles to a few KB).
+const MAX_COMPILED: usize = 1 << 20;
 
 /// Go's limit on a counted repetition (`regexp/syntax`: `ErrInvalidRepeatSize`).
 const MAX_REPEAT: u32 = 1000;
@@ -95,6 +117,8 @@ struct Reader<'a> {
     colon_close: Option<Option<usize>>,
     /// Unicode class names already looked up, and how they are spelled.
     names: Vec<(String, String)>,
+    /// How many Unicode classes have been read.
+    unicode_classes: usize,
 }
 
 impl Reader<'_> {
@@ -202,6 +226,7 @@ impl Reader<'_> {
             out: String::new(),
             colon_close: None,
             names: Vec::new(),
+            unicode_classes: 0,
         };
         probe.counted_repeat().ok()?.map(|_| ())
     }
@@ -410,6 +435,12 @@ impl Reader<'_> {
 
     /// After `\p` or `\P`: `\pL`, `\p{Greek}`, `\p{^Greek}`, as the crate spells them.
     fn unicode_class(&mut self, mut negated: bool) -> Result<String, Re2Error> {
+        self.unicode_classes += 1;
+        if self.unicode_classes > MAX_UNICODE_CLASSES {
+            return Err(error(format!(
+                "more than {MAX_UNICODE_CLASSES} Unicode classes in one pattern"
+            )));
+        }
         let name = if self.eat("{") {
             let end = self.rest.find('}').ok_or_else(|| {
                 error(format!(
@@ -435,8 +466,15 @@ impl Reader<'_> {
             }
             None => name,
         };
-        let invalid = || error(format!("invalid character class range: `\\p{{{name}}}`"));
+        let invalid = || {
+            error(format!(
+                "invalid character class range: `\\p{{{}}}`",
+                short(name)
+            ))
+        };
+        // The longest category or script name is 35 characters.
         if name.is_empty()
+            || name.len() > 64
             || !name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b' ' | b'-'))
@@ -457,7 +495,9 @@ impl Reader<'_> {
             "ascii" => format!("{}\\x{{0}}-\\x{{7F}}]", if negated { "[^" } else { "[" }),
             "assigned" => format!("\\{}{{gc=Cn}}", if negated { 'p' } else { 'P' }),
             _ => {
-                let key = format!("{p}{name}");
+                // Keyed by the name as the crate matches it (case, `_`, ` `, `-` ignored), so
+                // the keys are bounded by the names of categories and scripts.
+                let key = format!("{p}{normal}");
                 if let Some((_, spelled)) = self.names.iter().find(|(k, _)| *k == key) {
                     return Ok(spelled.clone());
                 }
@@ -468,8 +508,8 @@ impl Reader<'_> {
                     .into_iter()
                     .find(|class| Regex::new(class).is_ok())
                     .ok_or_else(invalid)?;
-                // A few dozen names at most: categories and scripts.
-                if self.names.len() < 64 {
+                // Names, aliases, an `is` prefix, two signs: well under the bound.
+                if self.names.len() < 4096 {
                     self.names.push((key, spelled.clone()));
                 }
                 spelled
@@ -755,5 +795,16 @@ mod tests {
         ] {
             let _ = translate(&unit.repeat(20_000));
         }
+        // Spellings of one name are looked up once.
+        let spellings: String = (0..MAX_UNICODE_CLASSES)
+            .map(|i| format!("\\p{{{}}}", if i % 2 == 0 { "greek" } else { "G_r-e e_K" }))
+            .collect();
+        assert!(translate(&spellings).is_ok());
+        assert!(translate(&format!("{spellings}\\pL")).is_err());
+        assert!(translate(&format!("\\p{{{}}}", "a".repeat(10_000))).is_err());
+        assert!(translate(&"a".repeat(MAX_PATTERN + 1)).is_err());
+        // Within the length, the compiled program is bounded too (an error past 1 MiB).
+        assert!(compile(&"\\w{1000}".repeat(100)).is_err());
+        let _ = compile(&"\\pL".repeat(MAX_UNICODE_CLASSES));
     }
 }
