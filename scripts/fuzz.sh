@@ -16,7 +16,7 @@ seconds=${1:-300}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(check_yaml check_terraform_plan check_terraform_source render_hostile_text migrate cel_rule)
+  targets=(check_yaml check_terraform_plan check_terraform_source render_hostile_text migrate cel_rule re2)
 fi
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
@@ -56,6 +56,15 @@ for t in "${targets[@]}"; do
           printf '%s' "$e" > "fuzz/corpus/cel_rule/seed-$(printf '%s' "$e" | sha1sum | cut -c1-16)"
         done
       echo "  $(ls fuzz/corpus/cel_rule | wc -l) seeds for cel_rule" ;;
+    re2)
+      # Each `pattern` of the upstream CRDs beside the checkout and of the examples and
+      # fixtures, one per seed.
+      mkdir -p fuzz/corpus/re2
+      { grep -rhoE "\"?pattern\"?: *['\"][^'\"]+['\"]" ../shared/crds examples crates/policy/tests/fixtures 2>/dev/null || true; } |
+        sed -E "s/^\"?pattern\"?: *['\"]//; s/['\"]\$//" | while IFS= read -r e; do
+          printf '%s' "$e" > "fuzz/corpus/re2/seed-$(printf '%s' "$e" | sha1sum | cut -c1-16)"
+        done
+      echo "  $(ls fuzz/corpus/re2 | wc -l) seeds for re2" ;;
   esac
 done
 

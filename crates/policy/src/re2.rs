@@ -11,7 +11,8 @@
 //!   in the crate; `\<`, `\>` are the characters in Go and word boundaries in the crate;
 //! - Go reads `\Q...\E` and octal escapes (`\012`), the crate does not;
 //! - the crate also reads `(?x)`, `(?u)`, `(?R)`, `\p{Alphabetic}`, `\p{Age=..}`, `\p{sc=..}`,
-//!   `\u0041` and `\b{start}`, which Go rejects, and counted repetitions above 1,000.
+//!   `\u0041`, stacked repetitions (`a**`) and counted ones above 1,000, which Go rejects, and
+//!   `\b{start}` as one assertion (in Go a boundary, then the text `{start}`).
 //!
 //! So a pattern is read here with Go's grammar and written out in the crate's syntax, every
 //! character class spelled out (`\w` is `[0-9A-Za-z_]`, `\p{Greek}` is `\p{sc=Greek}`), and
@@ -150,7 +151,7 @@ impl Reader<'_> {
         let mut flags = String::new();
         while let Some(c) = self.next() {
             let is_repeat =
-                matches!(c, '*' | '+' | '?') || (c == '{' && self.counted_repeat_len().is_some());
+                matches!(c, '*' | '+' | '?') || (c == '{' && self.starts_counted_repeat());
             if !is_repeat {
                 self.out.push_str(&flags);
                 flags.clear();
@@ -218,8 +219,9 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// Whether the text after a `{` makes it a counted repetition (read without consuming).
-    fn counted_repeat_len(&self) -> Option<()> {
+    /// Whether the text after a `{` makes it a counted repetition (read without consuming; an
+    /// invalid count is no repetition here, and the error when it is read).
+    fn starts_counted_repeat(&self) -> bool {
         let mut probe = Reader {
             source: self.source,
             rest: self.rest,
@@ -228,7 +230,7 @@ impl Reader<'_> {
             names: Vec::new(),
             unicode_classes: 0,
         };
-        probe.counted_repeat().ok()?.map(|_| ())
+        matches!(probe.counted_repeat(), Ok(Some(_)))
     }
 
     /// After `{`: a counted repetition (`{2}`, `{2,}`, `{2,5}`) as its text, or `None` when Go
@@ -508,10 +510,8 @@ impl Reader<'_> {
                     .into_iter()
                     .find(|class| Regex::new(class).is_ok())
                     .ok_or_else(invalid)?;
-                // Names, aliases, an `is` prefix, two signs: well under the bound.
-                if self.names.len() < 4096 {
-                    self.names.push((key, spelled.clone()));
-                }
+                // At most one entry per class read (MAX_UNICODE_CLASSES).
+                self.names.push((key, spelled.clone()));
                 spelled
             }
         };
