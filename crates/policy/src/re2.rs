@@ -29,6 +29,8 @@ use std::fmt;
 
 use regex::Regex;
 
+use crate::text::shorten;
+
 /// Why a pattern is not a Go regular expression (or is one the crate cannot run).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Re2Error {
@@ -209,7 +211,7 @@ impl Reader<'_> {
         if after_repeat {
             return Err(error(format!(
                 "invalid nested repetition operator: `{}`",
-                short(operator)
+                shorten(operator)
             )));
         }
         self.out.push_str(operator);
@@ -265,7 +267,7 @@ impl Reader<'_> {
             .unwrap_or_default();
         let text = format!("{{{body}");
         if low > MAX_REPEAT || high.is_some_and(|h| h > MAX_REPEAT || h < low) {
-            return Err(error(format!("invalid repeat count: `{}`", short(&text))));
+            return Err(error(format!("invalid repeat count: `{}`", shorten(&text))));
         }
         self.rest = rest;
         Ok(Some(text))
@@ -276,11 +278,17 @@ impl Reader<'_> {
     fn group(&mut self) -> Result<Option<String>, Re2Error> {
         if self.eat("P<") || self.eat("<") {
             let end = self.rest.find('>').ok_or_else(|| {
-                error(format!("invalid named capture: `(?<{}`", short(self.rest)))
+                error(format!(
+                    "invalid named capture: `(?<{}`",
+                    shorten(self.rest)
+                ))
             })?;
             let name = self.rest.get(..end).unwrap_or("");
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(error(format!("invalid named capture: `(?P<{name}>`")));
+                return Err(error(format!(
+                    "invalid named capture: `(?P<{}>`",
+                    shorten(name)
+                )));
             }
             // A plain group: names play no part in matching, and Go allows a name twice.
             self.out.push('(');
@@ -412,7 +420,7 @@ impl Reader<'_> {
 
     /// After `\x`: two hex digits, or any number of them in braces.
     fn hex_escape(&mut self) -> Result<u32, Re2Error> {
-        let invalid = |s: &str| error(format!("invalid escape sequence: `\\x{}`", short(s)));
+        let invalid = |s: &str| error(format!("invalid escape sequence: `\\x{}`", shorten(s)));
         let digits = if self.eat("{") {
             let end = self.rest.find('}').ok_or_else(|| invalid(self.rest))?;
             let digits = self.rest.get(..end).unwrap_or("");
@@ -447,7 +455,7 @@ impl Reader<'_> {
             let end = self.rest.find('}').ok_or_else(|| {
                 error(format!(
                     "invalid character class: `\\p{{{}`",
-                    short(self.rest)
+                    shorten(self.rest)
                 ))
             })?;
             let name = self.rest.get(..end).unwrap_or("");
@@ -471,7 +479,7 @@ impl Reader<'_> {
         let invalid = || {
             error(format!(
                 "invalid character class range: `\\p{{{}}}`",
-                short(name)
+                shorten(name)
             ))
         };
         // The longest category or script name is 35 characters.
@@ -543,7 +551,8 @@ impl Reader<'_> {
                 let bare = name.strip_prefix('^').unwrap_or(name);
                 if !POSIX_CLASSES.contains(&bare) {
                     return Err(error(format!(
-                        "invalid character class range: `[:{name}:]`"
+                        "invalid character class range: `[:{}:]`",
+                        shorten(name)
                     )));
                 }
                 self.out.push_str("[:");
@@ -682,12 +691,6 @@ fn push_range(out: &mut String, low: u32, high: u32) {
 
 /// A class that matches no character.
 const NOTHING: &str = "[^\\x{0}-\\x{10FFFF}]";
-
-/// The start of `s`, for an error message.
-fn short(s: &str) -> &str {
-    let end = s.char_indices().nth(16).map_or(s.len(), |(i, _)| i);
-    s.get(..end).unwrap_or(s)
-}
 
 #[cfg(test)]
 mod tests {

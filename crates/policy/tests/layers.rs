@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("node", &[]),
     ("text", &[]),
-    ("re2", &[]),
+    ("re2", &["text"]),
     ("catalogue", &[]),
     ("source", &["node"]),
     ("fix", &["node", "source"]),
