@@ -283,9 +283,10 @@ proptest! {
 }
 
 /// After `!`, a signed number keeps its sign, as it does alone: `!-1.f()` calls `f` on -1 (the
-/// Pratt parser alone builds `!-(1.f())`; the generated expressions found it).
+/// Pratt parser alone builds `!-(1.f())`); an empty list or map may have a trailing comma. The
+/// generated expressions found both.
 #[test]
-fn signed_numbers_after_not_keep_their_sign() {
+fn the_grammar_the_pratt_parser_lacks_is_read_as_cel_go_reads_it() {
     for source in [
         "!-1.f()",
         "!!-1.f()",
@@ -301,6 +302,19 @@ fn signed_numbers_after_not_keep_their_sign() {
     ] {
         assert_eq!(pratt(source), antlr(source), "{source}");
     }
+    // cel-go's grammar allows the trailing comma of an empty list or map.
+    for source in [
+        "[,]",
+        "{,}",
+        "[ , ].size() == 0",
+        "{ // c\n , }",
+        "[[,], {,}]",
+    ] {
+        assert_eq!(pratt(source), antlr(source), "{source}");
+        assert!(pratt(source).is_some(), "{source}");
+    }
+    assert_eq!(pratt("[,,]"), None);
+    assert_eq!(pratt("[1,,]"), None);
     // Errors keep the columns of the text as written.
     let error = compile("!-1.f(").unwrap_err();
     assert_eq!((error.line, error.column), (1, 7), "{error:?}");

@@ -70,11 +70,21 @@ pub fn compile(source: &str) -> Result<Program, CompileError> {
         return Err(too_deep());
     }
     let parse = |text: &str| PrattParser::new().enable_optional_syntax(true).parse(text);
-    let parsed = match signed_literals_after_not(source) {
-        // Errors are reported from the text as written, so their columns are the user's.
-        Some(grouped) => parse(&grouped).or_else(|_| parse(source)),
-        None => parse(source),
-    };
+    // Two readings of cel-go's grammar the Pratt parser lacks, fixed in the text first.
+    let blanked = lone_commas_blanked(source);
+    let text = blanked.as_deref().unwrap_or(source);
+    let parsed = match signed_literals_after_not(text) {
+        Some(grouped) => parse(&grouped),
+        None => parse(text),
+    }
+    // Errors are reported from the text as written, so their columns are the user's.
+    .or_else(|errors| {
+        if text == source {
+            Err(errors)
+        } else {
+            parse(source)
+        }
+    });
     let mut expression = parsed.map_err(|errors| {
         let first = errors.errors.first();
         // The parser counts lines and bytes from 1, and gives 0 for errors without a place.
@@ -309,6 +319,46 @@ fn char_column(source: &str, line: usize, byte: usize) -> usize {
         end -= 1;
     }
     text.get(..end).map_or(0, |t| t.chars().count()) + 1
+}
+
+/// `source` with the comma of an empty list or map written with one (`[,]`, `{,}`, `T{,}`)
+/// turned into a space, or `None` if it has none. cel-go's grammar allows a trailing comma
+/// after no elements (`'[' listInit? ','? ']'`), the Pratt parser refuses it. Same length, so
+/// columns stay the user's.
+fn lone_commas_blanked(source: &str) -> Option<String> {
+    let mut lexer = Lexer::new(source);
+    // The last two significant tokens: (kind, start).
+    let mut window: [Option<(TokenKind, usize)>; 2] = [None, None];
+    let mut commas = Vec::new();
+    loop {
+        let token = lexer.lex();
+        match token.kind {
+            TokenKind::TokEnd | TokenKind::TokError => break,
+            TokenKind::TokWhitespace | TokenKind::TokComment => continue,
+            kind => {
+                if let [Some((open, _)), Some((TokenKind::TokComma, comma))] = window
+                    && matches!(
+                        (open, kind),
+                        (TokenKind::TokLeftBracket, TokenKind::TokRightBracket)
+                            | (TokenKind::TokLeftBrace, TokenKind::TokRightBrace)
+                    )
+                {
+                    commas.push(comma);
+                }
+                window = [window[1], Some((kind, token.start))];
+            }
+        }
+    }
+    if commas.is_empty() {
+        return None;
+    }
+    let mut blanked = source.as_bytes().to_vec();
+    for at in commas {
+        if let Some(byte) = blanked.get_mut(at) {
+            *byte = b' ';
+        }
+    }
+    String::from_utf8(blanked).ok()
 }
 
 /// `source` with each number signed right after a `!` put in parentheses (`!-1.f()` becomes
