@@ -326,28 +326,19 @@ fn char_column(source: &str, line: usize, byte: usize) -> usize {
 /// after no elements (`'[' listInit? ','? ']'`), the Pratt parser refuses it. Same length, so
 /// columns stay the user's.
 fn lone_commas_blanked(source: &str) -> Option<String> {
-    let mut lexer = Lexer::new(source);
-    // The last two significant tokens: (kind, start).
-    let mut window: [Option<(TokenKind, usize)>; 2] = [None, None];
     let mut commas = Vec::new();
-    loop {
-        let token = lexer.lex();
-        match token.kind {
-            TokenKind::TokEnd | TokenKind::TokError => break,
-            TokenKind::TokWhitespace | TokenKind::TokComment => continue,
-            kind => {
-                if let [Some((open, _)), Some((TokenKind::TokComma, comma))] = window
-                    && matches!(
-                        (open, kind),
-                        (TokenKind::TokLeftBracket, TokenKind::TokRightBracket)
-                            | (TokenKind::TokLeftBrace, TokenKind::TokRightBrace)
-                    )
-                {
-                    commas.push(comma);
-                }
-                window = [window[1], Some((kind, token.start))];
-            }
+    let mut before: [Option<(TokenKind, usize)>; 2] = [None, None];
+    for (kind, start, _) in significant_tokens(source) {
+        if let [Some((open, _)), Some((TokenKind::TokComma, comma))] = before
+            && matches!(
+                (open, kind),
+                (TokenKind::TokLeftBracket, TokenKind::TokRightBracket)
+                    | (TokenKind::TokLeftBrace, TokenKind::TokRightBrace)
+            )
+        {
+            commas.push(comma);
         }
+        before = [before[1], Some((kind, start))];
     }
     if commas.is_empty() {
         return None;
@@ -366,27 +357,18 @@ fn lone_commas_blanked(source: &str) -> Option<String> {
 /// (`literal: sign=MINUS? tok=NUM_INT`), so `!-1.f()` calls `f` on -1, as the Pratt parser reads
 /// `-1.f()` alone; after a `!` it builds `-(1.f())` instead. The parentheses keep the number whole.
 fn signed_literals_after_not(source: &str) -> Option<String> {
-    let mut lexer = Lexer::new(source);
-    // The last two significant tokens: (kind, start).
-    let mut window: [Option<(TokenKind, usize)>; 2] = [None, None];
     let mut spans = Vec::new();
-    loop {
-        let token = lexer.lex();
-        match token.kind {
-            TokenKind::TokEnd | TokenKind::TokError => break,
-            TokenKind::TokWhitespace | TokenKind::TokComment => continue,
-            kind => {
-                if let [
-                    Some((TokenKind::TokExclamation, _)),
-                    Some((TokenKind::TokMinus, minus)),
-                ] = window
-                    && matches!(kind, TokenKind::TokInt | TokenKind::TokFloat)
-                {
-                    spans.push((minus, token.end));
-                }
-                window = [window[1], Some((kind, token.start))];
-            }
+    let mut before: [Option<(TokenKind, usize)>; 2] = [None, None];
+    for (kind, start, end) in significant_tokens(source) {
+        if let [
+            Some((TokenKind::TokExclamation, _)),
+            Some((TokenKind::TokMinus, minus)),
+        ] = before
+            && matches!(kind, TokenKind::TokInt | TokenKind::TokFloat)
+        {
+            spans.push((minus, end));
         }
+        before = [before[1], Some((kind, start))];
     }
     if spans.is_empty() {
         return None;
@@ -436,27 +418,36 @@ fn mixed_prefix_operators(source: &str) -> Option<usize> {
         _ => false,
     };
     // One pass with a window of three tokens: nothing is kept of a long expression.
-    let mut lexer = Lexer::new(source);
+    let mut tokens = significant_tokens(source).peekable();
     let mut before: Option<TokenKind> = None;
-    let mut current: Option<(TokenKind, usize)> = None;
     let mut previous_prefix: Option<TokenKind> = None;
-    loop {
-        let token = lexer.lex();
-        let next = match token.kind {
-            TokenKind::TokEnd | TokenKind::TokError => None,
-            TokenKind::TokWhitespace | TokenKind::TokComment => continue,
-            kind => Some(kind),
-        };
-        if let Some((kind, start)) = current {
-            let is_prefix = prefix(before, kind, next);
-            if is_prefix && previous_prefix.is_some_and(|p| p != kind) {
-                return Some(start);
-            }
-            previous_prefix = is_prefix.then_some(kind);
-            before = Some(kind);
+    while let Some((kind, start, _)) = tokens.next() {
+        let is_prefix = prefix(before, kind, tokens.peek().map(|t| t.0));
+        if is_prefix && previous_prefix.is_some_and(|p| p != kind) {
+            return Some(start);
         }
-        current = Some((next?, token.start));
+        previous_prefix = is_prefix.then_some(kind);
+        before = Some(kind);
     }
+    None
+}
+
+/// The tokens of `source` that are not whitespace or comments, as (kind, start, end), up to
+/// its end or the first token the lexer cannot read.
+fn significant_tokens(source: &str) -> impl Iterator<Item = (TokenKind, usize, usize)> + '_ {
+    let mut lexer = Lexer::new(source);
+    let mut done = false;
+    std::iter::from_fn(move || {
+        while !done {
+            let token = lexer.lex();
+            match token.kind {
+                TokenKind::TokEnd | TokenKind::TokError => done = true,
+                TokenKind::TokWhitespace | TokenKind::TokComment => {}
+                kind => return Some((kind, token.start, token.end)),
+            }
+        }
+        None
+    })
 }
 
 #[cfg(test)]
