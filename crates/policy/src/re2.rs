@@ -151,12 +151,22 @@ impl Reader<'_> {
         // Flags set by `(?i)` are written after a repetition that follows them: in Go `a(?i)*`
         // repeats `a` (the flags are no operand), the crate wants the operand right before.
         let mut flags = String::new();
+        // Where the last operand starts in the output, the open groups' starts, and whether
+        // the output ends in a repetition: Go's `a+(?i)?` is `(a+)?`, the crate's `a+?` lazy.
+        let mut operand = 0;
+        let mut groups: Vec<usize> = Vec::new();
+        let mut ends_in_repeat = false;
         while let Some(c) = self.next() {
             let is_repeat =
                 matches!(c, '*' | '+' | '?') || (c == '{' && self.starts_counted_repeat());
-            if !is_repeat {
+            // A `(?` may be more flags: it places the pending ones itself.
+            let is_group = c == '(' && self.rest.starts_with('?');
+            if !is_repeat && !is_group {
                 self.out.push_str(&flags);
                 flags.clear();
+            }
+            if !is_repeat && !is_group && c != ')' {
+                operand = self.out.len();
             }
             let repeat = match c {
                 '\\' => {
@@ -169,7 +179,7 @@ impl Reader<'_> {
                 }
                 '{' => match self.counted_repeat()? {
                     Some(text) => {
-                        self.repeat(&text, after_repeat)?;
+                        self.repeat(&text, after_repeat, ends_in_repeat, operand)?;
                         true
                     }
                     None => {
@@ -178,16 +188,37 @@ impl Reader<'_> {
                     }
                 },
                 '*' | '+' | '?' => {
-                    self.repeat(&c.to_string(), after_repeat)?;
+                    self.repeat(&c.to_string(), after_repeat, ends_in_repeat, operand)?;
                     true
                 }
                 '(' if self.eat("?") => {
-                    if let Some(set) = self.group()? {
-                        flags.push_str(&set);
+                    let opener = self.out.len();
+                    match self.group()? {
+                        // Flags alone write nothing yet: what came before stays the operand.
+                        Some(set) => {
+                            flags.push_str(&set);
+                            after_repeat = false;
+                            continue;
+                        }
+                        None => {
+                            self.out.insert_str(opener, &flags);
+                            groups.push(opener + flags.len());
+                            flags.clear();
+                        }
                     }
                     false
                 }
-                '(' | ')' | '|' | '.' | '^' | '$' => {
+                '(' => {
+                    groups.push(self.out.len());
+                    self.out.push(c);
+                    false
+                }
+                ')' => {
+                    operand = groups.pop().unwrap_or(self.out.len());
+                    self.out.push(c);
+                    false
+                }
+                '|' | '.' | '^' | '$' => {
                     self.out.push(c);
                     false
                 }
@@ -201,18 +232,31 @@ impl Reader<'_> {
                 flags.clear();
             }
             after_repeat = repeat;
+            ends_in_repeat = repeat;
         }
         self.out.push_str(&flags);
         Ok(())
     }
 
-    /// A repetition operator, and the `?` that makes it lazy.
-    fn repeat(&mut self, operator: &str, after_repeat: bool) -> Result<(), Re2Error> {
+    /// A repetition operator, and the `?` that makes it lazy. Right after another repetition
+    /// in the output (flags stood between them in Go), the operand and its repetition are put
+    /// in a group first, so the crate repeats them rather than reading `?` as lazy.
+    fn repeat(
+        &mut self,
+        operator: &str,
+        after_repeat: bool,
+        ends_in_repeat: bool,
+        operand: usize,
+    ) -> Result<(), Re2Error> {
         if after_repeat {
             return Err(error(format!(
                 "invalid nested repetition operator: `{}`",
                 shorten(operator)
             )));
+        }
+        if ends_in_repeat && operand <= self.out.len() {
+            self.out.insert_str(operand, "(?:");
+            self.out.push(')');
         }
         self.out.push_str(operator);
         if self.eat("?") {
@@ -314,7 +358,7 @@ impl Reader<'_> {
                     flags.push(c);
                 }
                 // `(?)` sets nothing, as in Go.
-                ')' if flags.is_empty() => return Ok(None),
+                ')' if flags.is_empty() => return Ok(Some(String::new())),
                 ':' | ')' => {
                     if negated && !flag_since_sign {
                         return Err(error(format!(
@@ -729,6 +773,20 @@ mod tests {
         assert!(matches(r"^[]a]+$", "]a"));
         assert!(matches(r"^a{2}$", "aa"));
         assert!(matches(r"^a{01}$", "a{01}"));
+        // Flags are no operand: a repetition after them repeats what came before.
+        assert!(matches(r"^a(?i)(?m)*$", ""));
+        assert!(matches(r"^(?:\A)(?i)(?i){1,3}b$", "B"));
+        assert!(matches(r"^x(?i)(?:y)$", "xY"));
+        // ... and a repetition after flags after a repetition repeats both: `(a+)?`, not lazy.
+        assert!(matches(r"^(?:[0[~~]{2}(?i)?)$", ""));
+        assert_eq!(
+            compile(r"a+(?i)?").unwrap().find("aaa").map(|m| m.end()),
+            Some(3)
+        );
+        assert!(
+            matches(r"^(ab)*(?i)*$", "abAB")
+                == compile(r"^(?:(ab)*)*(?i)$").unwrap().is_match("abAB")
+        );
         // Go has no `\b{start}`: a boundary, then the text `{start}`.
         assert!(matches(r"a\b{start}", "a{start}"));
     }
