@@ -48,9 +48,20 @@ pub fn closest_name<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let name_chars: Vec<char> = name.chars().collect();
     let name_ascii = name.is_ascii();
     let (mut row, mut chars) = (Vec::new(), Vec::new());
+    // No suggestion is further than a third of the longest name from `name`: a candidate
+    // past that cannot be the answer, and if it were the nearest there would be no answer
+    // either, so distances are worked out only up to it (a fleet's dangling reference among
+    // 4,000 unrelated class names took 0.8 ms without this bound).
+    let longest_candidate = candidates
+        .iter()
+        .filter(|c| c.len() <= NAME_MAX)
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(0);
+    let acceptable = (name_chars.len().max(longest_candidate) / 3).max(1);
     let mut best: Option<(usize, &str)> = None;
     for &candidate in candidates.iter().filter(|c| c.len() <= NAME_MAX) {
-        let bound = best.map_or(usize::MAX, |(d, _)| d);
+        let bound = best.map_or(acceptable, |(d, _)| d);
         // ASCII names (all Kubernetes names) are compared byte by byte: the same distance.
         let within = if name_ascii && candidate.is_ascii() {
             edit_distance_within(name.as_bytes(), candidate.as_bytes(), bound, &mut row)
