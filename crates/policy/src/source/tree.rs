@@ -541,6 +541,10 @@ struct Seen {
 }
 
 impl Seen {
+    /// Mappings of up to this many keys (nearly all of Kubernetes') are searched key by key,
+    /// which costs less than hashing each key; larger ones get the table.
+    const SCANNED: usize = 8;
+
     fn hash(hasher: &RandomState, text: &str) -> u64 {
         hasher.hash_one(text)
     }
@@ -550,6 +554,11 @@ impl Seen {
     }
 
     fn get(&self, entries: &[Entry], text: &str) -> Option<usize> {
+        if entries.len() <= Self::SCANNED {
+            return entries
+                .iter()
+                .position(|e| json_key(&e.key).as_deref() == Some(text));
+        }
         let hash = Self::hash(&self.hasher, text);
         self.table
             .find(hash, |&at| {
@@ -560,7 +569,21 @@ impl Seen {
 
     /// Records that `entries[at]` (about to be pushed, or there) has the key `text`.
     fn insert(&mut self, entries: &[Entry], text: &str, at: usize) {
+        if at < Self::SCANNED {
+            return;
+        }
         let hasher = &self.hasher;
+        if at == Self::SCANNED {
+            // The mapping outgrows scanning: its keys so far go into the table.
+            for (i, entry) in entries.iter().enumerate().take(Self::SCANNED) {
+                if let Some(key) = json_key(&entry.key) {
+                    let i = u32::try_from(i).unwrap_or(u32::MAX);
+                    self.table.insert_unique(Self::hash(hasher, &key), i, |&i| {
+                        Self::hash(hasher, Self::text_at(entries, i).as_deref().unwrap_or(""))
+                    });
+                }
+            }
+        }
         let hash = Self::hash(hasher, text);
         // Indexes fit: a file holds at most `Limits::max_nodes` values, far below u32::MAX.
         let at = u32::try_from(at).unwrap_or(u32::MAX);

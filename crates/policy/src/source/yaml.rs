@@ -1021,6 +1021,31 @@ mod tests {
         assert_eq!(root.get("a").unwrap().as_i64(), Some(2));
     }
 
+    /// Small mappings are searched key by key, larger ones through a table built when they
+    /// outgrow scanning: duplicates are found on both sides of that point and across it.
+    #[test]
+    fn duplicate_keys_are_found_in_mappings_of_every_size() {
+        for size in [1usize, 2, 7, 8, 9, 10, 30] {
+            for first in 0..size {
+                let mut text: String = (0..size).map(|i| format!("k{i}: {i}\n")).collect();
+                text.push_str(&format!("k{first}: again\n1: int\n\"1\": str\n"));
+                let parsed = parse(&text);
+                let dupes = parsed
+                    .notes
+                    .iter()
+                    .filter(|n| n.kind == ParseNoteKind::DuplicateKey)
+                    .count();
+                assert_eq!(dupes, 2, "{size} keys, k{first} again, `1` twice: {text}");
+                let root = parsed.documents[0].as_ref().unwrap();
+                assert_eq!(root.entries().len(), size + 1);
+                assert_eq!(
+                    root.get(&format!("k{first}")).unwrap().as_str(),
+                    Some("again")
+                );
+            }
+        }
+    }
+
     #[test]
     fn billion_laughs_is_refused() {
         let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
