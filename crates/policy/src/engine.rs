@@ -503,7 +503,7 @@ fn parse_diagnostic(
 /// What of `doc` the [`Scope::Run`] rules read, and nothing else: of NodePools, their
 /// labels, requirements, taints and `nodeClassRef`; of node classes, their tags and what
 /// says which OS and capacity they launch; of workloads, the pod spec's scheduling fields
-/// (`nodeName`, `nodeSelector`, `tolerations`, node affinity); of every kept object its
+/// (`nodeName`, `nodeSelector`, `tolerations`, required node affinity); of every kept object its
 /// identity and suppression annotation (not its labels: only custom rules match on those,
 /// and they run in phase 1). Documents of other kinds are not kept.
 fn keep_for_run(doc: Document) -> Option<Document> {
@@ -535,7 +535,12 @@ fn keep_for_run(doc: Document) -> Option<Document> {
         &["nodeName"],
         &["nodeSelector"],
         &["tolerations"],
-        &["affinity", "nodeAffinity"],
+        // The preferred terms are only weights: no run rule reads them.
+        &[
+            "affinity",
+            "nodeAffinity",
+            "requiredDuringSchedulingIgnoredDuringExecution",
+        ],
     ];
     let mut paths: Vec<Vec<&str>> = IDENTITY.iter().map(|p| p.to_vec()).collect();
     if model::NodePool::from_document(&doc).is_some() {
@@ -611,7 +616,7 @@ mod tests {
 
     #[test]
     fn pruning_keeps_positions_and_what_the_run_rules_read() {
-        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      nodeSelector: {team: shop}\n      containers: [{name: app, image: x}]\n      tolerations: [{key: a, operator: Exists}]\n";
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      nodeSelector: {team: shop}\n      containers: [{name: app, image: x}]\n      tolerations: [{key: a, operator: Exists}]\n      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: team, operator: In, values: [shop]}]}]}\n          preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, preference: {}}]\n";
         let source = SourceFile::new("d.yaml", text);
         let loaded = source::load(0, &source, &source::Limits::default());
         let doc = loaded.documents.into_iter().next().unwrap();
@@ -629,6 +634,17 @@ mod tests {
         );
         assert_eq!(kept.name(), Some("web"));
         assert!(spec.and_then(|s| s.get("nodeSelector")).is_some());
+        let node_affinity = spec.and_then(|s| s.path(&["affinity", "nodeAffinity"]));
+        assert!(
+            node_affinity
+                .and_then(|a| a.get("requiredDuringSchedulingIgnoredDuringExecution"))
+                .is_some()
+        );
+        assert!(
+            node_affinity
+                .and_then(|a| a.get("preferredDuringSchedulingIgnoredDuringExecution"))
+                .is_none()
+        );
     }
 
     #[test]
