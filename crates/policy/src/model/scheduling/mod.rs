@@ -10,7 +10,7 @@
 mod label_set;
 mod pool_index;
 
-pub use label_set::LabelSet;
+pub use label_set::{LabelSet, Values};
 pub use pool_index::PoolIndex;
 
 use crate::model::{NodePool, Workload};

@@ -1,9 +1,9 @@
 //! Which pools can give a pod a label it requires: an index over the pools' label sets, so
 //! that a search over a fleet's pools (SEP006) visits the few that matter.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use super::{LabelSets, is_well_known_label};
+use super::{LabelSets, Values, is_well_known_label};
 
 /// The pools that may define each value of each label, so that the search for a pool a pod
 /// fits visits only pools that can give it a label it requires, not every pool of the set.
@@ -33,7 +33,7 @@ impl<'s> PoolIndex<'s> {
                     index.open.entry(key).or_default().push(i);
                 } else {
                     for value in &set.values {
-                        index.listed.entry((key, value)).or_default().push(i);
+                        index.listed.entry((key, value.as_str())).or_default().push(i);
                     }
                 }
             }
@@ -45,7 +45,7 @@ impl<'s> PoolIndex<'s> {
     fn lists<'q>(
         &'q self,
         key: &'q str,
-        values: &'q BTreeSet<String>,
+        values: &'q Values,
     ) -> impl Iterator<Item = &'q Vec<usize>> {
         values
             .iter()
@@ -85,7 +85,7 @@ impl<'s> PoolIndex<'s> {
 
 /// The requirements of `pod` the index can answer: labels that are not well known, required
 /// with a finite list of values (only a pool that defines such a label can give it).
-fn indexed(pod: &LabelSets) -> impl Iterator<Item = (&str, &BTreeSet<String>)> {
+fn indexed(pod: &LabelSets) -> impl Iterator<Item = (&str, &Values)> {
     pod.iter()
         .filter(|(key, wanted)| {
             !is_well_known_label(key) && wanted.greater_than.is_none() && wanted.less_than.is_none()

@@ -135,6 +135,42 @@ fn label_set_algebra() {
     assert!(!sat(&[set("Like", &["a"])]));
 }
 
+/// The intersection of two sets allows exactly the values (and the absence) both allow, for
+/// sets of every operator and their intersections: the set operations on the sorted values
+/// (union, difference, common values) against the definition.
+#[test]
+fn intersection_allows_what_both_allow() {
+    let ops = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lte", "Like"];
+    let values: [&[&str]; 6] = [&[], &["a"], &["b", "a", "a"], &["5"], &["7", "5"], &["x", "6"]];
+    let mut sets: Vec<LabelSet> = vec![LabelSet::any()];
+    for op in ops {
+        for v in values {
+            sets.push(set(op, v));
+        }
+    }
+    let base = sets.clone();
+    for a in &base {
+        for b in &base {
+            sets.push(a.intersect(b));
+        }
+    }
+    let probes = ["a", "b", "x", "0", "5", "6", "7", "9"];
+    for a in &sets {
+        for b in &base {
+            let both = a.intersect(b);
+            assert_eq!(both.absent_ok, a.absent_ok && b.absent_ok, "{a:?} {b:?}");
+            for v in probes {
+                assert_eq!(both.allows(v), a.allows(v) && b.allows(v), "{v}: {a:?} and {b:?}");
+            }
+            let listed: Vec<&str> = both.values.iter().map(|v| v.as_str()).collect();
+            let mut sorted = listed.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(listed, sorted, "sorted, without repeats");
+        }
+    }
+}
+
 /// `compatible` is `intersect(..).is_satisfiable()` for every pair of sets built from
 /// every operator, including sets that are themselves intersections.
 #[test]

@@ -3,7 +3,7 @@ use crate::model::scheduling::{
     label_mismatches, labels_fit, pool_label_sets, restrict,
 };
 use crate::model::{NodePool, Taint, Workload};
-use crate::node::Node;
+use crate::node::{CompactString, Node};
 use crate::rules::{Context, Findings, Rule, Scope, declare_rule};
 
 declare_rule! {
@@ -247,6 +247,8 @@ fn launchable_labels(cx: &Context<'_>, pool: &NodePool<'_>) -> LabelSets {
     if let Some(os) = cx.node_class_of(pool).and_then(|c| c.os()) {
         restrict(&mut sets, "kubernetes.io/os", &[os]);
     }
+    // Held for every pool of the run while workloads are judged: no spare capacity.
+    sets.shrink_to_fit();
     sets
 }
 
@@ -278,7 +280,8 @@ impl Rule for WorkloadUnschedulable {
             .collect();
         let index = PoolIndex::new(pools.iter().map(|(_, sets, _)| sets));
         let pool_names: Vec<&str> = cx.node_pools.iter().map(|p| p.name).collect();
-        for w in &cx.workloads {
+        for w in cx.workloads() {
+            let w = &w;
             let Some(spec) = w.pod_spec else {
                 continue;
             };
@@ -410,7 +413,7 @@ impl Rule for WorkloadUnschedulable {
                 && names.iter().all(|n| !pool_names.contains(&n.as_str()))
             {
                 let node = requirement_node(w, alt, NODEPOOL).unwrap_or_else(|| w.anchor());
-                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let names: Vec<&str> = names.iter().map(CompactString::as_str).collect();
                 out.report(
                     w.doc,
                     node,
