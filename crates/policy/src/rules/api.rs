@@ -201,8 +201,8 @@ impl Rule for DeprecatedApiVersion {
                 old_annotations(doc, annotations, "NodePool template", out);
             }
         }
-        for workload in &cx.workloads {
-            workload_findings(workload, out);
+        for workload in cx.workloads() {
+            workload_findings(&workload, out);
         }
     }
 }

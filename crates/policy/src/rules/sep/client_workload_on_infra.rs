@@ -76,7 +76,8 @@ impl Rule for ClientWorkloadOnInfra {
         };
         let labels = class.node_labels();
         let pools = cx.infra_pool_names();
-        for w in &cx.workloads {
+        for w in cx.workloads() {
+            let w = &w;
             let ns = w.effective_namespace();
             if cx.policy.is_infra_namespace(ns) || cx.policy.is_exempt_namespace(ns) {
                 continue;

@@ -97,7 +97,8 @@ impl Rule for InfraWorkloadNotPinned {
         };
         let labels = class.node_labels();
         let pools = cx.infra_pool_names();
-        for w in &cx.workloads {
+        for w in cx.workloads() {
+            let w = &w;
             let ns = w.effective_namespace();
             if w.is_daemon_set() || !cx.policy.is_infra_namespace(ns) || w.pod_spec.is_none() {
                 continue;
