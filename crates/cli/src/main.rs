@@ -26,12 +26,6 @@ use crate::args::{Cli, Command, FailOn, OutputFormat, RulesFormat};
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
-// mimalloc: on the 100k-document bench corpus a check takes 14% less CPU than with glibc's
-// malloc (5.2 s against 6.1 s), whose free lists (`unlink_chunk`, `malloc_consolidate`) were
-// a tenth of the run; one-file latency and peak RSS stay the same (bench/README.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
