@@ -98,8 +98,16 @@ fn edit_distance_within<T: PartialEq>(
     // A start and an end the two share change no distance; names of one fleet share most of
     // themselves (`client-c00005-v2`, `client-c01234`), so the table shrinks to what differs.
     let start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let (a, b) = (a.get(start..).unwrap_or_default(), b.get(start..).unwrap_or_default());
-    let end = a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count();
+    let (a, b) = (
+        a.get(start..).unwrap_or_default(),
+        b.get(start..).unwrap_or_default(),
+    );
+    let end = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
     let (a, b) = (
         a.get(..a.len() - end).unwrap_or_default(),
         b.get(..b.len() - end).unwrap_or_default(),

@@ -33,7 +33,11 @@ impl<'s> PoolIndex<'s> {
                     index.open.entry(key).or_default().push(i);
                 } else {
                     for value in &set.values {
-                        index.listed.entry((key, value.as_str())).or_default().push(i);
+                        index
+                            .listed
+                            .entry((key, value.as_str()))
+                            .or_default()
+                            .push(i);
                     }
                 }
             }

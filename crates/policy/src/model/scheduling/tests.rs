@@ -141,7 +141,14 @@ fn label_set_algebra() {
 #[test]
 fn intersection_allows_what_both_allow() {
     let ops = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lte", "Like"];
-    let values: [&[&str]; 6] = [&[], &["a"], &["b", "a", "a"], &["5"], &["7", "5"], &["x", "6"]];
+    let values: [&[&str]; 6] = [
+        &[],
+        &["a"],
+        &["b", "a", "a"],
+        &["5"],
+        &["7", "5"],
+        &["x", "6"],
+    ];
     let mut sets: Vec<LabelSet> = vec![LabelSet::any()];
     for op in ops {
         for v in values {
@@ -160,7 +167,11 @@ fn intersection_allows_what_both_allow() {
             let both = a.intersect(b);
             assert_eq!(both.absent_ok, a.absent_ok && b.absent_ok, "{a:?} {b:?}");
             for v in probes {
-                assert_eq!(both.allows(v), a.allows(v) && b.allows(v), "{v}: {a:?} and {b:?}");
+                assert_eq!(
+                    both.allows(v),
+                    a.allows(v) && b.allows(v),
+                    "{v}: {a:?} and {b:?}"
+                );
             }
             let listed: Vec<&str> = both.values.iter().map(|v| v.as_str()).collect();
             let mut sorted = listed.clone();
