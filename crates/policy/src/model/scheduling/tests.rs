@@ -135,26 +135,41 @@ fn label_set_algebra() {
     assert!(!sat(&[set("Like", &["a"])]));
 }
 
+/// Any value, and the set of each operator (an unknown one too) with each of `values`.
+fn sets_of_every_operator(values: &[&[&str]]) -> Vec<LabelSet> {
+    let ops = [
+        "In",
+        "NotIn",
+        "Exists",
+        "DoesNotExist",
+        "Gt",
+        "Lt",
+        "Gte",
+        "Lte",
+        "Like",
+    ];
+    let mut sets = vec![LabelSet::any()];
+    for op in ops {
+        for v in values {
+            sets.push(set(op, v));
+        }
+    }
+    sets
+}
+
 /// The intersection of two sets allows exactly the values (and the absence) both allow, for
 /// sets of every operator and their intersections: the set operations on the sorted values
 /// (union, difference, common values) against the definition.
 #[test]
 fn intersection_allows_what_both_allow() {
-    let ops = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lte", "Like"];
-    let values: [&[&str]; 6] = [
+    let mut sets = sets_of_every_operator(&[
         &[],
         &["a"],
         &["b", "a", "a"],
         &["5"],
         &["7", "5"],
         &["x", "6"],
-    ];
-    let mut sets: Vec<LabelSet> = vec![LabelSet::any()];
-    for op in ops {
-        for v in values {
-            sets.push(set(op, v));
-        }
-    }
+    ]);
     let base = sets.clone();
     for a in &base {
         for b in &base {
@@ -186,24 +201,8 @@ fn intersection_allows_what_both_allow() {
 /// every operator, including sets that are themselves intersections.
 #[test]
 fn compatible_is_a_satisfiable_intersection() {
-    let ops = [
-        "In",
-        "NotIn",
-        "Exists",
-        "DoesNotExist",
-        "Gt",
-        "Lt",
-        "Gte",
-        "Lte",
-        "Like",
-    ];
-    let values: [&[&str]; 6] = [&[], &["a"], &["a", "b"], &["5"], &["5", "7"], &["x", "6"]];
-    let mut sets: Vec<LabelSet> = vec![LabelSet::any()];
-    for op in ops {
-        for v in values {
-            sets.push(set(op, v));
-        }
-    }
+    let mut sets =
+        sets_of_every_operator(&[&[], &["a"], &["a", "b"], &["5"], &["5", "7"], &["x", "6"]]);
     let base = sets.clone();
     for a in &base {
         for b in &base {
