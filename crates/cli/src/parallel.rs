@@ -112,6 +112,13 @@ pub fn check(
         }
     }
     let read_any = !files.is_empty();
+    if let Some(pool) = pool {
+        pool.install(|| {
+            files
+                .par_iter_mut()
+                .for_each(eksgate_policy::CheckedFile::unpack)
+        });
+    }
     let (mut report, _) = checker.finish(files);
 
     // Findings are sorted by file: each file's are one run of the list.

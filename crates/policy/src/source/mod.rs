@@ -5,6 +5,7 @@
 //! Terraform source) and the parse findings (`YAML001`, `YAML002`).
 
 mod json;
+pub mod packed;
 mod scalar;
 pub mod terraform;
 mod tfplan;
