@@ -24,7 +24,8 @@ declare_rule! {
     /// object (`.nan`, `.inf`, a mapping or `null` as a key: kubectl "error converting YAML to
     /// JSON"), control characters, files that are not UTF-8 or larger than the size limit,
     /// nesting deeper than 100 levels, more than 4 000 000 values in one file, and aliases that
-    /// expand past 100 000 nodes ("billion laughs").
+    /// expand past 100 000 nodes ("billion laughs"; a scalar weighs a node per 32 bytes of its
+    /// text, since aliases copy scalars).
     ///
     /// ## Example
     /// ```yaml,fail

@@ -26,7 +26,8 @@ pub struct Limits {
     pub max_source_bytes: usize,
     /// Deepest nesting of mappings and sequences.
     pub max_depth: usize,
-    /// Most nodes that alias expansion may add to one file (billion-laughs guard).
+    /// Most nodes that alias expansion may add to one file (billion-laughs guard); a scalar
+    /// weighs a node per 32 bytes of its text, since aliases copy scalars.
     pub max_alias_nodes: usize,
     /// Most documents in one file.
     pub max_documents: usize,

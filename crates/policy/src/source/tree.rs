@@ -21,9 +21,13 @@ use crate::source::yaml::{ParseNote, ParseNoteKind};
 pub(crate) struct Budget {
     /// Nodes created so far (scalars and containers; aliases are shared, not created).
     pub nodes: usize,
-    /// Nodes that alias expansion has added to the logical tree so far.
+    /// Nodes that alias expansion has added to the logical tree so far (a scalar's text
+    /// counts a node per [`TEXT_PER_NODE`] bytes).
     pub alias_nodes: usize,
 }
+
+/// Bytes of scalar text that weigh as one node in the alias budget (`Limits::max_alias_nodes`).
+pub(crate) const TEXT_PER_NODE: usize = 32;
 
 /// Repeated findings of one kind in one document are capped: the rest are counted.
 pub(crate) const NOTES_PER_KIND_AND_DOCUMENT: usize = 100;
@@ -40,7 +44,8 @@ enum Frame {
         anchor: Option<String>,
         flow: bool,
         items: Vec<Node>,
-        /// Logical nodes below (alias expansions included), for alias budgets.
+        /// Logical nodes below (alias expansions included; text weighs a node per
+        /// [`TEXT_PER_NODE`] bytes), for alias budgets.
         count: usize,
     },
     Map {
@@ -219,7 +224,12 @@ impl<'a> TreeBuilder<'a> {
         key: KeyText,
     ) -> Step {
         self.count_node(node.span)?;
-        self.place(node, 1, anchor, merge_key, key)
+        // Aliases share containers but copy scalars, and whatever keeps or walks an expansion
+        // (the packed documents of phase 2, a rule) pays for its text: a long string weighs as
+        // a node per 32 bytes (a node's size), so the alias budget bounds expanded text too
+        // (1 MiB aliased 2,000 times took 2 GB before).
+        let weight = 1 + node.as_str().map_or(0, |s| s.len() / TEXT_PER_NODE);
+        self.place(node, weight, anchor, merge_key, key)
     }
 
     /// Inside a flow collection: the bracket that closes the innermost one.
@@ -247,7 +257,7 @@ impl<'a> TreeBuilder<'a> {
             return Err((
                 span,
                 format!(
-                    "aliases expand to more than {} nodes (a \"billion laughs\" document?)",
+                    "aliases expand to more than {} nodes (a \"billion laughs\" document?; text counts a node per {TEXT_PER_NODE} bytes)",
                     self.limits.max_alias_nodes
                 ),
             ));

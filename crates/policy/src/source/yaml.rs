@@ -1061,6 +1061,33 @@ mod tests {
     }
 
     #[test]
+    fn long_text_aliased_over_and_over_is_refused() {
+        // Few aliases, few nodes, but each copies 64 KiB of text: 100 of them are 6.4 MiB,
+        // over the budget's 3.2 MB of text; 40 of them (2.6 MB) are not.
+        let long = "x".repeat(64 * 1024);
+        for (aliases, refused) in [(100, true), (40, false)] {
+            let text = format!(
+                "a: &s \"{long}\"\nb: [{}]\n",
+                vec!["*s"; aliases].join(", ")
+            );
+            let parsed = parse(&text);
+            let said = parsed.notes.iter().any(|n| n.message.contains("billion"));
+            assert_eq!(said, refused, "{aliases} aliases: {:?}", parsed.notes);
+        }
+        // Inside an aliased container the text counts as well.
+        let text = format!(
+            "a: &m {{k: \"{long}\"}}\nb: [{}]\n",
+            vec!["*m"; 100].join(", ")
+        );
+        assert!(
+            parse(&text)
+                .notes
+                .iter()
+                .any(|n| n.message.contains("billion"))
+        );
+    }
+
+    #[test]
     fn anchors_without_aliases_cost_nothing() {
         // Every level anchored: with copies this was quadratic (26 s, 7 GB at 1M items).
         let depth = 90;
