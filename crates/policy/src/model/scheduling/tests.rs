@@ -395,3 +395,36 @@ fn pool_sets_intersect_labels_and_requirements() {
         Some(&LabelSet::exactly("p"))
     );
 }
+
+#[test]
+fn label_sets_built_by_index_are_those_built_by_walking() {
+    // Keys repeat (in both spellings of a deprecated label) before and after the builder
+    // switches from walking to its index.
+    let keys: Vec<String> = (0..200)
+        .map(|i: usize| match (i * 7919) % 50 {
+            0 => "beta.kubernetes.io/arch".to_string(),
+            1 => "kubernetes.io/arch".to_string(),
+            k => format!("k{k}"),
+        })
+        .collect();
+    let operators = ["In", "NotIn", "Exists", "DoesNotExist"];
+    let requirements: Vec<(&str, LabelSet)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let values = vec![format!("v{}", i % 3), format!("v{}", i % 5)];
+            (
+                key.as_str(),
+                LabelSet::from_operator(operators[i % 4], &values),
+            )
+        })
+        .collect();
+    let mut walked = LabelSets::new();
+    let mut built = LabelSetsBuilder::default();
+    for (key, set) in &requirements {
+        add_requirement(&mut walked, key, set);
+        built.add(key, set);
+    }
+    assert!(walked.len() > LabelSetsBuilder::WALKED, "the index is used");
+    assert_eq!(built.sets, walked);
+}
